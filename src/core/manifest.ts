@@ -1,0 +1,243 @@
+// The signed manifest: every file's sha256 and size, version, expiry, canonical URL, mirrors.
+// Signing is ed25519 over the manifest's exact bytes. Pure: the clock comes in as a parameter.
+import { ed25519 } from '@noble/curves/ed25519';
+import type { MirrorRef } from './model.ts';
+import { fromBase64, sha256Hex, toBase64, utf8ToBytes } from './bytes.ts';
+
+export const MANIFEST_PATH = '/manifest.json';
+export const SIGNATURE_PATH = '/manifest.json.sig';
+export const MANIFEST_FORMAT = 'ferry-manifest/1';
+
+export interface FileEntry {
+  sha256: string;
+  size: number;
+}
+
+export interface Manifest {
+  format: typeof MANIFEST_FORMAT;
+  version: number;
+  /** ISO 8601, UTC. */
+  created: string;
+  expires: string;
+  canonical: string;
+  mirrors: MirrorRef[];
+  /** Snapshot path (leading slash) -> digest. Sorted by path. */
+  files: Record<string, FileEntry>;
+}
+
+export class ManifestError extends Error {
+  override name = 'ManifestError';
+}
+
+export class SignatureError extends Error {
+  override name = 'SignatureError';
+}
+
+export interface ManifestInput {
+  files: ReadonlyMap<string, Uint8Array>;
+  version: number;
+  created: Date;
+  expires: Date;
+  canonical: string;
+  mirrors: readonly MirrorRef[];
+}
+
+export function createManifest(input: ManifestInput): Manifest {
+  const files: Record<string, FileEntry> = {};
+  for (const path of [...input.files.keys()].sort()) {
+    if (path === MANIFEST_PATH || path === SIGNATURE_PATH) continue;
+    const bytes = input.files.get(path);
+    if (bytes === undefined) continue;
+    files[path] = { sha256: sha256Hex(bytes), size: bytes.length };
+  }
+  return {
+    format: MANIFEST_FORMAT,
+    version: input.version,
+    created: input.created.toISOString(),
+    expires: input.expires.toISOString(),
+    canonical: input.canonical,
+    mirrors: input.mirrors.map((m) => ({ ...m })),
+    files,
+  };
+}
+
+/** The manifest's bytes: stable key order, one file per line so diffs stay readable. */
+export function serializeManifest(manifest: Manifest): Uint8Array {
+  const { files, ...head } = manifest;
+  const lines = Object.keys(files)
+    .sort()
+    .map((p) => `    ${JSON.stringify(p)}: ${JSON.stringify(files[p])}`);
+  const headJson = JSON.stringify(head, null, 2).replace(/\n}$/, '');
+  return utf8ToBytes(`${headJson},\n  "files": {\n${lines.join(',\n')}\n  }\n}\n`);
+}
+
+const HEX64 = /^[0-9a-f]{64}$/;
+
+/** Parse and validate a manifest's bytes (never trusts a cast). */
+export function parseManifest(text: string): Manifest {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch (e) {
+    throw new ManifestError(`manifest.json is not valid JSON: ${(e as Error).message}`);
+  }
+  if (!isRecord(raw)) throw new ManifestError('manifest.json: not an object');
+  if (raw.format !== MANIFEST_FORMAT) {
+    throw new ManifestError(`manifest.json: format must be "${MANIFEST_FORMAT}"`);
+  }
+  const version = raw.version;
+  if (typeof version !== 'number' || !Number.isSafeInteger(version) || version < 1) {
+    throw new ManifestError('manifest.json: version must be a positive integer');
+  }
+  for (const key of ['created', 'expires'] as const) {
+    const v = raw[key];
+    if (typeof v !== 'string' || Number.isNaN(Date.parse(v))) {
+      throw new ManifestError(`manifest.json: ${key} must be an ISO 8601 time`);
+    }
+  }
+  if (typeof raw.canonical !== 'string') throw new ManifestError('manifest.json: canonical must be a URL');
+  if (!Array.isArray(raw.mirrors)) throw new ManifestError('manifest.json: mirrors must be a list');
+  const mirrors: MirrorRef[] = raw.mirrors.map((m, i) => {
+    if (
+      !isRecord(m) ||
+      typeof m.id !== 'string' ||
+      typeof m.kind !== 'string' ||
+      typeof m.url !== 'string' ||
+      typeof m.priority !== 'number'
+    ) {
+      throw new ManifestError(`manifest.json: mirrors[${i}] needs id, kind, url and priority`);
+    }
+    const ref: MirrorRef = { id: m.id, kind: m.kind, url: m.url, priority: m.priority };
+    if (typeof m.channel === 'string') ref.channel = m.channel;
+    return ref;
+  });
+  if (!isRecord(raw.files)) throw new ManifestError('manifest.json: files must be an object');
+  const files: Record<string, FileEntry> = {};
+  for (const [path, entry] of Object.entries(raw.files)) {
+    if (!isSafeSnapshotPath(path)) throw new ManifestError(`manifest.json: unsafe path ${JSON.stringify(path)}`);
+    if (
+      !isRecord(entry) ||
+      typeof entry.sha256 !== 'string' ||
+      !HEX64.test(entry.sha256) ||
+      typeof entry.size !== 'number' ||
+      !Number.isSafeInteger(entry.size) ||
+      entry.size < 0
+    ) {
+      throw new ManifestError(`manifest.json: files[${JSON.stringify(path)}] needs sha256 (hex) and size`);
+    }
+    files[path] = { sha256: entry.sha256, size: entry.size };
+  }
+  return {
+    format: MANIFEST_FORMAT,
+    version,
+    created: raw.created as string,
+    expires: raw.expires as string,
+    canonical: raw.canonical,
+    mirrors,
+    files,
+  };
+}
+
+/** A path a snapshot may contain: absolute, no dot segments, no backslashes or control characters. */
+export function isSafeSnapshotPath(path: string): boolean {
+  if (!path.startsWith('/') || path.length > 1024) return false;
+  if (/[\\\u0000-\u001f\u007f]/.test(path)) return false;
+  const segments = path.slice(1).split('/');
+  return segments.every((s) => s !== '' && s !== '.' && s !== '..');
+}
+
+// ---- keys and signatures -------------------------------------------------------------
+
+// DER prefixes for ed25519 keys (RFC 8410), so keys interoperate with OpenSSL.
+const PKCS8_PREFIX = '302e020100300506032b657004220420';
+const SPKI_PREFIX = '302a300506032b6570032100';
+
+export interface KeyPair {
+  /** 32-byte seed. */
+  privateKey: Uint8Array;
+  publicKey: Uint8Array;
+}
+
+export function generateKeyPair(randomBytes: Uint8Array): KeyPair {
+  if (randomBytes.length !== 32) throw new Error('generateKeyPair needs 32 random bytes');
+  const privateKey = Uint8Array.from(randomBytes);
+  return { privateKey, publicKey: ed25519.getPublicKey(privateKey) };
+}
+
+export function publicKeyOf(privateKey: Uint8Array): Uint8Array {
+  return ed25519.getPublicKey(privateKey);
+}
+
+export function signBytes(bytes: Uint8Array, privateKey: Uint8Array): Uint8Array {
+  return ed25519.sign(bytes, privateKey);
+}
+
+export function verifyBytes(bytes: Uint8Array, signature: Uint8Array, publicKey: Uint8Array): boolean {
+  try {
+    return ed25519.verify(signature, bytes, publicKey);
+  } catch {
+    return false;
+  }
+}
+
+/** Signature file text: base64 of the 64-byte signature and a newline. */
+export function encodeSignature(signature: Uint8Array): string {
+  return `${toBase64(signature)}\n`;
+}
+
+export function decodeSignature(text: string): Uint8Array {
+  let sig: Uint8Array;
+  try {
+    sig = fromBase64(text.trim());
+  } catch {
+    throw new SignatureError('manifest.json.sig is not base64');
+  }
+  if (sig.length !== 64) throw new SignatureError(`manifest.json.sig has ${sig.length} bytes, expected 64`);
+  return sig;
+}
+
+export function encodePrivateKeyPem(privateKey: Uint8Array): string {
+  return pem('PRIVATE KEY', hexToBytes(PKCS8_PREFIX), privateKey);
+}
+
+export function encodePublicKeyPem(publicKey: Uint8Array): string {
+  return pem('PUBLIC KEY', hexToBytes(SPKI_PREFIX), publicKey);
+}
+
+/** Accepts PEM (PKCS#8 / SPKI, as OpenSSL writes them) or bare base64 of the 32 raw bytes. */
+export function decodeKey(text: string, kind: 'private' | 'public'): Uint8Array {
+  const prefix = hexToBytes(kind === 'private' ? PKCS8_PREFIX : SPKI_PREFIX);
+  const body = text.replace(/-----(BEGIN|END) [A-Z ]+-----/g, '').trim();
+  let bytes: Uint8Array;
+  try {
+    bytes = fromBase64(body);
+  } catch {
+    throw new SignatureError(`${kind} key is neither PEM nor base64`);
+  }
+  if (bytes.length === 32) return bytes;
+  if (bytes.length === prefix.length + 32 && prefix.every((b, i) => bytes[i] === b)) {
+    return bytes.slice(prefix.length);
+  }
+  throw new SignatureError(`${kind} key is not an ed25519 key (${bytes.length} bytes)`);
+}
+
+export function keyFingerprint(publicKey: Uint8Array): string {
+  return sha256Hex(publicKey).slice(0, 16);
+}
+
+function pem(label: string, prefix: Uint8Array, key: Uint8Array): string {
+  const der = new Uint8Array(prefix.length + key.length);
+  der.set(prefix);
+  der.set(key, prefix.length);
+  return `-----BEGIN ${label}-----\n${toBase64(der)}\n-----END ${label}-----\n`;
+}
+
+function hexToBytes(hex: string): Uint8Array {
+  const out = new Uint8Array(hex.length / 2);
+  for (let i = 0; i < out.length; i++) out[i] = parseInt(hex.slice(i * 2, i * 2 + 2), 16);
+  return out;
+}
+
+function isRecord(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}

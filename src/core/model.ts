@@ -1,0 +1,84 @@
+// The site model: plain data that flows from ingest to build. No I/O here.
+
+/** One post as it came from the origin, before sanitizing. */
+export interface RawEntry {
+  /** The origin's stable id (Atom <id>, RSS <guid>, a Markdown file's `id` or name). */
+  id: string;
+  title: string;
+  /** RFC 3339 with the origin's own offset, e.g. 2016-06-08T21:03:00.000-07:00. */
+  published: string;
+  updated: string;
+  authors: string[];
+  tags: string[];
+  /** BCP 47 tag when the origin says it (Markdown `lang`); otherwise detected later. */
+  language?: string;
+  /** The entry's HTML exactly as the origin served it (not yet sanitized). */
+  html: string;
+  /** The entry's alternate (HTML) link at the origin, absolute. Empty when there is none. */
+  originUrl: string;
+}
+
+/** Site-wide metadata read from the origin. */
+export interface SiteMeta {
+  /** The origin feed's id (Atom <id>) or URL. */
+  id: string;
+  title: string;
+  /** Plain text (the feed's subtitle / description). */
+  subtitle: string;
+  /** The origin's home page (the feed's alternate link). */
+  originUrl: string;
+  /** Default language for site pages (BCP 47). */
+  language: string;
+}
+
+/** What a source adapter returns. */
+export interface OriginSnapshot {
+  meta: SiteMeta;
+  entries: RawEntry[];
+  /** The URL or folder it was read from, for messages. */
+  location: string;
+}
+
+/** A post ready to publish: sanitized, with a stable path. */
+export interface Post {
+  id: string;
+  slug: string;
+  /** Snapshot path, e.g. /2016/06/27th-anniversary.html */
+  path: string;
+  title: string;
+  published: string;
+  updated: string;
+  authors: string[];
+  tags: string[];
+  language: string;
+  /** Sanitized HTML, with media pointing at the snapshot's own copies. */
+  html: string;
+  originUrl: string;
+  /** sha256 (hex) of what the origin served for this post: see contentHashOf. */
+  contentHash: string;
+}
+
+/** A mirror as the maintainers list it (mirrors/mirrors.json). */
+export interface MirrorRef {
+  id: string;
+  kind: string;
+  url: string;
+  priority: number;
+  channel?: string;
+}
+
+export interface Site {
+  meta: SiteMeta;
+  /** Newest first (see sortPosts). */
+  posts: Post[];
+}
+
+/** Newest first; ties broken by id so the order never depends on input order. */
+export function sortPosts(posts: readonly Post[]): Post[] {
+  return [...posts].sort((a, b) => {
+    const ta = Date.parse(a.published);
+    const tb = Date.parse(b.published);
+    if (ta !== tb) return tb - ta;
+    return a.id < b.id ? -1 : a.id > b.id ? 1 : 0;
+  });
+}
