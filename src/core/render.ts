@@ -1,0 +1,338 @@
+// Renders the snapshot's HTML pages (and its stylesheet) from the site model. Pure: the same site
+// and options give byte-identical files, whatever the machine, clock or locale.
+import { sha256Hex } from './bytes.ts';
+import { UI, bilingual, monthName, type Bilingual } from './i18n.ts';
+import { isSafeSnapshotPath } from './manifest.ts';
+import { sortPosts, type MirrorRef, type Post, type Site } from './model.ts';
+import { FEEDS, escapeHtml as e, hrefOf, isLanguageTag, isWebUrl, renderShell } from './render-html.ts';
+import { STYLE_CSS } from './render-style.ts';
+import { excerptOf, formatLocalDate, toLocalDate, type LocalDate } from './render-text.ts';
+
+export interface RenderOptions {
+  /** Canonical mirror base URL ending with '/'. */
+  canonical: string;
+  /** Shown on mirrors.html (sorted by priority, then id). Pass only mirrors meant to be public. */
+  mirrors: MirrorRef[];
+  /** Shown on mirrors.html when present. */
+  ipfsCid?: string;
+  /** Posts per index page, default 10. */
+  pageSize?: number;
+}
+
+/** The site or options cannot be rendered; the message says which post or option to fix. */
+export class RenderError extends Error {
+  override name = 'RenderError';
+}
+
+/** Pages every snapshot has besides posts, months and labels (plus the feeds built elsewhere). */
+export const FIXED_PATHS = ['/index.html', '/archive.html', '/about.html', '/mirrors.html', '/404.html', '/style.css'] as const;
+
+const MAX_SLUG = 60;
+
+/**
+ * The page listing a label's posts: '/labels/human-rights.html' for 'Human Rights'. Letters and
+ * digits of any script are kept (lower-cased, NFC); every other run becomes '-'. Labels with no
+ * letters or digits, or longer than 60 of them, get a hash so the path stays short and distinct.
+ * Labels differing only in case or punctuation share a page.
+ */
+export function labelPath(tag: string): string {
+  const words = tag.normalize('NFC').toLowerCase().match(/[\p{L}\p{N}\p{M}]+/gu) ?? [];
+  const chars = Array.from(words.join('-'));
+  const hash = sha256Hex(tag).slice(0, 10);
+  let slug: string;
+  if (chars.length === 0) slug = `label-${hash}`;
+  else if (chars.length > MAX_SLUG) slug = `${chars.slice(0, MAX_SLUG).join('')}-${hash}`;
+  else slug = chars.join('');
+  return `/labels/${slug}.html`;
+}
+
+interface PostView {
+  post: Post;
+  lang: string;
+  date: LocalDate;
+  updated: LocalDate | undefined;
+  /** Distinct labels of this post: [path, name], in the post's own order. */
+  labels: Array<[string, string]>;
+}
+
+interface LabelGroup {
+  names: string[];
+  posts: PostView[];
+}
+
+export function renderPages(site: Site, opts: RenderOptions): Map<string, string> {
+  const canonical = opts.canonical;
+  if (!isWebUrl(canonical) || !canonical.endsWith('/')) {
+    throw new RenderError(`render: canonical must be an http(s) URL ending with '/', got ${JSON.stringify(canonical)}`);
+  }
+  const pageSize = opts.pageSize ?? 10;
+  if (!Number.isSafeInteger(pageSize) || pageSize < 1) {
+    throw new RenderError(`render: pageSize must be a positive integer, got ${String(pageSize)}`);
+  }
+  if (opts.ipfsCid !== undefined && !/^[A-Za-z0-9]{1,256}$/.test(opts.ipfsCid)) {
+    throw new RenderError(`render: ipfsCid must be a CID (letters and digits), got ${JSON.stringify(opts.ipfsCid)}`);
+  }
+
+  const siteLang = isLanguageTag(site.meta.language) ? site.meta.language : 'und';
+  const views = sortPosts(site.posts).map((post) => toView(post, siteLang));
+  const files = new Map<string, string>();
+  const owners = new Map<string, string>();
+  const add = (path: string, text: string, owner = 'a generated page'): void => {
+    const taken = owners.get(path);
+    if (taken !== undefined) {
+      throw new RenderError(`render: ${taken} and ${owner} both want ${path}; give the post another path`);
+    }
+    owners.set(path, owner);
+    files.set(path, text);
+  };
+  const shell = (path: string, title: string, main: string, lang = siteLang, headLinks = ''): string =>
+    renderShell({ path, title, siteTitle: site.meta.title, lang, canonical, main, headLinks });
+  const siteTitle = site.meta.title;
+
+  // Posts first, so a post whose path collides with a generated page is named in the error.
+  views.forEach((view, i) => {
+    const main = postMain(view, views[i - 1], views[i + 1]);
+    add(view.post.path, shell(view.post.path, `${view.post.title} · ${siteTitle}`, main, view.lang), `post ${JSON.stringify(view.post.id)}`);
+  });
+
+  // Index pages.
+  const pageCount = Math.max(1, Math.ceil(views.length / pageSize));
+  for (let page = 1; page <= pageCount; page++) {
+    const slice = views.slice((page - 1) * pageSize, page * pageSize);
+    const newer = page > 1 ? indexPath(page - 1) : undefined;
+    const older = page < pageCount ? indexPath(page + 1) : undefined;
+    const head =
+      (newer ? `<link rel="prev" href="${newer}">\n` : '') + (older ? `<link rel="next" href="${older}">\n` : '');
+    const title = page === 1 ? siteTitle : `${bilingual(UI.page)} ${page} · ${siteTitle}`;
+    const main =
+      (page === 1 ? '' : `<h1>${e(`${bilingual(UI.page)} ${page} / ${pageCount}`)}</h1>\n`) +
+      (slice.length === 0 ? `<p>${e(bilingual(UI.noPosts))}</p>\n` : postList(slice, true)) +
+      pager(page, pageCount, newer, older);
+    add(indexPath(page), shell(indexPath(page), title, main, siteLang, head));
+  }
+
+  // Monthly archives, newest month first.
+  const months = groupBy(views, (v) => `${v.date.year}/${v.date.month}`);
+  const monthKeys = [...months.keys()].sort(compareText).reverse();
+  for (const key of monthKeys) {
+    const [year = '', month = ''] = key.split('/');
+    const name = monthName(year, month);
+    const path = monthPath(year, month);
+    const main =
+      `<h1>${e(monthTitle(name))}</h1>\n` +
+      postList(months.get(key) ?? [], false) +
+      `<p><a href="/archive.html">${e(bilingual(UI.archive))}</a></p>\n`;
+    add(path, shell(path, `${monthTitle(name)} · ${siteTitle}`, main));
+  }
+
+  // Label pages: tags that map to the same path share a page.
+  const labels = new Map<string, LabelGroup>();
+  for (const view of views) {
+    for (const [path, name] of view.labels) {
+      const group = labels.get(path) ?? { names: [], posts: [] };
+      if (!group.names.includes(name)) group.names.push(name);
+      group.posts.push(view);
+      labels.set(path, group);
+    }
+  }
+  const labelPaths = [...labels.keys()].sort(compareText);
+  for (const path of labelPaths) {
+    const group = labels.get(path);
+    if (!group) continue;
+    const name = [...group.names].sort(compareText).join(' / ');
+    const main =
+      `<h1>${e(bilingual(UI.label))}: ${e(name)}</h1>\n` +
+      postList(group.posts, false) +
+      `<p><a href="/archive.html">${e(bilingual(UI.archive))}</a></p>\n`;
+    add(path, shell(path, `${name} · ${siteTitle}`, main));
+  }
+
+  // Archive: every month with its count, then every label.
+  const years = groupBy(monthKeys, (k) => k.slice(0, 4));
+  let archive = `<h1>${e(bilingual(UI.archive))}</h1>\n`;
+  if (monthKeys.length === 0) archive += `<p>${e(bilingual(UI.noPosts))}</p>\n`;
+  for (const year of [...years.keys()].sort(compareText).reverse()) {
+    archive += `<h2>${e(year)}</h2>\n<ul>\n`;
+    for (const key of years.get(year) ?? []) {
+      const [y = '', m = ''] = key.split('/');
+      const count = months.get(key)?.length ?? 0;
+      archive += `<li><a href="${monthPath(y, m)}">${e(monthTitle(monthName(y, m)))}</a> <span class="count">(${count})</span></li>\n`;
+    }
+    archive += `</ul>\n`;
+  }
+  if (labelPaths.length > 0) {
+    archive += `<h2>${e(bilingual(UI.labels))}</h2>\n<ul class="labels">\n`;
+    for (const path of labelPaths) {
+      const group = labels.get(path);
+      if (!group) continue;
+      const name = [...group.names].sort(compareText).join(' / ');
+      archive += `<li><a href="${hrefOf(path)}" rel="tag">${e(name)}</a> <span class="count">(${group.posts.length})</span></li>\n`;
+    }
+    archive += `</ul>\n`;
+  }
+  add('/archive.html', shell('/archive.html', `${bilingual(UI.archive)} · ${siteTitle}`, archive));
+
+  add('/about.html', shell('/about.html', `${bilingual(UI.about)} · ${siteTitle}`, aboutMain(site.meta.title, site.meta.subtitle)));
+  add('/mirrors.html', shell('/mirrors.html', `${bilingual(UI.mirrors)} · ${siteTitle}`, mirrorsMain(opts.mirrors, opts.ipfsCid)));
+  add('/404.html', shell('/404.html', `${bilingual(UI.notFound)} · ${siteTitle}`, notFoundMain()));
+  add('/style.css', STYLE_CSS);
+
+  return new Map([...files.entries()].sort(([a], [b]) => compareText(a, b)));
+}
+
+function toView(post: Post, siteLang: string): PostView {
+  if (!isSafeSnapshotPath(post.path) || post.path.endsWith('/')) {
+    throw new RenderError(`render: post ${JSON.stringify(post.id)} has an unsafe path ${JSON.stringify(post.path)}`);
+  }
+  const date = toLocalDate(post.published);
+  if (!date) {
+    throw new RenderError(`render: post ${JSON.stringify(post.id)}: published ${JSON.stringify(post.published)} is not an RFC 3339 date`);
+  }
+  const updatedDate = toLocalDate(post.updated);
+  const updated = updatedDate && formatLocalDate(updatedDate) !== formatLocalDate(date) ? updatedDate : undefined;
+  const labels: Array<[string, string]> = [];
+  for (const tag of post.tags) {
+    const name = tag.trim();
+    const path = labelPath(name);
+    if (name !== '' && !labels.some(([p]) => p === path)) labels.push([path, name]);
+  }
+  return { post, lang: isLanguageTag(post.language) ? post.language : siteLang, date, updated, labels };
+}
+
+function postMain(view: PostView, newer: PostView | undefined, older: PostView | undefined): string {
+  const { post, date, updated } = view;
+  let meta = `${e(bilingual(UI.published))} ${timeTag(post.published, date)}`;
+  if (updated) meta += ` · ${e(bilingual(UI.updated))} ${timeTag(post.updated, updated)}`;
+  const authors = post.authors.map((a) => a.trim()).filter((a) => a !== '');
+  if (authors.length > 0) meta += ` · ${e(bilingual(UI.authors))} ${e(authors.join(', '))}`;
+  const labels =
+    view.labels.length === 0
+      ? ''
+      : `<ul class="labels" aria-label="${e(bilingual(UI.labels))}">` +
+        view.labels.map(([path, name]) => `<li><a href="${hrefOf(path)}" rel="tag">${e(name)}</a></li>`).join('') +
+        `</ul>\n`;
+  const nav =
+    newer || older
+      ? `<nav class="post-nav">` +
+        (newer ? `<a href="${hrefOf(newer.post.path)}">← ${e(bilingual(UI.newerPost))}: <span lang="${e(newer.lang)}">${e(newer.post.title)}</span></a>` : '<span></span>') +
+        (older ? `<a href="${hrefOf(older.post.path)}">${e(bilingual(UI.olderPost))}: <span lang="${e(older.lang)}">${e(older.post.title)}</span> →</a>` : '') +
+        `</nav>\n`
+      : '';
+  return (
+    `<article>\n` +
+    `<h1>${e(post.title)}</h1>\n` +
+    `<p class="meta">${meta}</p>\n` +
+    labels +
+    `<div class="content">\n${post.html}\n</div>\n` +
+    `</article>\n` +
+    nav
+  );
+}
+
+function postList(views: readonly PostView[], withExcerpt: boolean): string {
+  const items = views.map((v) => {
+    const excerpt = withExcerpt ? excerptOf(v.post.html) : '';
+    return (
+      `<li lang="${e(v.lang)}"><h2><a href="${hrefOf(v.post.path)}">${e(v.post.title)}</a></h2>` +
+      `<p class="date">${timeTag(v.post.published, v.date)}</p>` +
+      (excerpt === '' ? '' : `<p class="excerpt">${e(excerpt)}</p>`) +
+      `</li>\n`
+    );
+  });
+  return `<ul class="post-list">\n${items.join('')}</ul>\n`;
+}
+
+function pager(page: number, count: number, newer: string | undefined, older: string | undefined): string {
+  if (count === 1) return '';
+  return (
+    `<nav class="pager">` +
+    (newer ? `<a rel="prev" href="${newer}">← ${e(bilingual(UI.newer))}</a>` : '') +
+    `<span>${page} / ${count}</span>` +
+    (older ? `<a rel="next" href="${older}">${e(bilingual(UI.older))} →</a>` : '') +
+    `</nav>\n`
+  );
+}
+
+function aboutMain(title: string, subtitle: string): string {
+  const paragraphs = subtitle
+    .replace(/\r\n?/g, '\n')
+    .split(/\n[ \t]*\n/)
+    .map((p) => p.trim())
+    .filter((p) => p !== '');
+  return (
+    `<h1>${e(bilingual(UI.about))}</h1>\n` +
+    `<h2>${e(title)}</h2>\n` +
+    paragraphs.map((p) => `<p>${p.split('\n').map((line) => e(line.trim())).join('<br>\n')}</p>\n`).join('')
+  );
+}
+
+function mirrorsMain(mirrors: readonly MirrorRef[], ipfsCid: string | undefined): string {
+  const sorted = [...mirrors].sort((a, b) => a.priority - b.priority || compareText(a.id, b.id));
+  const items = sorted.map((m) => {
+    const address = isWebUrl(m.url) ? `<a href="${e(m.url)}" rel="noreferrer">${e(m.url)}</a>` : `<code>${e(m.url)}</code>`;
+    return `<li><strong>${e(m.id)}</strong> <span class="meta">(${e(m.kind)})</span><br>${address}</li>\n`;
+  });
+  let main =
+    `<h1>${e(bilingual(UI.mirrors))}</h1>\n` +
+    `<div class="note">\n${para(UI.mirrorsIntro)}${para(UI.mirrorsVerify)}</div>\n` +
+    (items.length === 0 ? para(UI.noMirrors) : `<ul class="mirror-list">\n${items.join('')}</ul>\n`) +
+    `<h2>${e(bilingual(UI.feeds))}</h2>\n<ul>\n` +
+    FEEDS.map((f) => `<li><a href="${f.path}" type="${f.type}">${e(f.name)}</a> <code>${f.path}</code></li>\n`).join('') +
+    `</ul>\n`;
+  if (ipfsCid !== undefined) {
+    main +=
+      `<h2>${e(bilingual(UI.ipfs))}</h2>\n` +
+      `<ul>\n<li><code>ipfs://${e(ipfsCid)}</code></li>\n<li><code>/ipfs/${e(ipfsCid)}/</code></li>\n</ul>\n` +
+      para(UI.ipfsHelp);
+  }
+  return main;
+}
+
+function notFoundMain(): string {
+  return (
+    `<h1>${e(bilingual(UI.notFound))}</h1>\n` +
+    para(UI.notFoundHelp) +
+    `<ul>\n` +
+    `<li><a href="/index.html">${e(bilingual(UI.home))}</a></li>\n` +
+    `<li><a href="/archive.html">${e(bilingual(UI.archive))}</a></li>\n` +
+    `<li><a href="/mirrors.html">${e(bilingual(UI.mirrors))}</a></li>\n` +
+    `</ul>\n`
+  );
+}
+
+/** The same sentence in both languages, each marked with its lang (for fonts and screen readers). */
+function para(text: Bilingual): string {
+  return `<p lang="zh-Hans">${e(text.zh)}</p>\n<p lang="en">${e(text.en)}</p>\n`;
+}
+
+function timeTag(timestamp: string, date: LocalDate): string {
+  return `<time datetime="${e(timestamp)}">${formatLocalDate(date)}</time>`;
+}
+
+function monthTitle(name: Bilingual): string {
+  return `${name.zh} · ${name.en}`;
+}
+
+function indexPath(page: number): string {
+  return page === 1 ? '/index.html' : `/page/${page}.html`;
+}
+
+function monthPath(year: string, month: string): string {
+  return `/${year}/${month}/index.html`;
+}
+
+function groupBy<T>(items: readonly T[], keyOf: (item: T) => string): Map<string, T[]> {
+  const groups = new Map<string, T[]>();
+  for (const item of items) {
+    const key = keyOf(item);
+    const group = groups.get(key);
+    if (group) group.push(item);
+    else groups.set(key, [item]);
+  }
+  return groups;
+}
+
+/** Code-unit order: the same on every machine (localeCompare is not). */
+function compareText(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
