@@ -1,0 +1,110 @@
+// A snapshot on the local file system, swapped in atomically: every version is written into its
+// own folder beside the output, and the output path is a symlink moved with one rename(2). A
+// crash or a failed build leaves the previous snapshot exactly as it was.
+import { lstat, mkdir, readFile, readdir, readlink, rename, rm, symlink, writeFile } from 'node:fs/promises';
+import { basename, dirname, join, resolve } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { MANIFEST_PATH, parseManifest, type Manifest } from '../../core/manifest.ts';
+
+export class SnapshotDirError extends Error {
+  override name = 'SnapshotDirError';
+}
+
+/** Where the versions of the snapshot at out are kept. */
+export function versionsDirOf(out: string): string {
+  const abs = resolve(out);
+  return join(dirname(abs), `.${basename(abs)}.versions`);
+}
+
+/** The manifest currently at out, if any (parsed, not verified). */
+export async function readCurrentManifest(out: string): Promise<Manifest | undefined> {
+  try {
+    return parseManifest(await readFile(join(out, MANIFEST_PATH), 'utf8'));
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT' || (e as NodeJS.ErrnoException).code === 'ENOTDIR') return undefined;
+    throw e;
+  }
+}
+
+export interface WriteOptions {
+  /** Older versions kept besides the new one (for rollback by hand and readers mid-request). */
+  keep?: number;
+  concurrency?: number;
+}
+
+/** Write files as a new version and point out at it. Returns the version folder. */
+export async function writeSnapshotAtomically(
+  out: string,
+  files: ReadonlyMap<string, Uint8Array>,
+  label: string,
+  { keep = 2, concurrency = 32 }: WriteOptions = {},
+): Promise<string> {
+  const abs = resolve(out);
+  await checkOutIsOurs(abs);
+  const versions = versionsDirOf(abs);
+  await mkdir(versions, { recursive: true });
+  const tmp = join(versions, `.tmp-${label}-${randomBytes(4).toString('hex')}`);
+  try {
+    const dirs = new Set<string>();
+    for (const path of files.keys()) dirs.add(dirname(join(tmp, path)));
+    for (const d of [...dirs].sort()) await mkdir(d, { recursive: true });
+    const entries = [...files.entries()];
+    let next = 0;
+    const worker = async (): Promise<void> => {
+      for (let i = next++; i < entries.length; i = next++) {
+        const entry = entries[i];
+        if (entry !== undefined) await writeFile(join(tmp, entry[0]), entry[1]);
+      }
+    };
+    await Promise.all(Array.from({ length: concurrency }, worker));
+    const final = join(versions, `${label}-${randomBytes(4).toString('hex')}`);
+    await rename(tmp, final);
+    const link = `${abs}.${randomBytes(4).toString('hex')}.link`;
+    await symlink(join(basename(versions), basename(final)), link);
+    await rename(link, abs);
+    await prune(versions, basename(final), keep);
+    return final;
+  } catch (e) {
+    await rm(tmp, { recursive: true, force: true });
+    throw e;
+  }
+}
+
+async function checkOutIsOurs(abs: string): Promise<void> {
+  let info;
+  try {
+    info = await lstat(abs);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return;
+    throw e;
+  }
+  if (info.isSymbolicLink()) {
+    const target = await readlink(abs);
+    if (target.startsWith(`${basename(versionsDirOf(abs))}/`)) return;
+    throw new SnapshotDirError(`${abs} is a symlink Ferry did not make (to ${target}); choose another --out`);
+  }
+  if (info.isDirectory() && (await readdir(abs)).length === 0) {
+    await rm(abs, { recursive: true });
+    return;
+  }
+  throw new SnapshotDirError(
+    `${abs} already exists and is not a Ferry snapshot; Ferry writes --out as a link to versioned folders: choose a new path or remove it`,
+  );
+}
+
+async function prune(versions: string, current: string, keep: number): Promise<void> {
+  const names = (await readdir(versions, { withFileTypes: true }))
+    .filter((d) => d.isDirectory() && d.name !== current)
+    .map((d) => d.name);
+  const stale = names.filter((n) => n.startsWith('.tmp-'));
+  const done = names.filter((n) => !n.startsWith('.tmp-')).sort(byVersionDesc);
+  for (const name of [...stale, ...done.slice(keep)]) {
+    await rm(join(versions, name), { recursive: true, force: true });
+  }
+}
+
+function byVersionDesc(a: string, b: string): number {
+  const va = Number(/^v(\d+)/.exec(a)?.[1] ?? 0);
+  const vb = Number(/^v(\d+)/.exec(b)?.[1] ?? 0);
+  return vb - va;
+}

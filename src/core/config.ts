@@ -1,0 +1,88 @@
+// Ferry's configuration (ferry.config.json): data, validated once, defaults in one place, errors
+// that name the file, the field and the fix. Pure: the text comes in, paths stay as written.
+
+export interface FerryConfig {
+  /** Feed URL, Markdown folder or feed file. */
+  source: string;
+  /** Where the snapshot is written (a link to versioned folders). */
+  out: string;
+  /** Data folder: state, media copies, keys of the embedded default. */
+  data: string;
+  /** The maintainers' mirror list. */
+  mirrors: string;
+  /** Canonical base URL; default: the first mirror by priority. */
+  canonical?: string;
+  /** Hosts readers must never be sent to (e.g. a compromised former site). */
+  blockedHosts: string[];
+  /** Extra hosts whose images are copied into the snapshot. */
+  mediaHosts: string[];
+  /** Days a signed manifest stays valid (readers refuse it after: no freeze). */
+  expiresDays: number;
+}
+
+export const DEFAULT_CONFIG: FerryConfig = {
+  source: 'examples/posts',
+  out: '.ferry/site',
+  data: '.ferry',
+  mirrors: 'mirrors/mirrors.json',
+  blockedHosts: [],
+  mediaHosts: [],
+  expiresDays: 14,
+};
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+const HOST = /^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)*[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/i;
+
+export function parseConfig(text: string, fileName: string): FerryConfig {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch (e) {
+    throw new ConfigError(`${fileName}: not valid JSON (${(e as Error).message})`);
+  }
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
+    throw new ConfigError(`${fileName}: expected a JSON object`);
+  }
+  const r = raw as Record<string, unknown>;
+  const known = new Set([...Object.keys(DEFAULT_CONFIG), 'canonical', '$schema', 'schedule', 'targets']);
+  for (const key of Object.keys(r)) {
+    if (!known.has(key)) throw new ConfigError(`${fileName}: unknown field "${key}" (known: ${[...known].sort().join(', ')})`);
+  }
+  const str = (key: 'source' | 'out' | 'data' | 'mirrors'): string => {
+    const v = r[key] ?? DEFAULT_CONFIG[key];
+    if (typeof v !== 'string' || v === '') throw new ConfigError(`${fileName}: ${key} must be a non-empty string`);
+    return v;
+  };
+  const hosts = (key: 'blockedHosts' | 'mediaHosts'): string[] => {
+    const v = r[key] ?? [];
+    if (!Array.isArray(v) || !v.every((h) => typeof h === 'string' && HOST.test(h))) {
+      throw new ConfigError(`${fileName}: ${key} must be a list of host names like "example.org"`);
+    }
+    return v.map((h: string) => h.toLowerCase());
+  };
+  const config: FerryConfig = {
+    source: str('source'),
+    out: str('out'),
+    data: str('data'),
+    mirrors: str('mirrors'),
+    blockedHosts: hosts('blockedHosts'),
+    mediaHosts: hosts('mediaHosts'),
+    expiresDays: DEFAULT_CONFIG.expiresDays,
+  };
+  if (r.expiresDays !== undefined) {
+    if (typeof r.expiresDays !== 'number' || !(r.expiresDays > 0 && r.expiresDays <= 365)) {
+      throw new ConfigError(`${fileName}: expiresDays must be a number of days between 1 and 365`);
+    }
+    config.expiresDays = r.expiresDays;
+  }
+  if (r.canonical !== undefined) {
+    if (typeof r.canonical !== 'string' || !/^https?:\/\/[^/]+/.test(r.canonical)) {
+      throw new ConfigError(`${fileName}: canonical must be an http(s) URL like "https://blog.example.org/"`);
+    }
+    config.canonical = r.canonical.endsWith('/') ? r.canonical : `${r.canonical}/`;
+  }
+  return config;
+}

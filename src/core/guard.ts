@@ -1,0 +1,99 @@
+// The compromised-origin guard. Ferry remembers what it published (a content hash per post id).
+// A post that was published before and whose content changed, a post from which the sanitizer had
+// to remove active content, or a published post that vanished from the origin is held back until
+// a maintainer approves exactly that version. Pure: state in, decision out.
+import type { Post, RawEntry } from './model.ts';
+import { sha256Hex } from './bytes.ts';
+
+export interface PublishedRecord {
+  hash: string;
+  post: Post;
+}
+
+export interface Quarantined {
+  id: string;
+  title: string;
+  /** The content hash a maintainer approves with `ferry approve <id>`. */
+  hash: string;
+  reasons: string[];
+}
+
+export interface GuardState {
+  /** What the last good build published, by post id. */
+  published: Readonly<Record<string, PublishedRecord>>;
+  /** Post id -> the content hash a maintainer approved. */
+  approvals: Readonly<Record<string, string>>;
+}
+
+/** A post from the origin, sanitized, before the guard decides. */
+export interface Candidate {
+  post: Post;
+  /** Reasons the sanitizer gave for active content it removed. */
+  removed: readonly string[];
+  /** The origin's updated time, for the report. */
+  updated: string;
+}
+
+export interface GuardDecision {
+  /** Posts to publish now (new, unchanged, or approved). */
+  publish: Post[];
+  /** Previously published versions kept in place of a quarantined change. */
+  kept: Post[];
+  quarantined: Quarantined[];
+  /** Approvals still relevant after this build (an approval of a version no longer offered lapses). */
+  approvals: Record<string, string>;
+}
+
+/** The hash that decides whether a post "changed": what the origin served, before sanitizing. */
+export function contentHashOf(entry: Pick<RawEntry, 'title' | 'html' | 'tags' | 'originUrl'>): string {
+  return sha256Hex(JSON.stringify(['ferry-post/1', entry.title, entry.html, entry.tags, entry.originUrl]));
+}
+
+/** A marker hash for approving the removal of a post that vanished from the origin. */
+export function removalHashOf(id: string): string {
+  return sha256Hex(JSON.stringify(['ferry-removed/1', id]));
+}
+
+export function decide(candidates: readonly Candidate[], state: GuardState): GuardDecision {
+  const publish: Post[] = [];
+  const kept: Post[] = [];
+  const quarantined: Quarantined[] = [];
+  const approvals: Record<string, string> = {};
+  const seen = new Set<string>();
+
+  for (const { post, removed, updated } of candidates) {
+    seen.add(post.id);
+    const previous = state.published[post.id];
+    const reasons: string[] = [];
+    if (previous !== undefined && previous.hash !== post.contentHash) {
+      reasons.push(
+        `content changed since it was published (origin updated ${previous.post.updated} -> ${updated})`,
+      );
+    }
+    if (removed.length > 0) reasons.push(`active content removed: ${removed.join(', ')}`);
+    const approved = state.approvals[post.id] === post.contentHash;
+    if (approved) approvals[post.id] = post.contentHash;
+    if (reasons.length === 0 || approved) {
+      publish.push(post);
+      continue;
+    }
+    quarantined.push({ id: post.id, title: post.title, hash: post.contentHash, reasons });
+    if (previous !== undefined) kept.push(previous.post);
+  }
+
+  for (const id of Object.keys(state.published).sort()) {
+    if (seen.has(id)) continue;
+    const previous = state.published[id];
+    if (previous === undefined) continue;
+    const hash = removalHashOf(id);
+    if (state.approvals[id] === hash) continue; // removal approved: drop it
+    kept.push(previous.post);
+    quarantined.push({
+      id,
+      title: previous.post.title,
+      hash,
+      reasons: ['no longer at the origin (deleted there, or the origin was tampered with); approve to remove it'],
+    });
+  }
+  return { publish, kept, quarantined, approvals };
+}

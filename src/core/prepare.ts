@@ -1,0 +1,100 @@
+// From what the origin served to posts ready for the guard: sanitize, assign paths, hash, and
+// (after media is fetched) point links and images at the snapshot's own copies. Pure.
+import type { Post, RawEntry, SiteMeta } from './model.ts';
+import type { Candidate } from './guard.ts';
+import { contentHashOf } from './guard.ts';
+import { assignPaths, hrefOf, originPath } from './paths.ts';
+import { detectLanguage } from './language.ts';
+import { rewriteUrls, sanitizePostHtml, type UrlDecision } from './sanitize.ts';
+import { hostMatches } from './media.ts';
+
+export interface PreparedCandidate extends Candidate {
+  /** Absolute URLs of images the post loads or links to (from the sanitizer). */
+  images: string[];
+}
+
+export interface PrepareOptions {
+  /** Base for relative URLs in post HTML: the feed page the entries came from. */
+  baseUrl: string;
+}
+
+export function preparePosts(
+  entries: readonly RawEntry[],
+  meta: SiteMeta,
+  opts: PrepareOptions,
+): { candidates: PreparedCandidate[]; duplicates: string[] } {
+  const unique: RawEntry[] = [];
+  const seen = new Set<string>();
+  const duplicates: string[] = [];
+  for (const e of entries) {
+    if (seen.has(e.id)) duplicates.push(e.id);
+    else {
+      seen.add(e.id);
+      unique.push(e);
+    }
+  }
+  const paths = assignPaths(unique);
+  const candidates = unique.map((entry): PreparedCandidate => {
+    const clean = sanitizePostHtml(entry.html, { baseUrl: opts.baseUrl });
+    const place = paths.get(entry.id);
+    if (place === undefined) throw new Error(`no path for ${entry.id}`);
+    const post: Post = {
+      id: entry.id,
+      slug: place.slug,
+      path: place.path,
+      title: entry.title,
+      published: entry.published,
+      updated: entry.updated,
+      authors: [...entry.authors],
+      tags: [...entry.tags],
+      language: entry.language ?? detectLanguage(`${entry.title} ${entry.html}`, meta.language),
+      html: clean.html,
+      originUrl: entry.originUrl,
+      contentHash: contentHashOf(entry),
+    };
+    return { post, removed: clean.removed, updated: entry.updated, images: clean.images };
+  });
+  return { candidates, duplicates };
+}
+
+export interface LinkPolicy {
+  /** Hosts of the origin blog: absolute links to them become snapshot-relative. */
+  originHosts: readonly string[];
+  /** Hosts readers must never be sent to (a compromised former site): links are removed. */
+  blockedHosts: readonly string[];
+  /** Absolute image URL -> snapshot media path, for images the build carries. */
+  media: ReadonlyMap<string, string>;
+}
+
+/** Point a post's links and images at the snapshot; pure given the media map. */
+export function localizePost(post: Post, policy: LinkPolicy): Post {
+  const decide = (url: string, kind: 'link' | 'image'): UrlDecision => {
+    const local = policy.media.get(url);
+    if (local !== undefined) return { action: 'replace', url: local };
+    let parsed: URL;
+    try {
+      parsed = new URL(url);
+    } catch {
+      return { action: 'remove' };
+    }
+    if (parsed.protocol === 'mailto:') return { action: 'keep' };
+    if (hostMatches(parsed.hostname, policy.blockedHosts)) return { action: 'remove' };
+    if (kind === 'image') return { action: 'link' };
+    if (hostMatches(parsed.hostname, policy.originHosts)) {
+      const path = originPath(url);
+      if (path !== undefined) return { action: 'replace', url: `${hrefOf(path)}${parsed.hash}` };
+      return { action: 'replace', url: parsed.pathname === '' ? '/' : `${parsed.pathname}${parsed.search}${parsed.hash}` };
+    }
+    return { action: 'keep' };
+  };
+  return { ...post, html: rewriteUrls(post.html, decide) };
+}
+
+/** The snapshot media paths a post's HTML references. */
+export function mediaRefs(html: string): string[] {
+  const refs = new Set<string>();
+  for (const m of html.matchAll(/(?:src|href)="(\/media\/[0-9a-f]{32}\.[a-z]+)"/g)) {
+    if (m[1] !== undefined) refs.add(m[1]);
+  }
+  return [...refs].sort();
+}

@@ -1,0 +1,165 @@
+// One build, end to end: read the origin, sanitize, guard, fetch media, build, sign, swap in
+// atomically, remember what was published. Any failure before the swap leaves the previous
+// snapshot and state exactly as they were.
+import { join } from 'node:path';
+import type { LimitedFetch } from '../ports/fetch.ts';
+import type { StateStore } from '../ports/state.ts';
+import type { MirrorRef, Post, Site } from '../core/model.ts';
+import { sortPosts } from '../core/model.ts';
+import { decide, type Quarantined } from '../core/guard.ts';
+import { localizePost, mediaRefs, preparePosts } from '../core/prepare.ts';
+import { BLOGGER_MEDIA_HOSTS } from '../core/media.ts';
+import { buildSnapshotFiles, signSnapshot } from '../core/build.ts';
+import { createLimitedFetch } from '../adapters/web/limited-fetch.ts';
+import { openSource } from '../adapters/sources/open-source.ts';
+import { openMediaStore } from '../adapters/node/media-store.ts';
+import { createJsonStateStore } from '../adapters/node/json-state-store.ts';
+import { readCurrentManifest, writeSnapshotAtomically } from '../adapters/node/snapshot-dir.ts';
+import { fetchMedia, type MediaFailure, type MediaLimits } from './media-fetch.ts';
+
+export type Stage = 'ingest' | 'sanitize' | 'media' | 'build' | 'sign' | 'write';
+
+export interface BuildOptions {
+  /** Feed URL, Markdown folder or feed file. */
+  source: string;
+  out: string;
+  privateKey: Uint8Array;
+  /** Where Ferry keeps what it published and its media copies. */
+  dataDir: string;
+  mirrors: readonly MirrorRef[];
+  /** Canonical base URL; default: the first mirror by priority, else http://127.0.0.1:8787/. */
+  canonical?: string;
+  /** Hosts readers must never be sent to (links to them are removed). */
+  blockedHosts?: readonly string[];
+  /** Extra hosts whose images are copied into the snapshot. */
+  mediaHosts?: readonly string[];
+  expiresDays?: number;
+  media?: Partial<MediaLimits>;
+  sourceTimeoutMs?: number;
+  now?: () => Date;
+  fetch?: LimitedFetch;
+  state?: StateStore;
+  onProgress?: (stage: Stage, message: string) => void;
+}
+
+export interface BuildReport {
+  posts: number;
+  files: number;
+  version: number;
+  out: string;
+  canonical: string;
+  created: string;
+  expires: string;
+  quarantined: Array<Pick<Quarantined, 'id' | 'title' | 'reasons'>>;
+  media: { fetched: number; bytes: number; failed: MediaFailure[] };
+  duplicates: string[];
+}
+
+const DEFAULT_MEDIA: MediaLimits = {
+  maxFileBytes: 10 * 1024 * 1024,
+  maxBuildBytes: 200 * 1024 * 1024,
+  timeoutMs: 20_000,
+  concurrency: 4,
+};
+
+export function canonicalOf(mirrors: readonly MirrorRef[], explicit?: string): string {
+  const chosen = explicit ?? [...mirrors].sort((a, b) => a.priority - b.priority)[0]?.url ?? 'http://127.0.0.1:8787/';
+  return chosen.endsWith('/') ? chosen : `${chosen}/`;
+}
+
+export async function runBuild(opts: BuildOptions): Promise<BuildReport> {
+  const now = opts.now ?? (() => new Date());
+  const fetch = opts.fetch ?? createLimitedFetch();
+  const progress = opts.onProgress ?? (() => undefined);
+  const state = opts.state ?? createJsonStateStore(opts.dataDir);
+  const canonical = canonicalOf(opts.mirrors, opts.canonical);
+
+  progress('ingest', `reading ${opts.source}`);
+  const origin = await openSource(opts.source, {
+    fetch,
+    ...(opts.sourceTimeoutMs === undefined ? {} : { timeoutMs: opts.sourceTimeoutMs }),
+    onProgress: (m) => progress('ingest', m),
+  }).read();
+  progress('ingest', `${origin.entries.length} posts read`);
+
+  const previous = await state.load(origin.meta.id);
+  progress('sanitize', 'sanitizing and comparing with what was published');
+  const baseUrl = /^https?:\/\//.test(origin.location) ? origin.location : canonical;
+  const { candidates, duplicates } = preparePosts(origin.entries, origin.meta, { baseUrl });
+  const decision = decide(candidates, previous);
+  for (const q of decision.quarantined) progress('sanitize', `held back: ${q.title} (${q.id}): ${q.reasons.join('; ')}`);
+
+  const toLocalize = decision.publish;
+  const images = candidates.filter((c) => toLocalize.includes(c.post)).flatMap((c) => c.images);
+  const originHosts = hostsOf([origin.meta.originUrl, origin.location]);
+  const mediaStore = await openMediaStore(join(opts.dataDir, 'media'));
+  const media = await fetchMedia(images, {
+    fetch,
+    store: mediaStore,
+    hosts: [...originHosts, ...BLOGGER_MEDIA_HOSTS, ...(opts.mediaHosts ?? [])],
+    limits: { ...DEFAULT_MEDIA, ...opts.media },
+    onProgress: (done, total) => progress('media', `${done}/${total} images`),
+  });
+  for (const f of media.failures) progress('media', `image not copied: ${f.url}: ${f.error}`);
+
+  const policy = { originHosts, blockedHosts: opts.blockedHosts ?? [], media: media.map };
+  const posts: Post[] = sortPosts([...toLocalize.map((p) => localizePost(p, policy)), ...decision.kept]);
+  const site: Site = { meta: origin.meta, posts };
+
+  progress('build', `rendering ${posts.length} posts`);
+  const mediaFiles = new Map<string, Uint8Array>();
+  for (const path of new Set(posts.flatMap((p) => mediaRefs(p.html)))) {
+    mediaFiles.set(path, await mediaStore.read(path));
+  }
+  const files = buildSnapshotFiles({ site, media: mediaFiles, canonical, mirrors: opts.mirrors });
+
+  const current = await readCurrentManifest(opts.out);
+  const version = Math.max(previous.version, current?.version ?? 0) + 1;
+  const created = now();
+  const expires = new Date(created.getTime() + (opts.expiresDays ?? 14) * 86_400_000);
+  progress('sign', `signing version ${version}`);
+  const signed = signSnapshot(files, {
+    version,
+    created,
+    expires,
+    canonical,
+    mirrors: opts.mirrors,
+    privateKey: opts.privateKey,
+  });
+
+  progress('write', `writing ${signed.files.size} files to ${opts.out}`);
+  await writeSnapshotAtomically(opts.out, signed.files, `v${version}`);
+  await state.save({
+    siteId: origin.meta.id,
+    version,
+    published: Object.fromEntries(posts.map((p) => [p.id, { hash: p.contentHash, post: p }])),
+    approvals: decision.approvals,
+    pending: decision.quarantined,
+  });
+
+  return {
+    posts: posts.length,
+    files: signed.files.size,
+    version,
+    out: opts.out,
+    canonical,
+    created: signed.manifest.created,
+    expires: signed.manifest.expires,
+    quarantined: decision.quarantined.map(({ id, title, reasons }) => ({ id, title, reasons })),
+    media: { fetched: media.fetched, bytes: media.fetchedBytes, failed: media.failures },
+    duplicates,
+  };
+}
+
+function hostsOf(urls: readonly string[]): string[] {
+  const hosts = new Set<string>();
+  for (const u of urls) {
+    try {
+      const h = new URL(u).hostname.replace(/^www\./, '');
+      if (h !== '') hosts.add(h);
+    } catch {
+      // a folder or an empty URL has no host
+    }
+  }
+  return [...hosts];
+}

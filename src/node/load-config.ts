@@ -1,0 +1,51 @@
+// Reading the configuration and the mirror list from disk (once, at start), paths resolved
+// against the folder of the file that names them.
+import { readFile } from 'node:fs/promises';
+import { dirname, resolve } from 'node:path';
+import { DEFAULT_CONFIG, parseConfig, type FerryConfig } from '../core/config.ts';
+import { MIRROR_KIND_FIELDS, parseMirrorsConfig } from '../core/mirrors-config.ts';
+import type { MirrorRef } from '../core/model.ts';
+
+export interface LoadedConfig extends FerryConfig {
+  /** The file it came from, or undefined when defaults were used. */
+  file?: string;
+}
+
+/** ferry.config.json from cwd (or the file given); with paths made absolute. */
+export async function loadConfig(cwd: string, file?: string): Promise<LoadedConfig> {
+  const path = resolve(cwd, file ?? 'ferry.config.json');
+  let text: string | undefined;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'ENOENT' || file !== undefined) {
+      throw new Error(`${path}: ${(e as Error).message}`);
+    }
+  }
+  const config = text === undefined ? DEFAULT_CONFIG : parseConfig(text, path);
+  const base = text === undefined ? cwd : dirname(path);
+  const abs = (p: string): string => (/^https?:\/\//.test(p) ? p : resolve(base, p));
+  const loaded: LoadedConfig = {
+    ...config,
+    source: abs(config.source),
+    out: abs(config.out),
+    data: abs(config.data),
+    mirrors: abs(config.mirrors),
+  };
+  if (text !== undefined) loaded.file = path;
+  return loaded;
+}
+
+/** The publicly listed mirrors (those with a URL) from a mirrors file; [] when it does not exist. */
+export async function loadPublicMirrors(file: string, { required = false } = {}): Promise<MirrorRef[]> {
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT' && !required) return [];
+    throw new Error(`${file}: ${(e as Error).message}`);
+  }
+  return parseMirrorsConfig(text, file, Object.keys(MIRROR_KIND_FIELDS)).flatMap((m) =>
+    m.url === undefined ? [] : [{ id: m.id, kind: m.kind, url: m.url, priority: m.priority }],
+  );
+}
