@@ -308,7 +308,6 @@ function renderJsonFeed({ meta, canonical, posts }: FeedInput): string {
 
 /** Remove what XML 1.0 cannot carry: C0 controls other than tab/LF/CR, lone surrogates, U+FFFE/F. */
 export function toXmlChars(text: string): string {
-  // eslint-disable-next-line no-control-regex
   return text.replace(/[\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g, '');
 }
 
