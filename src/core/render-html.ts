@@ -80,6 +80,7 @@ export function renderShell(input: ShellInput): string {
     `<link rel="canonical" href="${e(canonical + hrefOf(path).slice(1))}">\n` +
     feeds +
     headLinks +
+    `<link rel="icon" type="image/svg+xml" href="/favicon.svg">\n` +
     `<link rel="stylesheet" href="/style.css">\n` +
     `</head>\n` +
     `<body>\n` +

@@ -1,4 +1,4 @@
-// The snapshot's one stylesheet (/style.css): readable on a phone, system fonts only (with the
+// The snapshot's one stylesheet (/style.css) and its icon (/favicon.svg): readable on a phone, system fonts only (with the
 // common Chinese fonts of each platform), no external resources, light and dark.
 
 export const STYLE_CSS = `:root {
@@ -58,4 +58,13 @@ h1, h2, h3 { line-height: 1.3; }
 .note { padding: .75rem 1rem; border: 1px solid var(--line); border-radius: .5rem; }
 code { font-family: ui-monospace, "SFMono-Regular", Menlo, Consolas, "Liberation Mono", monospace; font-size: .9em; }
 .site-footer { margin-top: 3rem; padding-top: 1rem; border-top: 1px solid var(--line); color: var(--muted); font-size: .9rem; }
+`;
+
+/** A small boat on water: the site icon, so browsers do not ask every mirror for /favicon.ico. */
+export const FAVICON_SVG = `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 32 32">
+<rect width="32" height="32" rx="6" fill="#0b57d0"/>
+<path d="M6 19h20l-3 5H9z" fill="#fff"/>
+<path d="M15 6v11h-7z" fill="#fff"/>
+<path d="M17 9v8h6z" fill="#fff"/>
+</svg>
 `;

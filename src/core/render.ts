@@ -5,7 +5,7 @@ import { UI, bilingual, monthName, type Bilingual } from './i18n.ts';
 import { isSafeSnapshotPath } from './manifest.ts';
 import { sortPosts, type MirrorRef, type Post, type Site } from './model.ts';
 import { FEEDS, escapeHtml as e, hrefOf, isLanguageTag, isWebUrl, renderShell } from './render-html.ts';
-import { STYLE_CSS } from './render-style.ts';
+import { FAVICON_SVG, STYLE_CSS } from './render-style.ts';
 import { excerptOf, formatLocalDate, toLocalDate, type LocalDate } from './render-text.ts';
 
 export interface RenderOptions {
@@ -23,9 +23,6 @@ export interface RenderOptions {
 export class RenderError extends Error {
   override name = 'RenderError';
 }
-
-/** Pages every snapshot has besides posts, months and labels (plus the feeds built elsewhere). */
-export const FIXED_PATHS = ['/index.html', '/archive.html', '/about.html', '/mirrors.html', '/404.html', '/style.css'] as const;
 
 const MAX_SLUG = 60;
 
@@ -176,6 +173,7 @@ export function renderPages(site: Site, opts: RenderOptions): Map<string, string
   add('/mirrors.html', shell('/mirrors.html', `${bilingual(UI.mirrors)} · ${siteTitle}`, mirrorsMain(opts.mirrors, opts.ipfsCid)));
   add('/404.html', shell('/404.html', `${bilingual(UI.notFound)} · ${siteTitle}`, notFoundMain()));
   add('/style.css', STYLE_CSS);
+  add('/favicon.svg', FAVICON_SVG);
 
   return new Map([...files.entries()].sort(([a], [b]) => compareText(a, b)));
 }

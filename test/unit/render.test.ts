@@ -109,7 +109,7 @@ describe('renderPages', () => {
     expect(few.get('/index.html')).not.toContain('class="pager"');
     const empty = renderPages(makeSite([]), OPTS);
     expect(empty.get('/index.html')).toContain('No posts yet.');
-    expect([...empty.keys()]).toEqual(['/404.html', '/about.html', '/archive.html', '/index.html', '/mirrors.html', '/style.css']);
+    expect([...empty.keys()]).toEqual(['/404.html', '/about.html', '/archive.html', '/favicon.svg', '/index.html', '/mirrors.html', '/style.css']);
     expect(brokenLinks(empty)).toEqual([]);
   });
 
@@ -287,6 +287,7 @@ describe('renderPages', () => {
       expect(text).toContain('<link rel="alternate" type="application/rss+xml" href="/rss.xml"');
       expect(text).toContain('<link rel="alternate" type="application/feed+json" href="/feed.json"');
       expect(text).toContain('<link rel="stylesheet" href="/style.css">');
+      expect(text).toContain('<link rel="icon" type="image/svg+xml" href="/favicon.svg">');
       expect(text).toContain('<a class="site-title" href="/index.html">公民自由联盟 Coalition for Citizens Rights</a>');
       for (const nav of ['首页 Home', '归档 Archive', '关于 About', '镜像 Mirrors']) expect(text, path).toContain(`${nav}</a>`);
       expect(text).toMatch(/<footer class="site-footer">\n<p><a href="\/mirrors.html">/);
