@@ -1,0 +1,192 @@
+// A folder of Markdown posts: every *.md file (sorted by name) with YAML front matter, plus an
+// optional site.yaml. Errors name the file and the field, e.g.
+// "examples/posts/x.md: front matter: title is missing".
+import { readdir, readFile, stat } from 'node:fs/promises';
+import { basename, join } from 'node:path';
+import { Marked } from 'marked';
+import { LineCounter, parseDocument } from 'yaml';
+import type { OriginSnapshot, RawEntry, SiteMeta } from '../../core/model.ts';
+import { SourceError, type OriginSource } from '../../ports/source.ts';
+import { toSourceError } from './source-error.ts';
+import { isRfc3339 } from './xml.ts';
+
+export interface MarkdownSourceOptions {
+  /** Largest file accepted, in bytes. */
+  maxBytes: number;
+  onProgress?: (msg: string) => void;
+}
+
+const SLUG = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
+const LANGUAGE_TAG = /^[A-Za-z]{2,3}(?:-[A-Za-z0-9]{1,8})*$/;
+
+export function createMarkdownSource(folder: string, { maxBytes, onProgress }: MarkdownSourceOptions): OriginSource {
+  return {
+    async read(): Promise<OriginSnapshot> {
+      let names: string[];
+      try {
+        names = (await readdir(folder, { withFileTypes: true }))
+          .filter((d) => d.isFile() && d.name.toLowerCase().endsWith('.md'))
+          .map((d) => d.name)
+          .sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+      } catch (e) {
+        throw toSourceError(e, folder);
+      }
+      const meta = await readSiteMeta(folder, maxBytes);
+      if (names.length === 0) throw new SourceError(folder, 'folder has no .md posts (refusing to treat the blog as empty)');
+      const marked = new Marked({ gfm: true, async: false });
+      const entries: RawEntry[] = [];
+      const fileOfId = new Map<string, string>();
+      for (const name of names) {
+        const file = join(folder, name);
+        const entry = parseMarkdownPost(await readText(file, maxBytes), file, (md) => marked.parse(md, { async: false }));
+        const clash = fileOfId.get(entry.id);
+        if (clash !== undefined) throw new SourceError(file, `id "${entry.id}" is already used by ${clash}`);
+        fileOfId.set(entry.id, file);
+        entries.push(entry);
+      }
+      onProgress?.(`read ${entries.length} Markdown posts from ${folder}`);
+      return { meta, entries, location: folder };
+    },
+  };
+}
+
+async function readText(file: string, maxBytes: number): Promise<string> {
+  let bytes: Uint8Array;
+  try {
+    const info = await stat(file);
+    if (info.size > maxBytes) throw new SourceError(file, `file of ${info.size} bytes is over the limit of ${maxBytes}`);
+    bytes = await readFile(file);
+  } catch (e) {
+    throw toSourceError(e, file);
+  }
+  try {
+    return new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+  } catch {
+    throw new SourceError(file, 'not valid UTF-8 text');
+  }
+}
+
+async function readSiteMeta(folder: string, maxBytes: number): Promise<SiteMeta> {
+  const name = basename(folder.replace(/[\\/]+$/, '')) || folder;
+  const file = join(folder, 'site.yaml');
+  let text: string | undefined;
+  try {
+    text = await readText(file, maxBytes);
+  } catch (e) {
+    if (!(e instanceof SourceError && e.message.endsWith('no such file or folder'))) throw e;
+  }
+  const data = text === undefined ? {} : parseYamlMapping(text, file, 'site.yaml');
+  const field = (key: string): string | undefined => optionalString(data, key, file, 'site.yaml');
+  const language = field('language') ?? 'zh';
+  if (!LANGUAGE_TAG.test(language)) throw new SourceError(file, `site.yaml: language "${language}" is not a language tag such as zh or en`);
+  return {
+    id: field('id') ?? `markdown:${name}`,
+    title: field('title') ?? name,
+    subtitle: field('subtitle') ?? '',
+    originUrl: field('url') ?? '',
+    language,
+  };
+}
+
+/**
+ * One Markdown post: front matter between --- lines, then the body. `render` turns Markdown into
+ * HTML. Exported for unit tests.
+ */
+export function parseMarkdownPost(text: string, file: string, render: (markdown: string) => string): RawEntry {
+  const match = /^\uFEFF?---[ \t]*\r?\n([\s\S]*?)\r?\n(?:---|\.\.\.)[ \t]*(?:\r?\n|$)/.exec(text);
+  if (match === null) throw new SourceError(file, 'front matter: missing (the file must start with a --- line, the YAML fields, then another --- line)');
+  const data = parseYamlMapping(match[1] ?? '', file, 'front matter', 2);
+  const body = text.slice(match[0].length);
+  const where = 'front matter';
+  const stem = basename(file).replace(/\.md$/i, '');
+
+  const title = optionalString(data, 'title', file, where);
+  if (title === undefined || title.trim() === '') throw new SourceError(file, `${where}: title is missing`);
+  const published = readDate(data, 'date', file);
+  if (published === undefined) throw new SourceError(file, `${where}: date is missing (for example date: 2016-06-08T21:03:00+08:00)`);
+  const updated = readDate(data, 'updated', file) ?? published;
+  const slug = optionalString(data, 'slug', file, where) ?? stem;
+  if (!SLUG.test(slug)) {
+    throw new SourceError(file, `${where}: slug "${slug}" may only use letters, digits, '.', '_' and '-' (set slug: to choose one)`);
+  }
+  const lang = optionalString(data, 'lang', file, where);
+  if (lang !== undefined && !LANGUAGE_TAG.test(lang)) throw new SourceError(file, `${where}: lang "${lang}" is not a language tag such as zh or en`);
+  const author = optionalString(data, 'author', file, where);
+  const authors = [...stringList(data, 'authors', file), ...(author === undefined ? [] : [author])];
+
+  const entry: RawEntry = {
+    id: optionalString(data, 'id', file, where) ?? `markdown:${slug}`,
+    title: title.trim(),
+    published,
+    updated,
+    authors: [...new Set(authors.map((a) => a.trim()).filter((a) => a !== ''))],
+    tags: [...new Set(stringList(data, 'tags', file).map((t) => t.trim()).filter((t) => t !== ''))],
+    html: render(body),
+    originUrl: '',
+  };
+  if (lang !== undefined) entry.language = lang;
+  return entry;
+}
+
+/** `firstLine` is the file's line number of the YAML's first line, so errors point into the file. */
+function parseYamlMapping(text: string, file: string, where: string, firstLine = 1): Record<string, unknown> {
+  const lineCounter = new LineCounter();
+  const doc = parseDocument(text, { prettyErrors: false, lineCounter });
+  const error = doc.errors[0];
+  if (error !== undefined) {
+    const { line, col } = lineCounter.linePos(error.pos[0]);
+    throw new SourceError(file, `${where}: YAML error at line ${line + firstLine - 1}, column ${col}: ${error.message.split('\n')[0] ?? ''}`);
+  }
+  const data: unknown = doc.toJS();
+  if (data === null || data === undefined) return {};
+  if (!isRecord(data)) throw new SourceError(file, `${where}: expected "key: value" lines`);
+  return data;
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value) && !(value instanceof Date);
+}
+
+function optionalString(data: Record<string, unknown>, key: string, file: string, where: string): string | undefined {
+  const value = data[key];
+  if (value === undefined || value === null) return undefined;
+  if (typeof value === 'string') return value;
+  if (typeof value === 'number') return String(value);
+  throw new SourceError(file, `${where}: ${key} must be text`);
+}
+
+function stringList(data: Record<string, unknown>, key: string, file: string): string[] {
+  const value = data[key];
+  if (value === undefined || value === null) return [];
+  if (typeof value === 'string') return [value];
+  if (Array.isArray(value) && value.every((v) => typeof v === 'string' || typeof v === 'number')) return value.map(String);
+  throw new SourceError(file, `front matter: ${key} must be a list of text, e.g. ${key}: [RSS, 翻墙]`);
+}
+
+/**
+ * A front matter date as RFC 3339. Strings keep the offset they were written with; a date alone
+ * (2016-06-08) or a time without offset is taken as UTC; a YAML timestamp (a Date) becomes UTC.
+ */
+function readDate(data: Record<string, unknown>, key: string, file: string): string | undefined {
+  const value = data[key];
+  if (value === undefined || value === null) return undefined;
+  if (value instanceof Date) {
+    if (Number.isNaN(value.getTime())) throw new SourceError(file, `front matter: ${key} is not a valid date`);
+    return value.toISOString().replace('.000Z', 'Z');
+  }
+  if (typeof value !== 'string') throw new SourceError(file, `front matter: ${key} must be a date such as 2016-06-08 or 2016-06-08T21:03:00+08:00`);
+  // "2016-06-08 21:03:00 +0800" (Jekyll, Hugo) -> "2016-06-08 21:03:00+08:00"
+  const text = value.trim().replace(/\s*([+-]\d{2}):?(\d{2})$/, (_m, h: string, m: string) => `${h}:${m}`);
+  const dateOnly = /^\d{4}-\d{2}-\d{2}$/.test(text) ? `${text}T00:00:00Z` : undefined;
+  const noOffset = /^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?$/.test(text) ? toSeconds(text) + 'Z' : undefined;
+  const candidate = (dateOnly ?? noOffset ?? toSeconds(text)).replace(' ', 'T');
+  if (!isRfc3339(candidate)) {
+    throw new SourceError(file, `front matter: ${key} "${text}" is not a date such as 2016-06-08 or 2016-06-08T21:03:00+08:00`);
+  }
+  return candidate;
+}
+
+/** Adds ":00" seconds to "2016-06-08T21:03" / "2016-06-08T21:03+08:00". */
+function toSeconds(text: string): string {
+  return text.replace(/^(\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2})(?=$|[Zz+-])/, '$1:00');
+}

@@ -1,0 +1,375 @@
+// Origin sources against real loopback HTTP servers: the Blogger fixtures end to end, RSS and
+// Atom variants, and every kind of bad origin, each of which must fail with a message that names
+// the URL and the problem.
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { ServerResponse } from 'node:http';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import type { OriginSnapshot } from '../../src/core/model.ts';
+import { SourceError } from '../../src/ports/source.ts';
+import { openSource } from '../../src/adapters/sources/open-source.ts';
+import { rfc822ToRfc3339 } from '../../src/adapters/sources/rss-source.ts';
+import { FEED_PATH, startBloggerServer, type BloggerServer, type RouteHandler } from '../helpers/blogger-server.ts';
+
+const FIXTURES = '/work/shared/fixtures';
+const BLOG = 'http://gongminziyoulianmeng.blogspot.com';
+
+const servers: BloggerServer[] = [];
+let scratch = '';
+beforeAll(async () => {
+  scratch = await mkdtemp(join(tmpdir(), 'ferry-sources-'));
+});
+afterAll(async () => {
+  await rm(scratch, { recursive: true, force: true });
+});
+afterEach(async () => {
+  await Promise.all(servers.splice(0).map((s) => s.close()));
+});
+
+async function serve(folder: string, routes?: Record<string, RouteHandler>): Promise<BloggerServer> {
+  const server = await startBloggerServer(folder, routes ? { routes } : {});
+  servers.push(server);
+  return server;
+}
+
+/** A server with no fixture feed: only the given routes answer. */
+function serveRoutes(routes: Record<string, RouteHandler>): Promise<BloggerServer> {
+  return serve(scratch, routes);
+}
+
+function xml(body: string | ((base: string) => string), type = 'application/atom+xml; charset=UTF-8'): RouteHandler {
+  return (_req, res, base) => {
+    const text = typeof body === 'string' ? body : body(base);
+    res.writeHead(200, { 'content-type': type });
+    res.end(text);
+  };
+}
+
+async function readError(location: string, opts: Parameters<typeof openSource>[1] = {}): Promise<SourceError> {
+  try {
+    await openSource(location, opts).read();
+  } catch (e) {
+    if (e instanceof SourceError) return e;
+    throw e;
+  }
+  throw new Error(`reading ${location} succeeded, expected a SourceError`);
+}
+
+const ATOM_NS = "xmlns='http://www.w3.org/2005/Atom'";
+
+function atomFeed(entries: string, extra = ''): string {
+  return `<?xml version='1.0' encoding='UTF-8'?><feed ${ATOM_NS}${extra}><id>tag:example,2024:feed</id><title>Example</title>${entries}</feed>`;
+}
+
+function atomEntry(id: string, fields = "<published>2024-01-02T03:04:05+08:00</published><updated>2024-01-02T03:04:05+08:00</updated><title>T</title><content type='html'>&lt;p&gt;x&lt;/p&gt;</content>"): string {
+  return `<entry><id>${id}</id>${fields}</entry>`;
+}
+
+describe('Blogger Atom feed (fixtures through a loopback Blogger)', () => {
+  let clean: OriginSnapshot;
+  let server: BloggerServer;
+  const progress: string[] = [];
+
+  beforeAll(async () => {
+    server = await startBloggerServer(join(FIXTURES, 'blogger-clean'));
+    clean = await openSource(`${server.base}${FEED_PATH}`, { onProgress: (m) => progress.push(m) }).read();
+    await server.close();
+  });
+
+  it('reads all 7 posts across both pages, following rel="next"', () => {
+    expect(clean.entries).toHaveLength(7);
+    expect(server.requests).toEqual([FEED_PATH, `${FEED_PATH}?start-index=5&max-results=4`]);
+    expect(progress).toHaveLength(2);
+    expect(clean.location).toBe(`${server.base}${FEED_PATH}`);
+  });
+
+  it('keeps ids, titles (entities decoded, Chinese intact) and feed order', () => {
+    const prefix = 'tag:blogger.com,1999:blog-4409253621830214786.post-';
+    expect(clean.entries.map((e) => e.id)).toEqual(
+      ['827234106974359669', '682039355054910363', '333145010851531804', '236340076292585797', '768289740530337284', '396720983377807096', '499647288871121045'].map((n) => prefix + n),
+    );
+    expect(clean.entries.map((e) => e.title)).toEqual([
+      '27th Anniversary of Tiananmen Square Massacre',
+      '50th Anniversary of "the Great Cultural Revolution"',
+      'CCCR Remembers 67th Anniversary of "Universal Declaration of Human Rights"',
+      '朴日: 拆除中国网络防火墙',
+      '"Father and Daughter in Red China\'s Gulag" Book Release',
+      "Protest Chinese President's Visit to the United States in Washington DC",
+      '柳京男:抗议习近平主席访问美国',
+    ]);
+  });
+
+  it('keeps dates exactly as written, with their offset', () => {
+    const first = clean.entries[0];
+    expect(first?.published).toBe('2016-06-08T21:03:00.000-07:00');
+    expect(first?.updated).toBe('2016-06-08T21:10:31.123-07:00');
+    expect(clean.entries.at(-1)?.published).toBe('2015-09-16T21:03:00.000-07:00');
+  });
+
+  it('takes alternate links, authors, labels and language from the feed', () => {
+    expect(clean.entries.map((e) => new URL(e.originUrl).pathname)).toEqual([
+      '/2016/06/27th-anniversary-of-tiananmen-square-mas.html',
+      '/2016/05/50th-anniversary-of-the-great-cultural-r.html',
+      '/2015/12/cccr-remembers-67th-anniversary-of-unive.html',
+      '/2015/10/blog-post.html',
+      '/2015/10/father-and-daughter-in-red-china-s-gulag.html',
+      '/2015/09/protest-chinese-president-s-visit-to-the.html',
+      '/2015/09/blog-post.html',
+    ]);
+    expect(clean.entries.every((e) => e.originUrl.startsWith(`${BLOG}/`))).toBe(true);
+    expect(clean.entries[0]?.authors).toEqual(['Coalition for Citizens Rights']);
+    // The fixture posts carry no labels and no xml:lang.
+    expect(clean.entries.every((e) => e.tags.length === 0 && e.language === undefined)).toBe(true);
+  });
+
+  it('passes the HTML on decoded exactly once, media links pointing at the served host', () => {
+    const first = clean.entries[0]?.html ?? '';
+    expect(first.startsWith('<p>On June 7, 2016, a meeting')).toBe(true);
+    // The feed has &amp;quot; and &amp;#x27;: HTML entities that must survive as entities.
+    expect(first).toContain('sponsored by &quot;Beijing Spring&quot;');
+    expect(first).toContain('China&#x27;s democracy');
+    const protest = clean.entries[5]?.html ?? '';
+    expect(protest).toContain(`${server.base}/media/s320/protest-1.png`);
+    expect(protest).not.toContain('{BASE}');
+  });
+
+  it('reads site metadata as plain text', () => {
+    expect(clean.meta.id).toBe('tag:blogger.com,1999:blog-4409253621830214786');
+    expect(clean.meta.title).toBe('公民自由联盟 Coalition for Citizens Rights');
+    expect(clean.meta.subtitle.startsWith('Who We Are Coalition for Citizens Rights is an human rights organization')).toBe(true);
+    expect(clean.meta.subtitle).toContain('official site of "Coalition for Citizens Rights"');
+    expect(clean.meta.originUrl).toBe(`${BLOG}/`);
+    expect(clean.meta.language).toBe('zh');
+  });
+
+  it('passes the compromised post on unsanitized, with its new updated date', async () => {
+    const evil = await serve(join(FIXTURES, 'blogger-compromised'));
+    const snapshot = await openSource(`${evil.base}${FEED_PATH}`).read();
+    expect(snapshot.entries).toHaveLength(7);
+    const altered = snapshot.entries.find((e) => e.id.endsWith('post-768289740530337284'));
+    expect(altered?.published).toBe('2015-10-07T21:03:00.000-07:00');
+    expect(altered?.updated).toBe('2026-11-20T03:14:15.123-07:00');
+    expect(altered?.html).toContain('<script type="text/javascript" src="http://cdn-stats.example-analytics.net/ga.js"></script>');
+    expect(altered?.html).toContain(`onerror="document.location='http://evil.example/'"`);
+    const untouched = snapshot.entries.filter((e) => e !== altered);
+    expect(untouched.map((e) => e.html)).toEqual(clean.entries.filter((e) => !e.id.endsWith('post-768289740530337284')).map((e) => e.html.replaceAll(server.base, evil.base)));
+  });
+
+  it('reads a saved page from a local .xml file without following rel="next"', async () => {
+    const text = (await readFile(join(FIXTURES, 'blogger-clean/blogger/feed-page1.xml'), 'utf8')).replaceAll('{BASE}', 'http://127.0.0.1:9');
+    const file = join(scratch, 'saved-feed.xml');
+    await writeFile(file, text);
+    const snapshot = await openSource(file).read();
+    expect(snapshot.entries).toHaveLength(4);
+    expect(snapshot.location).toBe(file);
+    expect(snapshot.entries[3]?.title).toBe('朴日: 拆除中国网络防火墙');
+  });
+});
+
+describe('Atom variants', () => {
+  it('reads text, xhtml and summary content, labels, xml:lang and relative links', async () => {
+    const feed = atomFeed(
+      [
+        atomEntry(
+          'a1',
+          `<published>2024-01-02T03:04:05Z</published><title type='html'>&lt;b&gt;Bold&lt;/b&gt; &amp;amp; more</title>
+           <category scheme='http://schemas.google.com/g/2005#kind' term='http://schemas.google.com/blogger/2008/kind#post'/>
+           <category scheme='http://www.blogger.com/atom/ns#' term='翻墙'/><category term='RSS'/><category term='翻墙'/>
+           <link rel='alternate' type='text/html' href='/2024/01/a1.html'/>
+           <content type='text'>1 &lt; 2
+
+second paragraph</content>`,
+        ),
+        atomEntry(
+          'a2',
+          `<updated>2024-02-02T03:04:05+05:30</updated><title type='xhtml'><div xmlns='http://www.w3.org/1999/xhtml'>X <i>title</i></div></title>
+           <content type='xhtml'><div xmlns='http://www.w3.org/1999/xhtml'><p>Hi &amp; <b>bye</b></p></div></content>`,
+        ),
+        `<entry xml:lang='en'><id>a3</id><updated>2024-03-02T03:04:05-07:00</updated><title>S</title><summary type='html'><![CDATA[<p>from &amp; summary</p>]]></summary></entry>`,
+      ].join(''),
+      " xml:lang='zh-Hans'",
+    );
+    const server = await serveRoutes({ '/atom': xml(feed) });
+    const { entries, meta } = await openSource(`${server.base}/atom`).read();
+    expect(meta.language).toBe('zh-Hans');
+    const [a1, a2, a3] = entries;
+    expect(a1).toMatchObject({ title: 'Bold & more', tags: ['翻墙', 'RSS'], language: 'zh-Hans', originUrl: `${server.base}/2024/01/a1.html` });
+    expect(a1?.html).toBe('<p>1 &lt; 2</p><p>second paragraph</p>');
+    expect(a1?.published).toBe('2024-01-02T03:04:05Z');
+    expect(a1?.updated).toBe('2024-01-02T03:04:05Z');
+    expect(a2).toMatchObject({ title: 'X title', html: '<p>Hi &amp; <b>bye</b></p>', published: '2024-02-02T03:04:05+05:30', originUrl: '' });
+    expect(a3).toMatchObject({ html: '<p>from &amp; summary</p>', language: 'en' });
+  });
+
+  it('drops a post repeated on the next page (a post published mid-read), keeping the first copy', async () => {
+    const server = await serveRoutes({
+      '/p1': xml((base) => atomFeed(atomEntry('x') + atomEntry('y'), '') .replace('</title>', `</title><link rel='next' href='${base}/p2'/>`)),
+      '/p2': xml(atomFeed(atomEntry('y') + atomEntry('z'))),
+    });
+    const { entries } = await openSource(`${server.base}/p1`).read();
+    expect(entries.map((e) => e.id)).toEqual(['x', 'y', 'z']);
+  });
+});
+
+describe('RSS 2.0', () => {
+  const rss = `<?xml version="1.0" encoding="UTF-8"?>
+<rss version="2.0" xmlns:content="http://purl.org/rss/1.0/modules/content/" xmlns:dc="http://purl.org/dc/elements/1.1/" xmlns:atom="http://www.w3.org/2005/Atom">
+<channel>
+  <title>公民自由联盟 RSS</title><link>https://example.org/</link><description>&lt;b&gt;Free&lt;/b&gt; speech &amp;amp; press</description>
+  <language>zh-cn</language><atom:link rel="self" href="https://example.org/rss.xml"/>
+  <item><title>第一篇</title><link>https://example.org/2016/06/first.html</link><guid isPermaLink="false">post-1</guid>
+    <pubDate>Wed, 08 Jun 2016 21:03:00 -0700</pubDate><atom:updated>2016-06-09T08:00:00-07:00</atom:updated>
+    <description>short</description><content:encoded><![CDATA[<p>Full <em>text</em> &amp; more</p>]]></content:encoded>
+    <category>RSS</category><category>翻墙</category><author>editor@example.org (Editor)</author><dc:creator>编辑部</dc:creator></item>
+  <item><title>Second</title><link>/2016/05/second.html</link><pubDate>Thu, 19 May 2016 10:00:00 GMT</pubDate>
+    <dc:date>2016-05-20T10:00:00Z</dc:date><description>&lt;p&gt;desc &amp;amp; html&lt;/p&gt;</description></item>
+</channel></rss>`;
+
+  it('reads items with guid, dates kept in their offset, content:encoded, categories and authors', async () => {
+    const server = await serveRoutes({ '/rss.xml': xml(rss, 'application/rss+xml') });
+    const { meta, entries } = await openSource(`${server.base}/rss.xml`).read();
+    expect(meta).toEqual({ id: 'https://example.org/rss.xml', title: '公民自由联盟 RSS', subtitle: 'Free speech & press', originUrl: 'https://example.org/', language: 'zh-cn' });
+    expect(entries[0]).toEqual({
+      id: 'post-1',
+      title: '第一篇',
+      published: '2016-06-08T21:03:00-07:00',
+      updated: '2016-06-09T08:00:00-07:00',
+      authors: ['Editor', '编辑部'],
+      tags: ['RSS', '翻墙'],
+      language: 'zh-cn',
+      html: '<p>Full <em>text</em> &amp; more</p>',
+      originUrl: 'https://example.org/2016/06/first.html',
+    });
+    expect(entries[1]).toMatchObject({
+      id: '/2016/05/second.html',
+      published: '2016-05-19T10:00:00Z',
+      updated: '2016-05-20T10:00:00Z',
+      html: '<p>desc &amp; html</p>',
+      originUrl: `${server.base}/2016/05/second.html`,
+    });
+  });
+
+  it.each([
+    ['Wed, 08 Jun 2016 21:03:00 -0700', '2016-06-08T21:03:00-07:00'],
+    ['08 Jun 2016 21:03 +0800', '2016-06-08T21:03:00+08:00'],
+    ['Sat, 1 Oct 2016 00:00:59 +0530', '2016-10-01T00:00:59+05:30'],
+    ['Mon, 29 Feb 2016 12:00:00 UT', '2016-02-29T12:00:00Z'],
+    ['Tue, 01 Mar 16 12:00:00 EST', '2016-03-01T12:00:00-05:00'],
+    ['Sun, 10 July 2016 08:00:00 PDT', '2016-07-10T08:00:00-07:00'],
+    ['2016-06-08T21:03:00-07:00', undefined],
+    ['Wed, 08 Jun 2016 21:03:00', undefined],
+    ['Wed, 30 Feb 2016 21:03:00 +0000', undefined],
+    ['Wed, 08 Jun 2016 25:03:00 +0000', undefined],
+    ['Wed, 08 Foo 2016 21:03:00 +0000', undefined],
+    ['Wed, 08 Jun 2016 21:03:00 CET', undefined],
+    ['yesterday', undefined],
+  ])('rfc822ToRfc3339(%j) is %j', (input, expected) => {
+    expect(rfc822ToRfc3339(input)).toBe(expected);
+  });
+
+  it('rejects an item with a bad pubDate, naming the item', async () => {
+    const bad = rss.replace('Thu, 19 May 2016 10:00:00 GMT', 'sometime in May');
+    const server = await serveRoutes({ '/rss.xml': xml(bad) });
+    const error = await readError(`${server.base}/rss.xml`);
+    expect(error.message).toBe(`${server.base}/rss.xml: item 2 ("Second"): <pubDate> "sometime in May" is not an RFC 822 date`);
+  });
+});
+
+describe('bad origins fail with a message naming the URL and the problem', () => {
+  it('connection refused', async () => {
+    const server = await serveRoutes({});
+    await server.close();
+    servers.pop();
+    const url = `${server.base}${FEED_PATH}`;
+    const error = await readError(url);
+    expect(error.location).toBe(url);
+    expect(error.message).toMatch(new RegExp(`^${escape(url)}: cannot connect \\(ECONNREFUSED\\)`));
+  });
+
+  it('HTTP 404 and HTTP 500 (on the second page: no partial blog)', async () => {
+    const server = await serveRoutes({
+      '/p1': xml((base) => atomFeed(atomEntry('x')).replace('</title>', `</title><link rel='next' href='${base}/p2'/>`)),
+      '/p2': (_req, res) => {
+        res.writeHead(500);
+        res.end('oops');
+      },
+    });
+    expect((await readError(`${server.base}/nope`)).message).toBe(`${server.base}/nope: HTTP 404 (not found: is the feed URL right?)`);
+    expect((await readError(`${server.base}/p1`)).message).toBe(`${server.base}/p2: HTTP 500 (the origin server failed)`);
+  });
+
+  it('a server that never answers (timeout)', async () => {
+    const server = await serveRoutes({ '/hang': () => undefined });
+    const error = await readError(`${server.base}/hang`, { timeoutMs: 150 });
+    expect(error.message).toBe(`${server.base}/hang: no complete answer within 150 ms`);
+  });
+
+  it('a response over maxBytes, even without a Content-Length', async () => {
+    const server = await serveRoutes({
+      '/huge': (_req, res: ServerResponse) => {
+        res.writeHead(200, { 'content-type': 'application/atom+xml' });
+        res.write(`<feed ${ATOM_NS}>`);
+        const chunk = `<entry><id>${'x'.repeat(1000)}</id></entry>`;
+        for (let i = 0; i < 300; i++) res.write(chunk);
+        res.end('</feed>');
+      },
+    });
+    const error = await readError(`${server.base}/huge`, { maxBytes: 64 * 1024 });
+    expect(error.message).toBe(`${server.base}/huge: body is over the limit of ${64 * 1024} bytes`);
+  });
+
+  it('malformed XML, with line and column', async () => {
+    const server = await serveRoutes({ '/bad': xml(`<feed ${ATOM_NS}>\n<entry><id>x</id>\n<title>oops</entry>\n</feed>`) });
+    const error = await readError(`${server.base}/bad`);
+    expect(error.message).toMatch(new RegExp(`^${escape(server.base)}/bad: malformed XML at line 3, column \\d+: .*title`));
+  });
+
+  it('an empty feed (a blanked feed must never replace a blog)', async () => {
+    const server = await serveRoutes({ '/empty': xml(atomFeed('')), '/empty-rss': xml('<rss version="2.0"><channel><title>t</title></channel></rss>') });
+    expect((await readError(`${server.base}/empty`)).message).toBe(`${server.base}/empty: feed has no entries (refusing to treat the blog as empty)`);
+    expect((await readError(`${server.base}/empty-rss`)).message).toBe(`${server.base}/empty-rss: feed has no entries (refusing to treat the blog as empty)`);
+  });
+
+  it('a rel="next" that loops, and more pages than maxPages', async () => {
+    const page = (id: string, next: string): RouteHandler => xml((base) => atomFeed(atomEntry(id)).replace('</title>', `</title><link rel='next' href='${base}${next}'/>`));
+    const server = await serveRoutes({ '/a': page('a', '/b'), '/b': page('b', '/a?'), '/c': page('c', '/d'), '/d': page('d', '/e'), '/e': page('e', '/f') });
+    // '/a?' and '/a' are different URLs; the loop is caught when /a? links on to /b again.
+    const loop = await readError(`${server.base}/a`);
+    expect(loop.location).toBe(`${server.base}/b`);
+    expect(loop.message).toMatch(new RegExp(`^${escape(server.base)}/b: rel="next" loops back to this page, already fetched`));
+    expect(server.requests.filter((r) => r === '/b')).toHaveLength(1);
+    const capped = await readError(`${server.base}/c`, { maxPages: 2 });
+    expect(capped.message).toBe(`${server.base}/c: more than 2 pages (the next would be ${server.base}/e); raise maxPages if the blog really is this large`);
+  });
+
+  it('an HTML page instead of a feed', async () => {
+    const server = await serveRoutes({ '/': xml('<!DOCTYPE html>\n<html><head><title>Blog</title></head><body><p>Hello<br></body></html>', 'text/html') });
+    const error = await readError(`${server.base}/`);
+    expect(error.message).toBe(`${server.base}/: not an Atom or RSS feed (the document is <html>, expected <feed> or <rss>)`);
+  });
+
+  it('bad Atom dates, naming the entry', async () => {
+    const server = await serveRoutes({
+      '/bad-date': xml(atomFeed(atomEntry('ok') + atomEntry('tag:x,2024:post-2', '<published>2024-02-30T10:00:00Z</published><title>Two</title>'))),
+      '/no-date': xml(atomFeed(atomEntry('tag:x,2024:post-3', '<title>Three</title>'))),
+    });
+    expect((await readError(`${server.base}/bad-date`)).message).toBe(
+      `${server.base}/bad-date: entry 2 (tag:x,2024:post-2): <published> "2024-02-30T10:00:00Z" is not an RFC 3339 date-time`,
+    );
+    expect((await readError(`${server.base}/no-date`)).message).toBe(`${server.base}/no-date: entry 1 (tag:x,2024:post-3): has neither <published> nor <updated>`);
+  });
+
+  it('local locations that are not sources', async () => {
+    const missing = join(scratch, 'missing-folder');
+    expect((await readError(missing)).message).toBe(`${missing}: no such file or folder`);
+    const text = join(scratch, 'notes.txt');
+    await writeFile(text, 'hello');
+    expect((await readError(text)).message).toBe(`${text}: not a feed URL (http or https), a .xml feed file or a folder of Markdown posts`);
+    expect((await readError('ftp://example.org/feed')).message).toBe('ftp://example.org/feed: only http, https and local files or folders can be read');
+  });
+});
+
+function escape(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
