@@ -35,7 +35,8 @@ export interface BuildOptions {
   mediaHosts?: readonly string[];
   expiresDays?: number;
   media?: Partial<MediaLimits>;
-  sourceTimeoutMs?: number;
+  /** Per-request deadline, page size limit and page count limit for reading the origin. */
+  sourceLimits?: { timeoutMs?: number; maxBytes?: number; maxPages?: number };
   now?: () => Date;
   fetch?: LimitedFetch;
   state?: StateStore;
@@ -77,7 +78,7 @@ export async function runBuild(opts: BuildOptions): Promise<BuildReport> {
   progress('ingest', `reading ${opts.source}`);
   const origin = await openSource(opts.source, {
     fetch,
-    ...(opts.sourceTimeoutMs === undefined ? {} : { timeoutMs: opts.sourceTimeoutMs }),
+    ...opts.sourceLimits,
     onProgress: (m) => progress('ingest', m),
   }).read();
   progress('ingest', `${origin.entries.length} posts read`);
