@@ -202,12 +202,13 @@ second paragraph</content>`,
     expect(a3).toMatchObject({ html: '<p>from &amp; summary</p>', language: 'en' });
   });
 
-  it('drops a post repeated on the next page (a post published mid-read), keeping the first copy', async () => {
+  it('follows a relative rel="next" and drops a post repeated on the next page, keeping the first copy', async () => {
     const server = await serveRoutes({
-      '/p1': xml((base) => atomFeed(atomEntry('x') + atomEntry('y'), '') .replace('</title>', `</title><link rel='next' href='${base}/p2'/>`)),
-      '/p2': xml(atomFeed(atomEntry('y') + atomEntry('z'))),
+      '/feed/p1': xml(atomFeed(atomEntry('x') + atomEntry('y')).replace('</title>', `</title><link rel='next' href='p2?page=2&amp;n=2'/>`)),
+      '/feed/p2': xml(atomFeed(atomEntry('y') + atomEntry('z'))),
     });
-    const { entries } = await openSource(`${server.base}/p1`).read();
+    const { entries } = await openSource(`${server.base}/feed/p1`).read();
+    expect(server.requests).toEqual(['/feed/p1', '/feed/p2?page=2&n=2']);
     expect(entries.map((e) => e.id)).toEqual(['x', 'y', 'z']);
   });
 });
