@@ -7,6 +7,7 @@ const commands: Record<string, { summary: string; load: () => Promise<Command> }
   keygen: { summary: 'create a signing key pair', load: async () => (await import('./commands/keygen.ts')).command },
   verify: { summary: 'check a snapshot folder or URL against its signed manifest', load: async () => (await import('./commands/verify.ts')).command },
   approve: { summary: 'release a quarantined post for the next build', load: async () => (await import('./commands/approve.ts')).command },
+  edge: { summary: 'serve the snapshot from mirrors, verifying every byte (Node runtime of the edge)', load: async () => (await import('./commands/edge.ts')).command },
   serve: { summary: 'build the configured blog and serve it (what `npm start` runs)', load: async () => (await import('./commands/serve.ts')).command },
 };
 

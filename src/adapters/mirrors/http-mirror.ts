@@ -1,0 +1,48 @@
+// `http` mirror: any static host (GitHub Pages, an S3 website, another server): base URL + path.
+import type { MirrorConfig } from '../../core/mirrors-config.ts';
+import { FetchError, type LimitedFetch } from '../../ports/fetch.ts';
+import { MirrorError, type Mirror, type MirrorGetOptions, type MirrorResponse } from '../../ports/mirror.ts';
+
+export interface HttpMirrorDeps {
+  fetch: LimitedFetch;
+}
+
+export function createHttpMirror(config: MirrorConfig, { fetch }: HttpMirrorDeps): Mirror {
+  const base = config.url;
+  if (base === undefined) throw new Error(`mirror '${config.id}': kind 'http' needs url`);
+  return createUrlMirror(config, base, fetch);
+}
+
+/** A mirror that answers GET base + path (shared with the ipfs-gateway adapter). */
+export function createUrlMirror(config: MirrorConfig, base: string, fetch: LimitedFetch): Mirror {
+  const root = base.endsWith('/') ? base : `${base}/`;
+  return {
+    id: config.id,
+    kind: config.kind,
+    location: root,
+    priority: config.priority,
+    async get(path: string, options: MirrorGetOptions): Promise<MirrorResponse> {
+      if (!path.startsWith('/')) throw new MirrorError(config.id, 'bad-path', `path must start with '/': ${path}`);
+      const url = root + path.slice(1);
+      try {
+        const res = await fetch(url, {
+          timeoutMs: options.timeoutMs,
+          maxBytes: options.maxBytes,
+          ...(options.signal ? { signal: options.signal } : {}),
+        });
+        if (res.status === 404 || res.status === 410) return { found: false };
+        if (res.status < 200 || res.status > 299) {
+          throw new MirrorError(config.id, 'http-status', `${url}: HTTP ${res.status}`);
+        }
+        return { found: true, body: res.body };
+      } catch (e) {
+        if (e instanceof FetchError) {
+          // 'too-large' stays a plain failure: the limit is checked before the status is known
+          // (a big 404 page looks the same), so it is no proof of tampering.
+          throw new MirrorError(config.id, e.problem === 'bad-url' ? 'bad-path' : e.problem, e.message);
+        }
+        throw e;
+      }
+    },
+  };
+}

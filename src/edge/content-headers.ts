@@ -1,0 +1,99 @@
+// Per-path response headers: content type by extension, cache policy by kind of file, and the
+// security headers every answer carries. Pure.
+
+const TYPES: Readonly<Record<string, string>> = {
+  html: 'text/html; charset=utf-8',
+  htm: 'text/html; charset=utf-8',
+  css: 'text/css; charset=utf-8',
+  js: 'text/javascript; charset=utf-8',
+  mjs: 'text/javascript; charset=utf-8',
+  json: 'application/json',
+  xml: 'application/xml; charset=utf-8',
+  txt: 'text/plain; charset=utf-8',
+  sig: 'text/plain; charset=utf-8',
+  svg: 'image/svg+xml',
+  png: 'image/png',
+  jpg: 'image/jpeg',
+  jpeg: 'image/jpeg',
+  gif: 'image/gif',
+  webp: 'image/webp',
+  avif: 'image/avif',
+  ico: 'image/x-icon',
+  woff2: 'font/woff2',
+  pdf: 'application/pdf',
+  webmanifest: 'application/manifest+json',
+};
+
+/** Feed files by name, so readers pick the right parser. */
+const FEEDS: Readonly<Record<string, string>> = {
+  'rss.xml': 'application/rss+xml; charset=utf-8',
+  'feed.xml': 'application/rss+xml; charset=utf-8',
+  'atom.xml': 'application/atom+xml; charset=utf-8',
+  'feed.json': 'application/feed+json',
+};
+
+export function fileName(path: string): string {
+  return path.slice(path.lastIndexOf('/') + 1);
+}
+
+export function extensionOf(path: string): string {
+  const name = fileName(path);
+  const dot = name.lastIndexOf('.');
+  return dot < 0 ? '' : name.slice(dot + 1).toLowerCase();
+}
+
+export function isFeedPath(path: string): boolean {
+  return FEEDS[fileName(path)] !== undefined;
+}
+
+export function contentTypeFor(path: string): string {
+  return FEEDS[fileName(path)] ?? TYPES[extensionOf(path)] ?? 'application/octet-stream';
+}
+
+/** Worth compressing: text formats. Images are already compressed. */
+export function isCompressible(contentType: string): boolean {
+  return /^(text\/|application\/(json|xml|rss\+xml|atom\+xml|feed\+json|manifest\+json)|image\/svg\+xml)/.test(contentType);
+}
+
+const HASHED = /[.-][0-9a-f]{8,64}\.[a-z0-9]+$/i;
+
+export function cacheControlFor(path: string): string {
+  if (path.startsWith('/media/') || HASHED.test(fileName(path))) return 'public, max-age=31536000, immutable';
+  if (path === '/manifest.json' || path === '/manifest.json.sig' || path === '/mirrors.json') return 'no-cache';
+  if (isFeedPath(path)) return 'public, max-age=300';
+  if (extensionOf(path) === 'html' || extensionOf(path) === '') return 'public, max-age=60, stale-while-revalidate=600';
+  return 'public, max-age=3600';
+}
+
+export const CONTENT_SECURITY_POLICY =
+  "default-src 'self'; script-src 'none'; object-src 'none'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'; img-src 'self'; style-src 'self'";
+
+export const SECURITY_HEADERS: Readonly<Record<string, string>> = {
+  'content-security-policy': CONTENT_SECURITY_POLICY,
+  'referrer-policy': 'no-referrer',
+  'x-content-type-options': 'nosniff',
+};
+
+/** `Link: <canonical + path>; rel="canonical"`, or undefined when the canonical URL is unusable. */
+export function canonicalLink(canonical: string, path: string): string | undefined {
+  if (!/^https?:\/\/[^\s<>]+$/.test(canonical)) return undefined;
+  const base = canonical.endsWith('/') ? canonical.slice(0, -1) : canonical;
+  return `<${base}${path}>; rel="canonical"`;
+}
+
+/** The first onion mirror's URL for this path, for `Onion-Location`. */
+export function onionLocation(mirrorUrls: readonly string[], path: string): string | undefined {
+  for (const url of mirrorUrls) {
+    const m = /^(https?:\/\/[a-z2-7]{16,56}\.onion)(\/[^\s]*)?$/i.exec(url);
+    if (m?.[1] !== undefined) {
+      const base = (m[2] ?? '/').replace(/\/$/, '');
+      return `${m[1]}${base}${path}`;
+    }
+  }
+  return undefined;
+}
+
+/** The snapshot path a request path maps to: `/` -> `/index.html`, `/2016/06/` -> `/2016/06/index.html`. */
+export function toSnapshotPath(requestPath: string): string {
+  return requestPath.endsWith('/') ? `${requestPath}index.html` : requestPath;
+}

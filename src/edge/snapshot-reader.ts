@@ -1,0 +1,307 @@
+// Reading the signed snapshot through the pool: the manifest (signature against the pinned key,
+// no rollback, no freeze; refreshed so new versions are picked up without a restart) and files
+// (hedged, every byte checked against the manifest before anyone sees it).
+import { sha256Hex, utf8ToString } from '../core/bytes.ts';
+import {
+  MANIFEST_PATH,
+  SIGNATURE_PATH,
+  SignatureError,
+  decodeSignature,
+  parseManifest,
+  verifyBytes,
+  type FileEntry,
+  type Manifest,
+} from '../core/manifest.ts';
+import { acceptManifest, checkFile, ExpiredError, IntegrityError, RollbackError } from '../core/verify.ts';
+import type { EdgeStateStore } from '../ports/edge-state.ts';
+import { MirrorError, type Mirror } from '../ports/mirror.ts';
+import { AttemptError, type MirrorPool } from './mirror-pool.ts';
+
+export interface AcceptedManifest {
+  manifest: Manifest;
+  bytes: Uint8Array;
+  signature: string;
+  /** Which mirror it came from ('state' when loaded from the state store). */
+  source: string;
+}
+
+export interface VerifiedFile {
+  path: string;
+  entry: FileEntry;
+  body: Uint8Array;
+  /** The manifest it was verified against (may be newer than the one asked with: see getFile). */
+  accepted: AcceptedManifest;
+  mirror: string;
+}
+
+export interface ReaderTimeouts {
+  /** One request to one mirror, ms. */
+  requestMs: number;
+  /** A whole hedged file read, ms. */
+  fileDeadlineMs: number;
+  /** A whole manifest refresh, ms. */
+  manifestDeadlineMs: number;
+  /** After the first valid manifest, how long to wait for others (a newer version), ms. */
+  manifestGraceMs: number;
+  /** Largest manifest accepted, bytes. */
+  manifestMaxBytes: number;
+}
+
+export const DEFAULT_READER_TIMEOUTS: ReaderTimeouts = {
+  requestMs: 4000,
+  fileDeadlineMs: 6000,
+  manifestDeadlineMs: 4000,
+  manifestGraceMs: 50,
+  manifestMaxBytes: 16 * 1024 * 1024,
+};
+
+export type ReaderEvent =
+  | { type: 'manifest-accepted'; version: number; source: string }
+  | { type: 'manifest-rejected'; mirror: string; error: string };
+
+export interface SnapshotReader {
+  /** The last accepted manifest (loaded from the state store or the mirrors on first use). */
+  current(): AcceptedManifest | undefined;
+  /** Make sure a manifest was loaded at least once (state store, then mirrors). */
+  ensure(): Promise<AcceptedManifest | undefined>;
+  /** Ask every usable mirror for its manifest; adopt the highest valid version. Never overlaps itself. */
+  refresh(): Promise<AcceptedManifest | undefined>;
+  /** Read one path from the mirrors and verify it; throws UnavailableError when none delivers. */
+  getFile(path: string): Promise<VerifiedFile>;
+}
+
+export interface SnapshotReaderOptions {
+  pool: MirrorPool;
+  publicKey: Uint8Array;
+  now: () => Date;
+  store: EdgeStateStore;
+  timeouts?: Partial<ReaderTimeouts>;
+  onEvent?: (event: ReaderEvent) => void;
+}
+
+export function createSnapshotReader({
+  pool,
+  publicKey,
+  now,
+  store,
+  timeouts: partial = {},
+  onEvent = () => undefined,
+}: SnapshotReaderOptions): SnapshotReader {
+  const t: ReaderTimeouts = { ...DEFAULT_READER_TIMEOUTS, ...partial };
+  let current: AcceptedManifest | undefined;
+  let loaded: Promise<AcceptedManifest | undefined> | undefined;
+  let refreshing: Promise<AcceptedManifest | undefined> | undefined;
+
+  /** Adopt a candidate if it is newer than what we have; persist it. */
+  const adopt = async (candidate: AcceptedManifest): Promise<void> => {
+    if (current !== undefined && candidate.manifest.version <= current.manifest.version) return;
+    current = candidate;
+    onEvent({ type: 'manifest-accepted', version: candidate.manifest.version, source: candidate.source });
+    if (candidate.source !== 'state') await store.saveManifest({ manifest: candidate.bytes, signature: candidate.signature });
+  };
+
+  const loadFromStore = async (): Promise<void> => {
+    const stored = await store.loadManifest();
+    if (stored === undefined) return;
+    // The stored manifest may have expired: it still sets the rollback floor and lists the mirrors,
+    // and its files may be served (as stale). Only its signature is required.
+    const sig = safeDecodeSignature(stored.signature);
+    if (sig === undefined || !verifyBytes(stored.manifest, sig, publicKey)) return;
+    const manifest = parseManifest(utf8ToString(stored.manifest, 'stored manifest.json'));
+    await adopt({ manifest, bytes: stored.manifest, signature: stored.signature, source: 'state' });
+  };
+
+  /** Fetch and check one mirror's manifest. Classifies what is wrong for the pool. */
+  const fetchManifest = async (mirror: Mirror, signal: AbortSignal): Promise<AcceptedManifest> => {
+    const once = async (): Promise<{ bytes: Uint8Array; signature: string }> => {
+      const opts = { signal, timeoutMs: t.requestMs };
+      const [m, s] = await Promise.all([
+        mirror.get(MANIFEST_PATH, { ...opts, maxBytes: t.manifestMaxBytes }),
+        mirror.get(SIGNATURE_PATH, { ...opts, maxBytes: 1024 }),
+      ]);
+      if (!m.found || !s.found) throw new AttemptError({ type: 'failure', error: 'has no manifest.json / manifest.json.sig' });
+      return { bytes: m.body, signature: new TextDecoder().decode(s.body) };
+    };
+    const check = (got: { bytes: Uint8Array; signature: string }): AcceptedManifest => {
+      const manifest = acceptManifest(got.bytes, got.signature, {
+        publicKey,
+        now: now(),
+        ...(current ? { minVersion: current.manifest.version } : {}),
+      });
+      return { manifest, bytes: got.bytes, signature: got.signature, source: mirror.id };
+    };
+    let got = await once();
+    try {
+      return check(got);
+    } catch (e) {
+      if (e instanceof SignatureError) {
+        // A mirror mid-publish can pair a new manifest with the old signature for a moment:
+        // read both again once before calling it compromised.
+        got = await once();
+        try {
+          return check(got);
+        } catch (e2) {
+          throw classifyManifestError(e2);
+        }
+      }
+      throw classifyManifestError(e);
+    }
+  };
+
+  const refreshNow = async (): Promise<AcceptedManifest | undefined> => {
+    const usable = pool.ordered();
+    if (usable.length === 0) return current;
+    await new Promise<void>((resolve) => {
+      let pending = usable.length;
+      let graceTimer: ReturnType<typeof setTimeout> | undefined;
+      const controller = new AbortController();
+      const done = (): void => {
+        clearTimeout(graceTimer);
+        clearTimeout(deadline);
+        resolve();
+      };
+      const deadline = setTimeout(() => {
+        controller.abort();
+        done();
+      }, t.manifestDeadlineMs);
+      for (const mirror of usable) {
+        const t0 = performance.now();
+        fetchManifest(mirror, controller.signal)
+          .then(async (candidate) => {
+            pool.observe(mirror.id, { type: 'success', latencyMs: performance.now() - t0 });
+            await adopt(candidate);
+            graceTimer ??= setTimeout(done, t.manifestGraceMs);
+          })
+          .catch((e: unknown) => {
+            const obs = e instanceof AttemptError ? e.observation : toFailure(e, controller.signal.aborted);
+            pool.observe(mirror.id, obs);
+            onEvent({ type: 'manifest-rejected', mirror: mirror.id, error: obs.error });
+          })
+          .finally(() => {
+            pending -= 1;
+            if (pending === 0) done();
+          })
+          .catch(() => undefined);
+      }
+    });
+    return current;
+  };
+
+  const refresh = (): Promise<AcceptedManifest | undefined> => {
+    refreshing ??= refreshNow().finally(() => {
+      refreshing = undefined;
+    });
+    return refreshing;
+  };
+
+  const ensure = (): Promise<AcceptedManifest | undefined> => {
+    loaded ??= (async () => {
+      await loadFromStore().catch(() => undefined);
+      const expired = current === undefined || Date.parse(current.manifest.expires) <= now().getTime();
+      // A stored manifest that is still valid serves at once; the mirrors are asked meanwhile.
+      if (expired) await refresh();
+      else void refresh().catch(() => undefined);
+      return current;
+    })();
+    return loaded.then(() => current);
+  };
+
+  const getFile = async (path: string): Promise<VerifiedFile> => {
+    const asked = current;
+    const entry = asked?.manifest.files[path];
+    if (asked === undefined || entry === undefined) throw new Error(`${path} is not in the manifest`);
+    const { value } = await pool.race(
+      async (mirror, signal) => {
+        const res = await mirror.get(path, { signal, maxBytes: entry.size, timeoutMs: t.requestMs });
+        if (!res.found) throw new AttemptError({ type: 'failure', error: `${path}: not found (mirror outdated?)` });
+        try {
+          checkFile(asked.manifest, path, res.body, `mirror '${mirror.id}'`);
+          return { path, entry, body: res.body, accepted: asked, mirror: mirror.id };
+        } catch (e) {
+          if (!(e instanceof IntegrityError)) throw e;
+          return recheck(mirror, signal, path, res.body, e);
+        }
+      },
+      { deadlineMs: t.fileDeadlineMs },
+    );
+    return value;
+  };
+
+  /**
+   * Bytes that do not match our manifest. Before calling the mirror compromised, look at ITS
+   * manifest: mid-publish it may already serve a newer signed version (adopt it, serve the bytes if
+   * they match it), or it may lag behind (bytes match an older signed manifest: outdated, not
+   * compromised). Anything else is tampering.
+   */
+  const recheck = async (
+    mirror: Mirror,
+    signal: AbortSignal,
+    path: string,
+    body: Uint8Array,
+    mismatch: IntegrityError,
+  ): Promise<VerifiedFile> => {
+    let theirs: { manifest: Manifest; bytes: Uint8Array; signature: string } | undefined;
+    try {
+      const [m, s] = await Promise.all([
+        mirror.get(MANIFEST_PATH, { signal, timeoutMs: t.requestMs, maxBytes: t.manifestMaxBytes }),
+        mirror.get(SIGNATURE_PATH, { signal, timeoutMs: t.requestMs, maxBytes: 1024 }),
+      ]);
+      if (m.found && s.found) {
+        const signature = new TextDecoder().decode(s.body);
+        const sig = safeDecodeSignature(signature);
+        if (sig !== undefined && verifyBytes(m.body, sig, publicKey)) {
+          theirs = { manifest: parseManifest(utf8ToString(m.body, 'manifest.json')), bytes: m.body, signature };
+        }
+      }
+    } catch {
+      theirs = undefined;
+    }
+    const ours = current;
+    if (theirs !== undefined && ours !== undefined && matches(theirs.manifest.files[path], body)) {
+      const fresh = Date.parse(theirs.manifest.expires) > now().getTime();
+      if (theirs.manifest.version > ours.manifest.version && fresh) {
+        const accepted = { ...theirs, source: mirror.id };
+        await adopt(accepted);
+        const entry = theirs.manifest.files[path];
+        if (entry !== undefined) return { path, entry, body, accepted, mirror: mirror.id };
+      }
+      throw new AttemptError({
+        type: 'failure',
+        error: `${path}: serves manifest version ${theirs.manifest.version}${fresh ? '' : ' (expired)'}, not version ${ours.manifest.version} (outdated)`,
+      });
+    }
+    throw new AttemptError({ type: 'compromised', error: mismatch.message });
+  };
+
+  return { current: () => current, ensure, refresh, getFile };
+}
+
+function matches(entry: FileEntry | undefined, body: Uint8Array): boolean {
+  return entry !== undefined && entry.size === body.length && entry.sha256 === sha256Hex(body);
+}
+
+function safeDecodeSignature(text: string): Uint8Array | undefined {
+  try {
+    return decodeSignature(text);
+  } catch {
+    return undefined;
+  }
+}
+
+function classifyManifestError(e: unknown): AttemptError | unknown {
+  if (e instanceof SignatureError) {
+    return new AttemptError({ type: 'compromised', error: `manifest: ${e.message}` });
+  }
+  if (e instanceof RollbackError) return new AttemptError({ type: 'failure', error: `manifest: ${e.message}` });
+  if (e instanceof ExpiredError) return new AttemptError({ type: 'failure', error: `manifest: ${e.message} (freeze refused)` });
+  return e;
+}
+
+function toFailure(e: unknown, aborted: boolean): { type: 'failure' | 'unreachable'; error: string } {
+  const message = e instanceof Error ? e.message : String(e);
+  if (aborted) return { type: 'unreachable', error: `manifest: no answer before the refresh deadline` };
+  if (e instanceof MirrorError && (e.problem === 'unreachable' || e.problem === 'timeout')) {
+    return { type: 'unreachable', error: message };
+  }
+  return { type: 'failure', error: message };
+}

@@ -1,0 +1,115 @@
+// Node runtime wiring for the edge: mirror adapters Node can build (http, ipfs-gateway, directory),
+// zlib compression (gzip + brotli, once per verified file), state in a folder or in memory, and
+// @hono/node-server. The app itself is runtime-agnostic (src/edge/app.ts).
+import { serve, type ServerType } from '@hono/node-server';
+import type { AddressInfo } from 'node:net';
+import { promisify } from 'node:util';
+import { brotliCompress, constants as zlib, gzip } from 'node:zlib';
+import { decodeKey } from '../core/manifest.ts';
+import type { MirrorConfig } from '../core/mirrors-config.ts';
+import { createFsEdgeState } from '../adapters/edge-state/fs-edge-state.ts';
+import { createMemoryEdgeState } from '../adapters/edge-state/memory-edge-state.ts';
+import { createDirectoryMirror } from '../adapters/mirrors/directory-mirror.ts';
+import { createHttpMirror } from '../adapters/mirrors/http-mirror.ts';
+import { createIpfsGatewayMirror } from '../adapters/mirrors/ipfs-gateway-mirror.ts';
+import { createLimitedFetch } from '../adapters/web/limited-fetch.ts';
+import { createEdge, type Edge, type EdgeOptions } from '../edge/app.ts';
+import type { Compressor } from '../edge/compression.ts';
+import type { LimitedFetch } from '../ports/fetch.ts';
+import { createMirrors, type MirrorFactories } from '../ports/mirror.ts';
+
+export interface NodeMirrorDeps {
+  fetch: LimitedFetch;
+  /** Folder that relative directory mirrors are resolved against. */
+  baseDir: string;
+}
+
+export const NODE_MIRROR_FACTORIES: MirrorFactories<NodeMirrorDeps> = {
+  http: createHttpMirror,
+  'ipfs-gateway': createIpfsGatewayMirror,
+  directory: createDirectoryMirror,
+};
+
+export const NODE_MIRROR_KINDS = Object.keys(NODE_MIRROR_FACTORIES);
+
+const gzipAsync = promisify(gzip);
+const brotliAsync = promisify(brotliCompress);
+
+export function createZlibCompressor(): Compressor {
+  return {
+    encodings: ['br', 'gzip'],
+    async compress(bytes, encoding) {
+      const out =
+        encoding === 'br'
+          ? await brotliAsync(bytes, {
+              params: {
+                [zlib.BROTLI_PARAM_QUALITY]: bytes.length <= 1024 * 1024 ? 11 : 5,
+                [zlib.BROTLI_PARAM_SIZE_HINT]: bytes.length,
+              },
+            })
+          : await gzipAsync(bytes, { level: 9 });
+      return new Uint8Array(out.buffer, out.byteOffset, out.byteLength);
+    },
+  };
+}
+
+export interface StartEdgeServerOptions {
+  mirrors: readonly MirrorConfig[];
+  /** PEM, base64 or the raw 32 bytes. */
+  publicKey: string | Uint8Array;
+  port?: number;
+  host?: string;
+  /** Keep the last accepted manifest and verified copies here (default: memory only). */
+  dataDir?: string;
+  baseDir?: string;
+  fetch?: LimitedFetch;
+  hedge?: EdgeOptions['hedge'];
+  timeouts?: EdgeOptions['timeouts'];
+  manifestTtlMs?: number;
+  onEvent?: EdgeOptions['onEvent'];
+}
+
+export interface EdgeServer {
+  url: string;
+  edge: Edge;
+  close(): Promise<void>;
+}
+
+export async function startEdgeServer({
+  mirrors,
+  publicKey,
+  port = 0,
+  host = '127.0.0.1',
+  dataDir,
+  baseDir = process.cwd(),
+  fetch = createLimitedFetch(),
+  ...rest
+}: StartEdgeServerOptions): Promise<EdgeServer> {
+  const edge = createEdge({
+    mirrors: createMirrors(mirrors, NODE_MIRROR_FACTORIES, { fetch, baseDir }),
+    publicKey: typeof publicKey === 'string' ? decodeKey(publicKey, 'public') : publicKey,
+    store: dataDir === undefined ? createMemoryEdgeState() : createFsEdgeState(dataDir),
+    compressor: createZlibCompressor(),
+    ...(rest.hedge ? { hedge: rest.hedge } : {}),
+    ...(rest.timeouts ? { timeouts: rest.timeouts } : {}),
+    ...(rest.manifestTtlMs !== undefined ? { manifestTtlMs: rest.manifestTtlMs } : {}),
+    ...(rest.onEvent ? { onEvent: rest.onEvent } : {}),
+  });
+  const server = await new Promise<ServerType>((resolve, reject) => {
+    const s = serve({ fetch: edge.app.fetch, port, hostname: host }, () => resolve(s));
+    s.once('error', reject);
+  });
+  const address = server.address() as AddressInfo;
+  const shownHost = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+  // Load the manifest now, so the first reader does not wait for it.
+  await edge.reader.ensure().catch(() => undefined);
+  return {
+    url: `http://${shownHost}:${address.port}`,
+    edge,
+    close: () =>
+      new Promise<void>((resolve, reject) => {
+        if ('closeAllConnections' in server) server.closeAllConnections();
+        server.close((e) => (e ? reject(e) : resolve()));
+      }),
+  };
+}

@@ -1,0 +1,23 @@
+// What the edge keeps between requests and restarts: the last accepted manifest (so a rollback is
+// refused even after a restart) and the last verified copy of each path (served, marked stale,
+// when no mirror can deliver). Adapters: memory, KV (Workers), files (Node).
+
+export interface StoredManifest {
+  /** The manifest's exact bytes and its signature text, re-verified when loaded. */
+  manifest: Uint8Array;
+  signature: string;
+}
+
+export interface StoredFile {
+  sha256: string;
+  body: Uint8Array;
+  /** When the edge verified it (ISO 8601). */
+  verifiedAt: string;
+}
+
+export interface EdgeStateStore {
+  loadManifest(): Promise<StoredManifest | undefined>;
+  saveManifest(manifest: StoredManifest): Promise<void>;
+  loadFile(path: string): Promise<StoredFile | undefined>;
+  saveFile(path: string, file: StoredFile): Promise<void>;
+}
