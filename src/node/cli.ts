@@ -8,6 +8,7 @@ const commands: Record<string, { summary: string; load: () => Promise<Command> }
   verify: { summary: 'check a snapshot folder or URL against its signed manifest', load: async () => (await import('./commands/verify.ts')).command },
   approve: { summary: 'release a quarantined post for the next build', load: async () => (await import('./commands/approve.ts')).command },
   edge: { summary: 'serve the snapshot from mirrors, verifying every byte (Node runtime of the edge)', load: async () => (await import('./commands/edge.ts')).command },
+  car: { summary: 'pack a folder as a UnixFS CAR and print its root CID', load: async () => (await import('./commands/car.ts')).command },
   serve: { summary: 'build the configured blog and serve it (what `npm start` runs)', load: async () => (await import('./commands/serve.ts')).command },
 };
 
