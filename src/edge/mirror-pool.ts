@@ -137,7 +137,7 @@ export function createMirrorPool({
       const finish = (): void => {
         settled = true;
         clearTimeout(deadline);
-        clearTimeout(hedgeTimer);
+        if (hedgeTimer !== undefined) clearTimeout(hedgeTimer);
         for (const c of controllers) c.abort();
       };
       const deadline = setTimeout(() => {
@@ -147,7 +147,7 @@ export function createMirrorPool({
       }, options.deadlineMs);
 
       const launch = (): void => {
-        clearTimeout(hedgeTimer);
+        if (hedgeTimer !== undefined) clearTimeout(hedgeTimer);
         const mirror = candidates[next];
         if (settled || mirror === undefined) return;
         next += 1;

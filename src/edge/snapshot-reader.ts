@@ -156,7 +156,7 @@ export function createSnapshotReader({
       let graceTimer: ReturnType<typeof setTimeout> | undefined;
       const controller = new AbortController();
       const done = (): void => {
-        clearTimeout(graceTimer);
+        if (graceTimer !== undefined) clearTimeout(graceTimer);
         clearTimeout(deadline);
         resolve();
       };

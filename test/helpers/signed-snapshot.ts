@@ -1,6 +1,5 @@
 // Signed snapshots for tests, made directly with the manifest core (no `ferry build` needed).
-import { mkdir, writeFile } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+// Importable inside workerd too: node:fs is loaded only by writeSnapshotDir.
 import { utf8ToBytes } from '../../src/core/bytes.ts';
 import {
   MANIFEST_PATH,
@@ -43,11 +42,27 @@ export function makeSignedSnapshot(files: Record<string, string | Uint8Array>, o
   return map;
 }
 
+const NODE_FS = 'node:fs/promises';
+
+interface FsSubset {
+  mkdir(path: string, options: { recursive: boolean }): Promise<unknown>;
+  writeFile(path: string, data: Uint8Array): Promise<void>;
+}
+
+function isFs(m: unknown): m is FsSubset {
+  return (
+    typeof m === 'object' && m !== null && 'mkdir' in m && typeof m.mkdir === 'function' && 'writeFile' in m && typeof m.writeFile === 'function'
+  );
+}
+
+/** Write a snapshot as a folder (Node only; the module itself stays importable in workerd). */
 export async function writeSnapshotDir(dir: string, map: ReadonlyMap<string, Uint8Array>): Promise<void> {
+  const fs: unknown = await import(/* @vite-ignore */ NODE_FS);
+  if (!isFs(fs)) throw new Error('writeSnapshotDir needs Node');
   for (const [path, bytes] of map) {
-    const file = join(dir, ...path.slice(1).split('/'));
-    await mkdir(dirname(file), { recursive: true });
-    await writeFile(file, bytes);
+    const file = `${dir.replace(/\/+$/, '')}${path}`;
+    await fs.mkdir(file.slice(0, file.lastIndexOf('/')), { recursive: true });
+    await fs.writeFile(file, bytes);
   }
 }
 

@@ -1,0 +1,68 @@
+// Cloudflare Workers entry: wires the Workers adapters (http, ipfs-gateway and kv mirrors; KV edge
+// state; CompressionStream gzip, brotli left to Cloudflare) into the runtime-agnostic edge app.
+// Config comes from vars: FERRY_MIRRORS (the mirrors file's JSON) and FERRY_PUBLIC_KEY (PEM or base64).
+import { decodeKey } from '../core/manifest.ts';
+import { validateMirrorsConfig } from '../core/mirrors-config.ts';
+import { createKvEdgeState } from '../adapters/edge-state/kv-edge-state.ts';
+import { createHttpMirror } from '../adapters/mirrors/http-mirror.ts';
+import { createIpfsGatewayMirror } from '../adapters/mirrors/ipfs-gateway-mirror.ts';
+import { createKvMirror } from '../adapters/mirrors/kv-mirror.ts';
+import { createLimitedFetch } from '../adapters/web/limited-fetch.ts';
+import { createEdge, type Edge } from '../edge/app.ts';
+import type { LimitedFetch } from '../ports/fetch.ts';
+import { createMirrors, type MirrorFactories } from '../ports/mirror.ts';
+
+export interface FerryEnv {
+  FERRY_KV: KVNamespace;
+  /** JSON text (or an object, when wrangler passes structured vars) in the mirrors file format. */
+  FERRY_MIRRORS: unknown;
+  FERRY_PUBLIC_KEY: string;
+}
+
+interface WorkerMirrorDeps {
+  fetch: LimitedFetch;
+  kv: KVNamespace;
+}
+
+export const WORKER_MIRROR_FACTORIES: MirrorFactories<WorkerMirrorDeps> = {
+  http: createHttpMirror,
+  'ipfs-gateway': createIpfsGatewayMirror,
+  kv: createKvMirror,
+};
+
+/** One edge per isolate and configuration: the pool's observations and the cache live here. */
+let current: { config: unknown; key: string; kv: KVNamespace; edge: Edge } | undefined;
+
+export function edgeFor(env: FerryEnv): Edge {
+  if (current && current.config === env.FERRY_MIRRORS && current.key === env.FERRY_PUBLIC_KEY && current.kv === env.FERRY_KV) {
+    return current.edge;
+  }
+  const raw: unknown = typeof env.FERRY_MIRRORS === 'string' ? JSON.parse(env.FERRY_MIRRORS) : env.FERRY_MIRRORS;
+  const configs = validateMirrorsConfig(raw, 'FERRY_MIRRORS', Object.keys(WORKER_MIRROR_FACTORIES));
+  const edge = createEdge({
+    mirrors: createMirrors(configs, WORKER_MIRROR_FACTORIES, { fetch: createLimitedFetch(), kv: env.FERRY_KV }),
+    publicKey: decodeKey(env.FERRY_PUBLIC_KEY, 'public'),
+    store: createKvEdgeState(env.FERRY_KV),
+  });
+  current = { config: env.FERRY_MIRRORS, key: env.FERRY_PUBLIC_KEY, kv: env.FERRY_KV, edge };
+  return edge;
+}
+
+export default {
+  async fetch(request, env, ctx): Promise<Response> {
+    let edge: Edge;
+    try {
+      edge = edgeFor(env);
+    } catch (e) {
+      // A configuration mistake: say what to fix (nothing secret is in these vars).
+      return new Response(`Ferry edge is misconfigured: ${e instanceof Error ? e.message : String(e)}\n`, {
+        status: 500,
+        headers: { 'content-type': 'text/plain; charset=utf-8', 'cache-control': 'no-store' },
+      });
+    }
+    return edge.app.fetch(request, env, ctx);
+  },
+  async scheduled(_controller, env, ctx): Promise<void> {
+    ctx.waitUntil(edgeFor(env).reader.refresh());
+  },
+} satisfies ExportedHandler<FerryEnv>;
