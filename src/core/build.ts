@@ -44,7 +44,11 @@ export function buildSnapshotFiles(input: SnapshotInput): Map<string, Uint8Array
     input.site,
     input.ipfsCid === undefined ? renderOptions : { ...renderOptions, ipfsCid: input.ipfsCid },
   );
-  for (const [path, text] of pages) add(path, text);
+  // Encode and drop each page as it goes, so a large blog is not held twice in memory.
+  for (const [path, text] of pages) {
+    add(path, text);
+    pages.delete(path);
+  }
   for (const [path, text] of renderFeeds(input.site, { canonical: input.canonical })) add(path, text);
   for (const path of [...input.media.keys()].sort()) {
     const bytes = input.media.get(path);

@@ -4,18 +4,18 @@
 import { join } from 'node:path';
 import type { LimitedFetch } from '../ports/fetch.ts';
 import type { StateStore } from '../ports/state.ts';
-import type { MirrorRef, Post, Site } from '../core/model.ts';
+import type { MirrorRef, Post, Site, SiteMeta } from '../core/model.ts';
 import { sortPosts } from '../core/model.ts';
-import { decide, type Quarantined } from '../core/guard.ts';
+import { decide, type GuardDecision, type Quarantined } from '../core/guard.ts';
 import { localizePost, mediaRefs, preparePosts } from '../core/prepare.ts';
 import { BLOGGER_MEDIA_HOSTS } from '../core/media.ts';
 import { buildSnapshotFiles, signSnapshot } from '../core/build.ts';
 import { createLimitedFetch } from '../adapters/web/limited-fetch.ts';
 import { openSource } from '../adapters/sources/open-source.ts';
-import { openMediaStore } from '../adapters/node/media-store.ts';
+import { openMediaStore, type MediaStore } from '../adapters/node/media-store.ts';
 import { createJsonStateStore } from '../adapters/node/json-state-store.ts';
 import { readCurrentManifest, writeSnapshotAtomically } from '../adapters/node/snapshot-dir.ts';
-import { fetchMedia, type MediaFailure, type MediaLimits } from './media-fetch.ts';
+import { fetchMedia, type MediaFailure, type MediaLimits, type MediaResult } from './media-fetch.ts';
 
 export type Stage = 'ingest' | 'sanitize' | 'media' | 'build' | 'sign' | 'write';
 
@@ -75,47 +75,19 @@ export async function runBuild(opts: BuildOptions): Promise<BuildReport> {
   const state = opts.state ?? createJsonStateStore(opts.dataDir);
   const canonical = canonicalOf(opts.mirrors, opts.canonical);
 
-  progress('ingest', `reading ${opts.source}`);
-  const origin = await openSource(opts.source, {
-    fetch,
-    ...opts.sourceLimits,
-    onProgress: (m) => progress('ingest', m),
-  }).read();
-  progress('ingest', `${origin.entries.length} posts read`);
-
-  const previous = await state.load(origin.meta.id);
-  progress('sanitize', 'sanitizing and comparing with what was published');
-  const baseUrl = /^https?:\/\//.test(origin.location) ? origin.location : canonical;
-  const { candidates, duplicates } = preparePosts(origin.entries, origin.meta, { baseUrl });
-  const decision = decide(candidates, previous);
-  for (const q of decision.quarantined) progress('sanitize', `held back: ${q.title} (${q.id}): ${q.reasons.join('; ')}`);
-
-  const toLocalize = decision.publish;
-  const images = candidates.filter((c) => toLocalize.includes(c.post)).flatMap((c) => c.images);
-  const originHosts = hostsOf([origin.meta.originUrl, origin.location]);
-  const mediaStore = await openMediaStore(join(opts.dataDir, 'media'));
-  const media = await fetchMedia(images, {
-    fetch,
-    store: mediaStore,
-    hosts: [...originHosts, ...BLOGGER_MEDIA_HOSTS, ...(opts.mediaHosts ?? [])],
-    limits: { ...DEFAULT_MEDIA, ...opts.media },
-    onProgress: (done, total) => progress('media', `${done}/${total} images`),
-  });
-  for (const f of media.failures) progress('media', `image not copied: ${f.url}: ${f.error}`);
-
-  const policy = { originHosts, blockedHosts: opts.blockedHosts ?? [], media: media.map };
-  const posts: Post[] = sortPosts([...toLocalize.map((p) => localizePost(p, policy)), ...decision.kept]);
-  const site: Site = { meta: origin.meta, posts };
+  const curated = await curate(opts, { fetch, progress, canonical, state });
+  const { meta, posts, decision, media } = curated;
+  const site: Site = { meta, posts };
 
   progress('build', `rendering ${posts.length} posts`);
   const mediaFiles = new Map<string, Uint8Array>();
   for (const path of new Set(posts.flatMap((p) => mediaRefs(p.html)))) {
-    mediaFiles.set(path, await mediaStore.read(path));
+    mediaFiles.set(path, await curated.mediaStore.read(path));
   }
   const files = buildSnapshotFiles({ site, media: mediaFiles, canonical, mirrors: opts.mirrors });
 
   const current = await readCurrentManifest(opts.out);
-  const version = Math.max(previous.version, current?.version ?? 0) + 1;
+  const version = Math.max(curated.previousVersion, current?.version ?? 0) + 1;
   const created = now();
   const expires = new Date(created.getTime() + (opts.expiresDays ?? 14) * 86_400_000);
   progress('sign', `signing version ${version}`);
@@ -131,7 +103,7 @@ export async function runBuild(opts: BuildOptions): Promise<BuildReport> {
   progress('write', `writing ${signed.files.size} files to ${opts.out}`);
   await writeSnapshotAtomically(opts.out, signed.files, `v${version}`);
   await state.save({
-    siteId: origin.meta.id,
+    siteId: meta.id,
     version,
     published: Object.fromEntries(posts.map((p) => [p.id, { hash: p.contentHash, post: p }])),
     approvals: decision.approvals,
@@ -148,7 +120,73 @@ export async function runBuild(opts: BuildOptions): Promise<BuildReport> {
     expires: signed.manifest.expires,
     quarantined: decision.quarantined.map(({ id, title, reasons }) => ({ id, title, reasons })),
     media: { fetched: media.fetched, bytes: media.fetchedBytes, failed: media.failures },
+    duplicates: curated.duplicates,
+  };
+}
+
+interface Curated {
+  meta: SiteMeta;
+  posts: Post[];
+  decision: Pick<GuardDecision, 'approvals' | 'quarantined'>;
+  media: MediaResult;
+  mediaStore: MediaStore;
+  duplicates: string[];
+  /** The version the state store last recorded for this site. */
+  previousVersion: number;
+}
+
+/**
+ * Ingest, sanitize, guard, copy media, localize links. Its own function so that the origin's raw
+ * entries and the intermediate candidates can be collected before the build renders pages.
+ */
+async function curate(
+  opts: BuildOptions,
+  ctx: {
+    fetch: LimitedFetch;
+    progress: (stage: Stage, message: string) => void;
+    canonical: string;
+    state: StateStore;
+  },
+): Promise<Curated> {
+  const { progress } = ctx;
+  progress('ingest', `reading ${opts.source}`);
+  const origin = await openSource(opts.source, {
+    fetch: ctx.fetch,
+    ...opts.sourceLimits,
+    onProgress: (m) => progress('ingest', m),
+  }).read();
+  progress('ingest', `${origin.entries.length} posts read`);
+
+  const previous = await ctx.state.load(origin.meta.id);
+  progress('sanitize', 'sanitizing and comparing with what was published');
+  const baseUrl = /^https?:\/\//.test(origin.location) ? origin.location : ctx.canonical;
+  const { candidates, duplicates } = preparePosts(origin.entries, origin.meta, { baseUrl });
+  const decision = decide(candidates, previous);
+  for (const q of decision.quarantined) progress('sanitize', `held back: ${q.title} (${q.id}): ${q.reasons.join('; ')}`);
+
+  const publishing = new Set(decision.publish.map((p) => p.id));
+  const images = candidates.filter((c) => publishing.has(c.post.id)).flatMap((c) => c.images);
+  const originHosts = hostsOf([origin.meta.originUrl, origin.location]);
+  const mediaStore = await openMediaStore(join(opts.dataDir, 'media'));
+  const media = await fetchMedia(images, {
+    fetch: ctx.fetch,
+    store: mediaStore,
+    hosts: [...originHosts, ...BLOGGER_MEDIA_HOSTS, ...(opts.mediaHosts ?? [])],
+    limits: { ...DEFAULT_MEDIA, ...opts.media },
+    onProgress: (done, total) => progress('media', `${done}/${total} images`),
+  });
+  for (const f of media.failures) progress('media', `image not copied: ${f.url}: ${f.error}`);
+
+  const policy = { originHosts, blockedHosts: opts.blockedHosts ?? [], media: media.map };
+  const posts = sortPosts([...decision.publish.map((p) => localizePost(p, policy)), ...decision.kept]);
+  return {
+    meta: origin.meta,
+    posts,
+    decision: { approvals: decision.approvals, quarantined: decision.quarantined },
+    media,
+    mediaStore,
     duplicates,
+    previousVersion: previous.version,
   };
 }
 

@@ -1,7 +1,8 @@
 // A snapshot on the local file system, swapped in atomically: every version is written into its
 // own folder beside the output, and the output path is a symlink moved with one rename(2). A
 // crash or a failed build leaves the previous snapshot exactly as it was.
-import { lstat, mkdir, readFile, readdir, readlink, rename, rm, symlink, writeFile } from 'node:fs/promises';
+import { lstat, mkdir, readFile, readdir, readlink, rename, rm, symlink } from 'node:fs/promises';
+import { writeFileSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { MANIFEST_PATH, parseManifest, type Manifest } from '../../core/manifest.ts';
@@ -29,7 +30,8 @@ export async function readCurrentManifest(out: string): Promise<Manifest | undef
 export interface WriteOptions {
   /** Older versions kept besides the new one (for rollback by hand and readers mid-request). */
   keep?: number;
-  concurrency?: number;
+  /** Longest stretch of synchronous writing before yielding to the event loop. */
+  sliceMs?: number;
 }
 
 /** Write files as a new version and point out at it. Returns the version folder. */
@@ -37,7 +39,7 @@ export async function writeSnapshotAtomically(
   out: string,
   files: ReadonlyMap<string, Uint8Array>,
   label: string,
-  { keep = 2, concurrency = 32 }: WriteOptions = {},
+  { keep = 2, sliceMs = 10 }: WriteOptions = {},
 ): Promise<string> {
   const abs = resolve(out);
   await checkOutIsOurs(abs);
@@ -48,15 +50,16 @@ export async function writeSnapshotAtomically(
     const dirs = new Set<string>();
     for (const path of files.keys()) dirs.add(dirname(join(tmp, path)));
     for (const d of [...dirs].sort()) await mkdir(d, { recursive: true });
-    const entries = [...files.entries()];
-    let next = 0;
-    const worker = async (): Promise<void> => {
-      for (let i = next++; i < entries.length; i = next++) {
-        const entry = entries[i];
-        if (entry !== undefined) await writeFile(join(tmp, entry[0]), entry[1]);
+    // Synchronous writes are several times faster than the thread pool for many small files;
+    // yield to the event loop every few milliseconds so a server in the same process stays live.
+    let slice = performance.now();
+    for (const [path, bytes] of files) {
+      writeFileSync(join(tmp, path), bytes);
+      if (performance.now() - slice > sliceMs) {
+        await new Promise((r) => setImmediate(r));
+        slice = performance.now();
       }
-    };
-    await Promise.all(Array.from({ length: concurrency }, worker));
+    }
     const final = join(versions, `${label}-${randomBytes(4).toString('hex')}`);
     await rename(tmp, final);
     const link = `${abs}.${randomBytes(4).toString('hex')}.link`;
