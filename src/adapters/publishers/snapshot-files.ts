@@ -1,0 +1,69 @@
+// Shared by every publisher: check that what is about to be published is a complete snapshot
+// (the manifest lists exactly the other files, with their digests), so no target is ever handed a
+// manifest whose files are missing or different.
+import { sha256Hex, utf8ToString } from '../../core/bytes.ts';
+import { MANIFEST_PATH, SIGNATURE_PATH, isSafeSnapshotPath, parseManifest, type Manifest } from '../../core/manifest.ts';
+import { PublishError } from '../../ports/publisher.ts';
+
+export interface CheckedSnapshot {
+  manifest: Manifest;
+  /** Every path (manifest and signature included) -> sha256 hex of its bytes. */
+  sha256: Map<string, string>;
+}
+
+export function checkSnapshot(targetId: string, files: ReadonlyMap<string, Uint8Array>): CheckedSnapshot {
+  const fail = (detail: string, path?: string): PublishError => new PublishError(targetId, 'check', detail, path);
+  const manifestBytes = files.get(MANIFEST_PATH);
+  if (manifestBytes === undefined || !files.has(SIGNATURE_PATH)) {
+    throw fail('the snapshot has no manifest.json or manifest.json.sig; publish a signed build (ferry build)');
+  }
+  let manifest: Manifest;
+  try {
+    manifest = parseManifest(utf8ToString(manifestBytes, 'manifest.json'));
+  } catch (e) {
+    throw fail(`${(e as Error).message}; rebuild and sign the snapshot`, MANIFEST_PATH);
+  }
+  const sha256 = new Map<string, string>();
+  for (const [path, bytes] of files) {
+    if (!isSafeSnapshotPath(path)) throw fail('not a safe snapshot path', path);
+    const digest = sha256Hex(bytes);
+    sha256.set(path, digest);
+    if (path === MANIFEST_PATH || path === SIGNATURE_PATH) continue;
+    const entry = manifest.files[path];
+    if (entry === undefined) throw fail('file is not listed in manifest.json; rebuild and sign the snapshot', path);
+    if (entry.sha256 !== digest || entry.size !== bytes.length) {
+      throw fail('bytes do not match manifest.json; rebuild and sign the snapshot', path);
+    }
+  }
+  for (const path of Object.keys(manifest.files)) {
+    if (!files.has(path)) throw fail('listed in manifest.json but missing from the snapshot; rebuild it', path);
+  }
+  return { manifest, sha256 };
+}
+
+/** Run fn over items with at most `concurrency` at once; stops starting new ones after a failure. */
+export async function forEachLimited<T>(
+  items: readonly T[],
+  concurrency: number,
+  fn: (item: T) => Promise<void>,
+  signal?: AbortSignal,
+): Promise<void> {
+  let next = 0;
+  let failed = false;
+  const worker = async (): Promise<void> => {
+    while (!failed && next < items.length) {
+      signal?.throwIfAborted();
+      const item = items[next++];
+      if (item === undefined) return;
+      try {
+        await fn(item);
+      } catch (e) {
+        failed = true;
+        throw e;
+      }
+    }
+  };
+  const results = await Promise.allSettled(Array.from({ length: Math.max(1, Math.min(concurrency, items.length)) }, worker));
+  const rejected = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+  if (rejected !== undefined) throw rejected.reason;
+}

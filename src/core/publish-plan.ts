@@ -1,0 +1,44 @@
+// Which paths a publish must upload or delete, given what the snapshot wants and what the target
+// already holds. Pure: digests come in as strings (each target compares in the digest it can learn
+// cheaply: sha256 of a file, an S3 ETag, KV metadata), so nothing here hashes or does I/O.
+import { MANIFEST_PATH, SIGNATURE_PATH } from './manifest.ts';
+
+export interface PublishPlan {
+  /** Content files first (sorted), then /manifest.json, then /manifest.json.sig: readers never
+   * see a manifest whose files are not there yet. */
+  upload: string[];
+  /** Paths the target holds that the snapshot no longer lists; removed after the manifest moved. */
+  delete: string[];
+  /** Paths the target already holds with the wanted digest. */
+  unchanged: string[];
+}
+
+/**
+ * want: snapshot path -> digest of the new bytes. have: path the target holds -> digest of its
+ * bytes there, or undefined when the target cannot tell (such a path is uploaded again).
+ * keep: paths the target holds that are not Ferry's (CNAME, .nojekyll) and must never be deleted.
+ */
+export function planPublish(
+  want: ReadonlyMap<string, string>,
+  have: ReadonlyMap<string, string | undefined>,
+  keep: ReadonlySet<string> = new Set(),
+): PublishPlan {
+  const upload: string[] = [];
+  const unchanged: string[] = [];
+  const last: string[] = [];
+  for (const path of [...want.keys()].sort()) {
+    const digest = want.get(path);
+    const held = have.get(path);
+    if (held !== undefined && held === digest) {
+      unchanged.push(path);
+    } else if (path === MANIFEST_PATH || path === SIGNATURE_PATH) {
+      last.push(path);
+    } else {
+      upload.push(path);
+    }
+  }
+  // manifest.json before its signature: a reader that sees the new signature sees the new manifest.
+  last.sort((a, b) => (a === MANIFEST_PATH ? -1 : b === MANIFEST_PATH ? 1 : 0));
+  const del = [...have.keys()].filter((p) => !want.has(p) && !keep.has(p)).sort();
+  return { upload: [...upload, ...last], delete: del, unchanged };
+}
