@@ -51,6 +51,11 @@ export interface EdgeOptions {
   /** Upper bound for the verified bytes kept in memory (default 256 MB). */
   maxCacheBytes?: number;
   onEvent?: (event: EdgeEvent) => void;
+  /**
+   * How to read a request header. The default is the Web-standard one; a runtime may pass a
+   * cheaper one (Node reads the raw IncomingMessage headers instead of building a Headers object).
+   */
+  requestHeader?: (c: Context, name: 'if-none-match' | 'accept-encoding') => string | undefined;
 }
 
 export interface Edge {
@@ -95,6 +100,7 @@ export function createEdge(options: EdgeOptions): Edge {
     compressor = createWebCompressor(),
     maxCacheBytes = 256 * 1024 * 1024,
     onEvent = () => undefined,
+    requestHeader = (c, name) => c.req.header(name),
   } = options;
 
   const pool = createMirrorPool({
@@ -208,11 +214,11 @@ export function createEdge(options: EdgeOptions): Edge {
   };
 
   const send = (p: Prepared, c: Context, status = 200, extra?: Record<string, string>): Response => {
-    const inm = c.req.header('if-none-match');
+    const inm = requestHeader(c, 'if-none-match');
     if (status === 200 && inm !== undefined && (inm.trim() === '*' || inm.includes(p.sha256))) {
       return new Response(null, { status: 304, headers: extra ? { ...p.notModified, ...extra } : p.notModified });
     }
-    const enc = chooseEncoding(c.req.header('accept-encoding'), compressor.encodings);
+    const enc = chooseEncoding(requestHeader(c, 'accept-encoding'), compressor.encodings);
     const v = (enc !== undefined ? p.encoded[enc] : undefined) ?? p.identity;
     return new Response(asBody(v.body), { status, headers: extra ? { ...v.headers, ...extra } : v.headers });
   };
@@ -356,6 +362,8 @@ export function createEdge(options: EdgeOptions): Edge {
     });
   });
 
+  // GET and HEAD (Hono answers HEAD through GET routes). One handler per match keeps Hono on its
+  // fast path; other methods fall through to notFound, which answers 405.
   app.get('*', (c) => {
     const requestPath = c.req.path;
     const a = reader.current();
@@ -373,7 +381,7 @@ export function createEdge(options: EdgeOptions): Edge {
     return serveSlow(c, requestPath);
   });
 
-  app.all('*', () => new Response('Method Not Allowed\n', { status: 405, headers: { allow: 'GET, HEAD', ...SECURITY_HEADERS } }));
+  app.notFound(() => new Response('Method Not Allowed\n', { status: 405, headers: { allow: 'GET, HEAD', ...SECURITY_HEADERS } }));
 
   app.onError((e) => {
     onEvent({ type: 'unavailable', path: '', error: e instanceof Error ? e.message : String(e) });

@@ -2,6 +2,8 @@
 // zlib compression (gzip + brotli, once per verified file), state in a folder or in memory, and
 // @hono/node-server. The app itself is runtime-agnostic (src/edge/app.ts).
 import { serve, type ServerType } from '@hono/node-server';
+import type { Context } from 'hono';
+import { IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { promisify } from 'node:util';
 import { brotliCompress, constants as zlib, gzip } from 'node:zlib';
@@ -53,6 +55,16 @@ export function createZlibCompressor(): Compressor {
   };
 }
 
+/** Read a header straight from Node's IncomingMessage (no Headers object per request). */
+export function nodeRequestHeader(c: Context, name: string): string | undefined {
+  const env: unknown = c.env;
+  if (typeof env === 'object' && env !== null && 'incoming' in env && env.incoming instanceof IncomingMessage) {
+    const v = env.incoming.headers[name];
+    return Array.isArray(v) ? v.join(', ') : v;
+  }
+  return c.req.header(name);
+}
+
 export interface StartEdgeServerOptions {
   mirrors: readonly MirrorConfig[];
   /** PEM, base64 or the raw 32 bytes. */
@@ -90,6 +102,7 @@ export async function startEdgeServer({
     publicKey: typeof publicKey === 'string' ? decodeKey(publicKey, 'public') : publicKey,
     store: dataDir === undefined ? createMemoryEdgeState() : createFsEdgeState(dataDir),
     compressor: createZlibCompressor(),
+    requestHeader: nodeRequestHeader,
     ...(rest.hedge ? { hedge: rest.hedge } : {}),
     ...(rest.timeouts ? { timeouts: rest.timeouts } : {}),
     ...(rest.manifestTtlMs !== undefined ? { manifestTtlMs: rest.manifestTtlMs } : {}),

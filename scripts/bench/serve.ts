@@ -1,0 +1,169 @@
+// Benchmark: a cached 20 KB page through the edge on Node (node:cluster, one worker per core)
+// against nginx serving the same snapshot folder. wrk, 50 connections, runs alternating.
+// Prints JSON. Needs nginx and wrk on PATH (apt-get install nginx-light wrk).
+//   npx tsx scripts/bench/serve.ts [--seconds 8] [--rounds 3]
+import cluster from 'node:cluster';
+import { execFile, spawn } from 'node:child_process';
+import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { availableParallelism, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { encodePublicKeyPem, generateKeyPair } from '../../src/core/manifest.ts';
+import { startEdgeServer } from '../../src/node/edge-server.ts';
+import { makeSignedSnapshot, writeSnapshotDir } from '../../test/helpers/signed-snapshot.ts';
+
+const run = promisify(execFile);
+const arg = (name: string, fallback: number): number => {
+  const i = process.argv.indexOf(`--${name}`);
+  const v = i >= 0 ? Number(process.argv[i + 1]) : NaN;
+  return Number.isFinite(v) ? v : fallback;
+};
+
+if (cluster.isPrimary) {
+  await primary();
+} else {
+  const { FERRY_BENCH_DIR: dir, FERRY_BENCH_PORT: port, FERRY_BENCH_KEY: key } = process.env;
+  if (!dir || !port || !key) throw new Error('bench worker started without its environment');
+  await startEdgeServer({
+    mirrors: [{ id: 'local', kind: 'directory', path: join(dir, 'snap'), priority: 1 }],
+    publicKey: key,
+    port: Number(port),
+    host: '127.0.0.1',
+  });
+  process.send?.('ready');
+}
+
+async function primary(): Promise<void> {
+  const seconds = arg('seconds', 8);
+  const rounds = arg('rounds', 3);
+  const workers = arg('workers', availableParallelism());
+  const dir = await mkdtemp(join(tmpdir(), 'ferry-bench-serve-'));
+  await chmod(dir, 0o755); // nginx workers run as an unprivileged user
+  const keyPair = generateKeyPair(new Uint8Array(32).fill(7));
+  // A 20 KB (20480-byte) page, Chinese and English.
+  let page = `<!doctype html><html lang="zh"><title>bench</title><body>${'<p>公民自由联盟 civil liberties 新闻 news.</p>\n'.repeat(400)}`;
+  while (Buffer.byteLength(page) > 20 * 1024 - 15) page = page.slice(0, -1);
+  page = `${page}</body></html>`.padEnd(page.length + 14 + (20 * 1024 - 14 - Buffer.byteLength(page)), ' ');
+  const snap = makeSignedSnapshot(
+    { '/index.html': page, '/2016/06/post.html': page },
+    { version: 1, keyPair, now: new Date(), expiresInMs: 86_400_000, mirrors: [], canonical: 'https://blog.example.org' },
+  );
+  await writeSnapshotDir(join(dir, 'snap'), snap);
+  const pageBytes = snap.get('/2016/06/post.html')?.length ?? 0;
+
+  // nginx on the same folder, as many worker processes as cores, logging off.
+  const nginxPort = await freePort();
+  await writeFile(
+    join(dir, 'nginx.conf'),
+    `worker_processes ${workers};
+pid ${dir}/nginx.pid;
+error_log ${dir}/nginx-error.log;
+daemon off;
+events { worker_connections 1024; }
+http {
+  access_log off;
+  sendfile on;
+  tcp_nopush on;
+  keepalive_requests 100000;
+  client_body_temp_path ${dir}/tmp; proxy_temp_path ${dir}/tmp; fastcgi_temp_path ${dir}/tmp; uwsgi_temp_path ${dir}/tmp; scgi_temp_path ${dir}/tmp;
+  types { text/html html; }
+  server { listen 127.0.0.1:${nginxPort}; root ${dir}/snap; }
+}
+`,
+  );
+  const nginx = spawn('nginx', ['-c', join(dir, 'nginx.conf'), '-p', dir], { stdio: 'ignore' });
+
+  // The edge: one node:cluster worker per core sharing one port.
+  const edgePort = await freePort();
+  cluster.schedulingPolicy = cluster.SCHED_NONE;
+  cluster.setupPrimary({ execArgv: process.execArgv });
+  const env = { FERRY_BENCH_DIR: dir, FERRY_BENCH_PORT: String(edgePort), FERRY_BENCH_KEY: encodePublicKeyPem(keyPair.publicKey) };
+  const forks = Array.from({ length: workers }, () => cluster.fork(env));
+  await Promise.all(forks.map((w) => new Promise<void>((r) => w.once('message', () => r()))));
+
+  const path = '/2016/06/post.html';
+  const edgeUrl = `http://127.0.0.1:${edgePort}${path}`;
+  const nginxUrl = `http://127.0.0.1:${nginxPort}${path}`;
+  try {
+    const first = await fetch(edgeUrl);
+    if (first.status !== 200) throw new Error(`edge answered ${first.status}: ${(await first.text()).slice(0, 500)}`);
+    // Warm: every edge worker verifies and caches the page (wrk spreads over them).
+    await wrk(edgeUrl, 2);
+    await wrk(nginxUrl, 1);
+    const runs: { target: string; rps: number; p50ms: number; p99ms: number }[] = [];
+    for (let r = 0; r < rounds; r++) {
+      for (const [target, url] of [
+        ['nginx', nginxUrl],
+        ['edge', edgeUrl],
+      ] as const) {
+        runs.push({ target, ...(await wrk(url, seconds)) });
+      }
+    }
+    const median = (xs: number[]): number => {
+      const s = [...xs].sort((a, b) => a - b);
+      return s[Math.floor(s.length / 2)] ?? NaN;
+    };
+    const of = (t: string) => runs.filter((x) => x.target === t);
+    const summary = (t: string) => ({
+      rps: median(of(t).map((x) => x.rps)),
+      p50ms: median(of(t).map((x) => x.p50ms)),
+      p99ms: median(of(t).map((x) => x.p99ms)),
+    });
+    const edge = summary('edge');
+    const ng = summary('nginx');
+    const check = await fetch(edgeUrl);
+    process.stdout.write(
+      `${JSON.stringify(
+        {
+          benchmark: 'serve',
+          page: path,
+          pageBytes,
+          connections: 50,
+          seconds,
+          rounds,
+          edgeWorkers: workers,
+          edgeHeadersOk: check.headers.get('etag') !== null && check.headers.get('content-security-policy') !== null,
+          edge,
+          nginx: ng,
+          ratio: Math.round((edge.rps / ng.rps) * 100) / 100,
+          target: 0.5,
+          runs,
+        },
+        null,
+        2,
+      )}\n`,
+    );
+  } finally {
+    for (const w of forks) w.kill();
+    nginx.kill('SIGTERM');
+    await new Promise((r) => setTimeout(r, 200));
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+async function wrk(url: string, seconds: number): Promise<{ rps: number; p50ms: number; p99ms: number }> {
+  const { stdout } = await run('wrk', ['-t2', '-c50', `-d${seconds}s`, '--latency', url]);
+  const rps = Number(/Requests\/sec:\s+([\d.]+)/.exec(stdout)?.[1]);
+  const pct = (p: string): number => {
+    const m = new RegExp(`\\s${p}%\\s+([\\d.]+)(us|ms|s)`).exec(stdout);
+    if (!m?.[1]) return NaN;
+    const v = Number(m[1]);
+    return m[2] === 'us' ? v / 1000 : m[2] === 's' ? v * 1000 : v;
+  };
+  const errors = /Non-2xx or 3xx responses: (\d+)/.exec(stdout);
+  if (errors) throw new Error(`wrk saw ${errors[1]} error responses from ${url}`);
+  return { rps: Math.round(rps), p50ms: pct('50'), p99ms: pct('99') };
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const a = s.address();
+      const port = typeof a === 'object' && a !== null ? a.port : 0;
+      s.close(() => resolve(port));
+    });
+  });
+}
