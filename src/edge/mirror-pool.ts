@@ -134,11 +134,11 @@ export function createMirrorPool({
       let settled = false;
       let won = false;
       let hedgeTimer: ReturnType<typeof setTimeout> | undefined;
-      const finish = (): void => {
+      const finish = (winner?: AbortController): void => {
         settled = true;
         clearTimeout(deadline);
         if (hedgeTimer !== undefined) clearTimeout(hedgeTimer);
-        for (const c of controllers) c.abort();
+        for (const c of controllers) if (c !== winner) c.abort();
       };
       const deadline = setTimeout(() => {
         if (settled) return;
@@ -162,7 +162,7 @@ export function createMirrorPool({
             if (settled) return;
             observe(mirror.id, { type: 'success', latencyMs: clock() - t0 });
             won = true;
-            finish();
+            finish(controller);
             resolve({ value, mirror });
           },
           (e: unknown) => {
