@@ -57,7 +57,8 @@ export function createFsBlockstore({ dir, onCorrupt = () => undefined, durable =
       const file = fileOf(cid);
       let bytes: Uint8Array;
       try {
-        bytes = await readFile(file);
+        const buffer = await readFile(file);
+        bytes = new Uint8Array(buffer.buffer, buffer.byteOffset, buffer.byteLength);
       } catch (e) {
         if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
         throw e;
