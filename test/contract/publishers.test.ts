@@ -7,6 +7,8 @@ import { createDirectoryPublisher, nodeFolderWriter, type FolderWriter } from '.
 import { createKvPublisher } from '../../src/adapters/publishers/kv-publisher.ts';
 import { PublishError } from '../../src/ports/publisher.ts';
 import { startFakeKvApi } from '../helpers/fake-kv-api.ts';
+import { createS3Publisher } from '../../src/adapters/publishers/s3-publisher.ts';
+import { startFakeS3, verifySigV4 } from '../helpers/fake-s3.ts';
 import { readTree } from '../helpers/tree.ts';
 import { describe, expect, it } from 'vitest';
 import { describePublisherContract, type BackingWrite } from './publisher.contract.ts';
@@ -73,6 +75,85 @@ describe('kv publisher specifics', () => {
       expect(String(err2)).not.toContain('wrong-token-123');
     } finally {
       await api.close();
+    }
+  });
+});
+
+const S3 = { bucket: 'ferry-blog', region: 'eu-test-1', accessKeyId: 'AKIDFERRYTEST', secretAccessKey: 's3-secret/key+value' };
+
+describePublisherContract('s3 (fake S3 with SigV4 checks)', async () => {
+  const s3 = await startFakeS3({ ...S3, pageSize: 4 });
+  const prefix = 'site/';
+  return {
+    target: createS3Publisher(
+      { id: 'bucket-mirror', endpoint: s3.endpoint, bucket: S3.bucket, region: S3.region, prefix, accessKeyIdEnv: 'AK', secretAccessKeyEnv: 'SK', timeoutMs: 5000, concurrency: 3 },
+      { env: { AK: S3.accessKeyId, SK: S3.secretAccessKey } },
+    ),
+    read: async () => new Map([...s3.objects].filter(([k]) => k.startsWith(prefix)).map(([k, o]) => [`/${k.slice(prefix.length)}`, o.body])),
+    takeLog: async () => s3.log.splice(0).map((w) => ({ op: w.op, path: `/${w.key.slice(prefix.length)}` })),
+    failWrite: (path) => s3.failNextWriteOf(prefix + path.slice(1)),
+    close: () => s3.close(),
+  };
+});
+
+describe('fake S3 signature check (against AWS published SigV4 examples)', () => {
+  const creds = { accessKeyId: 'AKIAIOSFODNN7EXAMPLE', secretAccessKey: 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY', region: 'us-east-1' };
+  const at = new Date('2013-05-24T00:00:00Z');
+  const getObject = {
+    method: 'GET',
+    rawUrl: '/test.txt',
+    headers: {
+      host: 'examplebucket.s3.amazonaws.com',
+      range: 'bytes=0-9',
+      'x-amz-content-sha256': 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855',
+      'x-amz-date': '20130524T000000Z',
+      authorization:
+        'AWS4-HMAC-SHA256 Credential=AKIAIOSFODNN7EXAMPLE/20130524/us-east-1/s3/aws4_request,SignedHeaders=host;range;x-amz-content-sha256;x-amz-date,Signature=f0e8bdb87c964420e857bd35b5d6ed310bd44f0170aba48dd91039c6036bdb41',
+    },
+    body: new Uint8Array(0),
+  };
+  it('accepts the GetObject example', () => {
+    expect(verifySigV4(getObject, creds, at)).toBeUndefined();
+  });
+  it('rejects it when a signed header, the path or the body changes', () => {
+    expect(verifySigV4({ ...getObject, headers: { ...getObject.headers, range: 'bytes=0-10' } }, creds, at)?.code).toBe('SignatureDoesNotMatch');
+    expect(verifySigV4({ ...getObject, rawUrl: '/test2.txt' }, creds, at)?.code).toBe('SignatureDoesNotMatch');
+    expect(verifySigV4({ ...getObject, body: new Uint8Array([1]) }, creds, at)?.code).toBe('XAmzContentSHA256Mismatch');
+    expect(verifySigV4(getObject, creds, new Date('2013-05-24T01:00:00Z'))?.code).toBe('RequestTimeTooSkewed');
+  });
+  it('accepts the PutObject example (key with $, signed payload)', () => {
+    const put = {
+      method: 'PUT',
+      rawUrl: '/test%24file.text',
+      headers: {
+        host: 'examplebucket.s3.amazonaws.com',
+        date: 'Fri, 24 May 2013 00:00:00 GMT',
+        'x-amz-date': '20130524T000000Z',
+        'x-amz-storage-class': 'REDUCED_REDUNDANCY',
+        'x-amz-content-sha256': '44ce7dd67c959e0d3524ffac1771dfbba87d2b6b4b4e99e42034a8b803f8b072',
+        authorization:
+          'AWS4-HMAC-SHA256 Credential=AKIAIOSFODNN7EXAMPLE/20130524/us-east-1/s3/aws4_request,SignedHeaders=date;host;x-amz-content-sha256;x-amz-date;x-amz-storage-class,Signature=98ad721746da40c64f1a55b78f14c238d841ea1380cd77a1b5971af0ece108bd',
+      },
+      body: new TextEncoder().encode('Welcome to Amazon S3.'),
+    };
+    expect(verifySigV4(put, creds, at)).toBeUndefined();
+  });
+});
+
+describe('s3 publisher specifics', () => {
+  it('a wrong secret is refused by the signature check and named with its variables, never shown', async () => {
+    const s3 = await startFakeS3(S3);
+    try {
+      const target = createS3Publisher(
+        { id: 'b1', endpoint: s3.endpoint, bucket: S3.bucket, region: S3.region, accessKeyIdEnv: 'AK', secretAccessKeyEnv: 'SK' },
+        { env: { AK: S3.accessKeyId, SK: 'not-the-secret-999' } },
+      );
+      const err = await target.current().then(() => undefined, (e: unknown) => e);
+      expect(err).toBeInstanceOf(PublishError);
+      expect(String(err)).toMatch(/target 'b1': read \/manifest.json failed: .*HTTP 403 SignatureDoesNotMatch.*check AK \/ SK/);
+      expect(String(err)).not.toContain('not-the-secret-999');
+    } finally {
+      await s3.close();
     }
   });
 });

@@ -1,0 +1,244 @@
+// `s3` target: any S3-compatible bucket (AWS S3, Cloudflare R2, Backblaze B2, MinIO, Garage) that a
+// static site is served from. Requests are signed with SigV4 by aws4fetch (tiny, no dependencies),
+// with the payload's sha256 signed (x-amz-content-sha256) and Content-MD5 sent so the bucket checks
+// every byte. ListObjectsV2 says what is there: a single-part upload's ETag is the MD5 of its bytes,
+// so only files whose MD5 differs are uploaded. Content first, manifest.json and its signature last,
+// then stale keys go in DeleteObjects batches of 1,000. Credentials come from the environment
+// variables the config names; they are never stored or logged.
+import { createHash } from 'node:crypto';
+import { AwsV4Signer } from 'aws4fetch';
+import { XMLParser } from 'fast-xml-parser';
+import { utf8ToString } from '../../core/bytes.ts';
+import { MANIFEST_PATH, SIGNATURE_PATH, isSafeSnapshotPath, parseManifest } from '../../core/manifest.ts';
+import { planPublish } from '../../core/publish-plan.ts';
+import { contentTypeFor } from '../../edge/content-headers.ts';
+import { FetchError } from '../../ports/fetch.ts';
+import { PublishError, type PublishOperation, type PublishTarget } from '../../ports/publisher.ts';
+import { createHttpCall, excerpt, type HttpCall, type HttpResponse } from './http-call.ts';
+import { checkSnapshot, forEachLimited } from './snapshot-files.ts';
+
+export interface S3TargetConfig {
+  id: string;
+  /** e.g. https://s3.eu-central-1.amazonaws.com or https://<account>.r2.cloudflarestorage.com */
+  endpoint: string;
+  bucket: string;
+  /** SigV4 region ('auto' for R2). Default us-east-1. */
+  region?: string;
+  /** Key prefix ('' or e.g. 'blog/'); key = prefix + path without its leading slash. */
+  prefix?: string;
+  accessKeyIdEnv: string;
+  secretAccessKeyEnv: string;
+  sessionTokenEnv?: string;
+  /** 'path' (endpoint/bucket/key, works everywhere) or 'virtual' (bucket.endpoint/key). */
+  addressing?: 'path' | 'virtual';
+  cacheControl?: string;
+  timeoutMs?: number;
+  concurrency?: number;
+}
+
+export interface S3PublisherDeps {
+  http?: HttpCall;
+  env?: Readonly<Record<string, string | undefined>>;
+  now?: () => Date;
+}
+
+const MAX_ANSWER_BYTES = 16 * 1024 * 1024;
+const DELETE_BATCH = 1000;
+
+export function createS3Publisher(config: S3TargetConfig, deps: S3PublisherDeps = {}): PublishTarget {
+  const http = deps.http ?? createHttpCall();
+  const env = deps.env ?? process.env;
+  const now = deps.now ?? (() => new Date());
+  const region = config.region ?? 'us-east-1';
+  const prefix = config.prefix ?? '';
+  const timeoutMs = config.timeoutMs ?? 60_000;
+  const endpoint = new URL(config.endpoint);
+  const bucketBase =
+    config.addressing === 'virtual'
+      ? `${endpoint.protocol}//${config.bucket}.${endpoint.host}`
+      : `${endpoint.origin}${endpoint.pathname.replace(/\/+$/, '')}/${uriEncode(config.bucket)}`;
+  const keyOf = (path: string): string => prefix + path.slice(1);
+  const objectUrl = (path: string): string => `${bucketBase}/${keyOf(path).split('/').map(uriEncode).join('/')}`;
+  const fail = (op: PublishOperation, detail: string, path?: string): PublishError => new PublishError(config.id, op, detail, path);
+  const xml = new XMLParser({ isArray: (name) => name === 'Contents' || name === 'Error', parseTagValue: false });
+
+  const credentials = (): { accessKeyId: string; secretAccessKey: string; sessionToken?: string } => {
+    const need = (name: string): string => {
+      const v = env[name]?.trim();
+      if (v === undefined || v === '') {
+        throw fail('config', `environment variable ${name} is not set; export the bucket's access key id and secret under ${config.accessKeyIdEnv} and ${config.secretAccessKeyEnv}`);
+      }
+      return v;
+    };
+    const out: { accessKeyId: string; secretAccessKey: string; sessionToken?: string } = {
+      accessKeyId: need(config.accessKeyIdEnv),
+      secretAccessKey: need(config.secretAccessKeyEnv),
+    };
+    if (config.sessionTokenEnv !== undefined) out.sessionToken = need(config.sessionTokenEnv);
+    return out;
+  };
+
+  const request = async (
+    op: PublishOperation,
+    what: string,
+    url: string,
+    init: { method: 'GET' | 'PUT' | 'POST'; body?: Uint8Array; headers?: Record<string, string>; signal?: AbortSignal | undefined },
+    path?: string,
+  ): Promise<HttpResponse> => {
+    const body = init.body ?? new Uint8Array(0);
+    const headers: Record<string, string> = { ...init.headers, 'x-amz-content-sha256': createHash('sha256').update(body).digest('hex') };
+    if (init.body !== undefined) headers['content-md5'] = createHash('md5').update(body).digest('base64');
+    const signer = new AwsV4Signer({
+      method: init.method,
+      url,
+      headers,
+      ...credentials(),
+      service: 's3',
+      region,
+      datetime: now().toISOString().replace(/[:-]|\.\d{3}/g, ''),
+    });
+    const signed = await signer.sign();
+    try {
+      return await http(url, {
+        method: init.method,
+        headers: signed.headers,
+        ...(init.body === undefined ? {} : { body: init.body }),
+        timeoutMs,
+        maxBytes: MAX_ANSWER_BYTES,
+        ...(init.signal === undefined ? {} : { signal: init.signal }),
+      });
+    } catch (e) {
+      throw fail(op, `${what}: ${e instanceof FetchError ? e.message : String(e)}; check the network and the endpoint ${config.endpoint}`, path);
+    }
+  };
+
+  const requireOk = (op: PublishOperation, what: string, res: HttpResponse, path?: string): void => {
+    if (res.status >= 200 && res.status < 300) return;
+    const parsed = parseXml(res.body);
+    // <Error> is parsed as a list (DeleteResult has many); a failed request's body has one.
+    const top: unknown = isRecord(parsed) ? (Array.isArray(parsed.Error) ? parsed.Error[0] : parsed.Error) : undefined;
+    const err = isRecord(top) ? top : undefined;
+    const code = err !== undefined ? String(err.Code) : '';
+    const message = err !== undefined ? String(err.Message) : excerpt(res.body);
+    throw fail(op, `${what}: HTTP ${res.status} ${code} (${message}); ${fixFor(res.status, code, config, region)}`, path);
+  };
+
+  function parseXml(body: Uint8Array): unknown {
+    try {
+      return xml.parse(new TextDecoder().decode(body));
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** path -> MD5 hex of what the bucket holds (from the ETag), undefined when the ETag is not an MD5. */
+  const listHeld = async (signal?: AbortSignal): Promise<Map<string, string | undefined>> => {
+    const have = new Map<string, string | undefined>();
+    let token: string | undefined;
+    for (let page = 0; page < 100_000; page++) {
+      const q = new URLSearchParams({ 'list-type': '2', 'max-keys': '1000' });
+      if (prefix !== '') q.set('prefix', prefix);
+      if (token !== undefined) q.set('continuation-token', token);
+      const url = `${bucketBase}?${q.toString().replace(/\+/g, '%20')}`;
+      const res = await request('list', 'ListObjectsV2', url, { method: 'GET', signal });
+      requireOk('list', 'ListObjectsV2', res);
+      const parsed = parseXml(res.body);
+      const result = isRecord(parsed) ? parsed.ListBucketResult : undefined;
+      if (!isRecord(result)) throw fail('list', `ListObjectsV2: answer is not a ListBucketResult (${excerpt(res.body)}); check the endpoint`);
+      const contents = Array.isArray(result.Contents) ? result.Contents : [];
+      for (const item of contents) {
+        if (!isRecord(item) || typeof item.Key !== 'string' || !item.Key.startsWith(prefix)) continue;
+        const path = `/${item.Key.slice(prefix.length)}`;
+        if (!isSafeSnapshotPath(path)) continue;
+        const etag = String(item.ETag ?? '').replace(/"/g, '').toLowerCase();
+        have.set(path, /^[0-9a-f]{32}$/.test(etag) ? etag : undefined);
+      }
+      if (String(result.IsTruncated) !== 'true') return have;
+      const next = result.NextContinuationToken;
+      if (typeof next !== 'string' || next === '') throw fail('list', 'ListObjectsV2: truncated answer without NextContinuationToken');
+      token = next;
+    }
+    throw fail('list', 'ListObjectsV2 never ended; check the endpoint');
+  };
+
+  return {
+    id: config.id,
+    kind: 's3',
+    async current(signal) {
+      const res = await request('read', 'GetObject manifest.json', objectUrl(MANIFEST_PATH), { method: 'GET', signal }, MANIFEST_PATH);
+      if (res.status === 404) return undefined;
+      requireOk('read', 'GetObject manifest.json', res, MANIFEST_PATH);
+      try {
+        return parseManifest(utf8ToString(res.body, 'manifest.json'));
+      } catch (e) {
+        throw fail('read', `${(e as Error).message}; the next publish overwrites it`, MANIFEST_PATH);
+      }
+    },
+    async publish(files, options = {}) {
+      const { signal, onProgress } = options;
+      checkSnapshot(config.id, files);
+      credentials();
+      const md5 = new Map<string, string>();
+      for (const [path, bytes] of files) md5.set(path, createHash('md5').update(bytes).digest('hex'));
+      const plan = planPublish(md5, await listHeld(signal));
+      onProgress?.(`${plan.upload.length} objects to upload, ${plan.delete.length} to delete, ${plan.unchanged.length} unchanged`);
+      let bytes = 0;
+      let done = 0;
+      const put = async (path: string): Promise<void> => {
+        const body = files.get(path) ?? new Uint8Array(0);
+        const headers: Record<string, string> = { 'content-type': contentTypeFor(path) };
+        if (config.cacheControl !== undefined) headers['cache-control'] = config.cacheControl;
+        const res = await request('upload', 'PutObject', objectUrl(path), { method: 'PUT', body, headers, signal }, path);
+        requireOk('upload', 'PutObject', res, path);
+        bytes += body.length;
+        done++;
+        if (done % 100 === 0) onProgress?.(`uploaded ${done}/${plan.upload.length} objects`);
+      };
+      const content = plan.upload.filter((p) => p !== MANIFEST_PATH && p !== SIGNATURE_PATH);
+      await forEachLimited(content, config.concurrency ?? 8, put, signal);
+      for (const p of plan.upload.filter((x) => x === MANIFEST_PATH || x === SIGNATURE_PATH)) await put(p);
+      for (let i = 0; i < plan.delete.length; i += DELETE_BATCH) {
+        const keys = plan.delete.slice(i, i + DELETE_BATCH).map(keyOf);
+        const body = new TextEncoder().encode(
+          `<?xml version="1.0" encoding="UTF-8"?>\n<Delete xmlns="http://s3.amazonaws.com/doc/2006-03-01/"><Quiet>true</Quiet>${keys.map((k) => `<Object><Key>${xmlEscape(k)}</Key></Object>`).join('')}</Delete>`,
+        );
+        const what = `DeleteObjects (${keys.length} keys)`;
+        const res = await request('delete', what, `${bucketBase}?delete=`, { method: 'POST', body, headers: { 'content-type': 'application/xml' }, signal });
+        requireOk('delete', what, res);
+        const parsed = parseXml(res.body);
+        const result = isRecord(parsed) ? parsed.DeleteResult : undefined;
+        const errors = isRecord(result) && Array.isArray(result.Error) ? result.Error : [];
+        if (errors.length > 0) {
+          const first = errors[0];
+          const detail = isRecord(first) ? `${String(first.Key)}: ${String(first.Code)} ${String(first.Message)}` : 'unknown';
+          throw fail('delete', `${errors.length} keys were not deleted (first ${detail}); check the key's s3:DeleteObject permission`);
+        }
+      }
+      onProgress?.(`uploaded ${plan.upload.length} objects (${bytes} bytes), deleted ${plan.delete.length}`);
+      return { uploaded: plan.upload.length, deleted: plan.delete.length, unchanged: plan.unchanged.length, bytes };
+    },
+  };
+}
+
+function fixFor(status: number, code: string, config: S3TargetConfig, region: string): string {
+  if (code === 'SignatureDoesNotMatch' || code === 'InvalidAccessKeyId' || code === 'AuthorizationHeaderMalformed') {
+    return `check ${config.accessKeyIdEnv} / ${config.secretAccessKeyEnv} and region '${region}'`;
+  }
+  if (code === 'RequestTimeTooSkewed') return "fix this machine's clock";
+  if (status === 403) return `give the key s3:ListBucket, s3:GetObject, s3:PutObject and s3:DeleteObject on bucket ${config.bucket}`;
+  if (status === 404) return `check bucket '${config.bucket}' and endpoint ${config.endpoint}`;
+  if (status >= 500) return 'the storage service had an internal error; the next run retries';
+  return 'check the target config';
+}
+
+function uriEncode(s: string): string {
+  return encodeURIComponent(s).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
+}
+
+function xmlEscape(s: string): string {
+  return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&apos;');
+}
+
+function isRecord(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
