@@ -1,7 +1,7 @@
 // Build: the site model in, a deterministic snapshot out (path -> bytes), then signed.
 // Same site and options give byte-identical files: nothing here reads the clock.
 import type { MirrorRef, Site } from './model.ts';
-import { renderPages } from './render.ts';
+import { generatePages } from './render.ts';
 import { FEED_PATHS, renderFeeds } from './feeds.ts';
 import {
   MANIFEST_PATH,
@@ -31,28 +31,35 @@ export class BuildError extends Error {
   override name = 'BuildError';
 }
 
+/** Every file of the snapshot, sorted by path (see generateSnapshot). */
 export function buildSnapshotFiles(input: SnapshotInput): Map<string, Uint8Array> {
+  const files = [...generateSnapshot(input)];
+  return new Map(files.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+}
+
+/**
+ * The snapshot's files one at a time (pages, feeds, media, mirror list), so a large blog can be
+ * streamed to disk without holding every file in memory. Each path comes once.
+ */
+export function* generateSnapshot(input: SnapshotInput): Generator<[string, Uint8Array]> {
   const mirrors = [...input.mirrors].sort((a, b) => a.priority - b.priority || (a.id < b.id ? -1 : 1));
-  const files = new Map<string, Uint8Array>();
-  const add = (path: string, content: string | Uint8Array): void => {
+  const seen = new Set<string>();
+  const entry = (path: string, content: string | Uint8Array): [string, Uint8Array] => {
     if (!isSafeSnapshotPath(path)) throw new BuildError(`unsafe snapshot path ${JSON.stringify(path)}`);
-    if (files.has(path)) throw new BuildError(`two files want the path ${path}`);
-    files.set(path, typeof content === 'string' ? utf8ToBytes(content) : content);
+    if (seen.has(path)) throw new BuildError(`two files want the path ${path}`);
+    seen.add(path);
+    return [path, typeof content === 'string' ? utf8ToBytes(content) : content];
   };
   const renderOptions = { canonical: input.canonical, mirrors };
-  const pages = renderPages(
+  const pages = generatePages(
     input.site,
     input.ipfsCid === undefined ? renderOptions : { ...renderOptions, ipfsCid: input.ipfsCid },
   );
-  // Encode and drop each page as it goes, so a large blog is not held twice in memory.
-  for (const [path, text] of pages) {
-    add(path, text);
-    pages.delete(path);
-  }
-  for (const [path, text] of renderFeeds(input.site, { canonical: input.canonical })) add(path, text);
+  for (const [path, text] of pages) yield entry(path, text);
+  for (const [path, text] of renderFeeds(input.site, { canonical: input.canonical })) yield entry(path, text);
   for (const path of [...input.media.keys()].sort()) {
     const bytes = input.media.get(path);
-    if (bytes !== undefined) add(path, bytes);
+    if (bytes !== undefined) yield entry(path, bytes);
   }
   const mirrorList: Record<string, unknown> = {
     canonical: input.canonical,
@@ -60,8 +67,7 @@ export function buildSnapshotFiles(input: SnapshotInput): Map<string, Uint8Array
     feeds: { rss: FEED_PATHS.rss, atom: FEED_PATHS.atom, json: FEED_PATHS.json },
   };
   if (input.ipfsCid !== undefined) mirrorList.ipfs = `ipfs://${input.ipfsCid}`;
-  add(MIRRORS_JSON_PATH, `${JSON.stringify(mirrorList, null, 2)}\n`);
-  return new Map([...files.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+  yield entry(MIRRORS_JSON_PATH, `${JSON.stringify(mirrorList, null, 2)}\n`);
 }
 
 export interface SignOptions {
@@ -86,10 +92,17 @@ export function signSnapshot(
     canonical: opts.canonical,
     mirrors: opts.mirrors,
   });
-  const manifestBytes = serializeManifest(manifest);
-  const signature = signBytes(manifestBytes, opts.privateKey);
   const out = new Map(files);
-  out.set(MANIFEST_PATH, manifestBytes);
-  out.set(SIGNATURE_PATH, utf8ToBytes(encodeSignature(signature)));
+  for (const [path, bytes] of signedManifestFiles(manifest, opts.privateKey)) out.set(path, bytes);
   return { files: out, manifest };
+}
+
+/** manifest.json and manifest.json.sig for a manifest. */
+export function signedManifestFiles(manifest: Manifest, privateKey: Uint8Array): Map<string, Uint8Array> {
+  const manifestBytes = serializeManifest(manifest);
+  const signature = signBytes(manifestBytes, privateKey);
+  return new Map([
+    [MANIFEST_PATH, manifestBytes],
+    [SIGNATURE_PATH, utf8ToBytes(encodeSignature(signature))],
+  ]);
 }

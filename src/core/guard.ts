@@ -5,9 +5,11 @@
 import type { Post, RawEntry } from './model.ts';
 import { sha256Hex } from './bytes.ts';
 
+/** What the guard remembers of a published post (the post itself is kept by the state store). */
 export interface PublishedRecord {
   hash: string;
-  post: Post;
+  title: string;
+  updated: string;
 }
 
 export interface Quarantined {
@@ -37,8 +39,8 @@ export interface Candidate {
 export interface GuardDecision {
   /** Posts to publish now (new, unchanged, or approved). */
   publish: Post[];
-  /** Previously published versions kept in place of a quarantined change. */
-  kept: Post[];
+  /** Ids of posts whose previously published version stays in place of a quarantined change. */
+  kept: string[];
   quarantined: Quarantined[];
   /** Approvals still relevant after this build (an approval of a version no longer offered lapses). */
   approvals: Record<string, string>;
@@ -56,7 +58,7 @@ export function removalHashOf(id: string): string {
 
 export function decide(candidates: readonly Candidate[], state: GuardState): GuardDecision {
   const publish: Post[] = [];
-  const kept: Post[] = [];
+  const kept: string[] = [];
   const quarantined: Quarantined[] = [];
   const approvals: Record<string, string> = {};
   const seen = new Set<string>();
@@ -67,7 +69,7 @@ export function decide(candidates: readonly Candidate[], state: GuardState): Gua
     const reasons: string[] = [];
     if (previous !== undefined && previous.hash !== post.contentHash) {
       reasons.push(
-        `content changed since it was published (origin updated ${previous.post.updated} -> ${updated})`,
+        `content changed since it was published (origin updated ${previous.updated} -> ${updated})`,
       );
     }
     if (removed.length > 0) reasons.push(`active content removed: ${removed.join(', ')}`);
@@ -78,7 +80,7 @@ export function decide(candidates: readonly Candidate[], state: GuardState): Gua
       continue;
     }
     quarantined.push({ id: post.id, title: post.title, hash: post.contentHash, reasons });
-    if (previous !== undefined) kept.push(previous.post);
+    if (previous !== undefined) kept.push(post.id);
   }
 
   for (const id of Object.keys(state.published).sort()) {
@@ -87,10 +89,10 @@ export function decide(candidates: readonly Candidate[], state: GuardState): Gua
     if (previous === undefined) continue;
     const hash = removalHashOf(id);
     if (state.approvals[id] === hash) continue; // removal approved: drop it
-    kept.push(previous.post);
+    kept.push(id);
     quarantined.push({
       id,
-      title: previous.post.title,
+      title: previous.title,
       hash,
       reasons: ['no longer at the origin (deleted there, or the origin was tampered with); approve to remove it'],
     });

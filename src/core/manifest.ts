@@ -33,8 +33,7 @@ export class SignatureError extends Error {
   override name = 'SignatureError';
 }
 
-export interface ManifestInput {
-  files: ReadonlyMap<string, Uint8Array>;
+export interface ManifestHead {
   version: number;
   created: Date;
   expires: Date;
@@ -42,21 +41,36 @@ export interface ManifestInput {
   mirrors: readonly MirrorRef[];
 }
 
+export interface ManifestInput extends ManifestHead {
+  files: ReadonlyMap<string, Uint8Array>;
+}
+
+/** The digest the manifest records for a file. */
+export function digestOf(bytes: Uint8Array): FileEntry {
+  return { sha256: sha256Hex(bytes), size: bytes.length };
+}
+
 export function createManifest(input: ManifestInput): Manifest {
+  const digests = new Map<string, FileEntry>();
+  for (const [path, bytes] of input.files) digests.set(path, digestOf(bytes));
+  return createManifestFromDigests(input, digests);
+}
+
+/** For a snapshot streamed to disk: the digests were taken as each file went by. */
+export function createManifestFromDigests(head: ManifestHead, digests: ReadonlyMap<string, FileEntry>): Manifest {
   const files: Record<string, FileEntry> = {};
-  for (const path of [...input.files.keys()].sort()) {
+  for (const path of [...digests.keys()].sort()) {
     if (path === MANIFEST_PATH || path === SIGNATURE_PATH) continue;
-    const bytes = input.files.get(path);
-    if (bytes === undefined) continue;
-    files[path] = { sha256: sha256Hex(bytes), size: bytes.length };
+    const entry = digests.get(path);
+    if (entry !== undefined) files[path] = { sha256: entry.sha256, size: entry.size };
   }
   return {
     format: MANIFEST_FORMAT,
-    version: input.version,
-    created: input.created.toISOString(),
-    expires: input.expires.toISOString(),
-    canonical: input.canonical,
-    mirrors: input.mirrors.map((m) => ({ ...m })),
+    version: head.version,
+    created: head.created.toISOString(),
+    expires: head.expires.toISOString(),
+    canonical: head.canonical,
+    mirrors: head.mirrors.map((m) => ({ ...m })),
     files,
   };
 }

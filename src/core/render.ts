@@ -58,6 +58,15 @@ interface LabelGroup {
 }
 
 export function renderPages(site: Site, opts: RenderOptions): Map<string, string> {
+  const files = [...generatePages(site, opts)];
+  return new Map(files.sort(([a], [b]) => compareText(a, b)));
+}
+
+/**
+ * The pages one at a time, so a large blog can be written out without holding every page in
+ * memory. Order is not sorted; the set of files is the same as renderPages'.
+ */
+export function* generatePages(site: Site, opts: RenderOptions): Generator<[string, string]> {
   const canonical = opts.canonical;
   if (!isWebUrl(canonical) || !canonical.endsWith('/')) {
     throw new RenderError(`render: canonical must be an http(s) URL ending with '/', got ${JSON.stringify(canonical)}`);
@@ -72,25 +81,24 @@ export function renderPages(site: Site, opts: RenderOptions): Map<string, string
 
   const siteLang = isLanguageTag(site.meta.language) ? site.meta.language : 'und';
   const views = sortPosts(site.posts).map((post) => toView(post, siteLang));
-  const files = new Map<string, string>();
   const owners = new Map<string, string>();
-  const add = (path: string, text: string, owner = 'a generated page'): void => {
+  const add = (path: string, text: string, owner = 'a generated page'): [string, string] => {
     const taken = owners.get(path);
     if (taken !== undefined) {
       throw new RenderError(`render: ${taken} and ${owner} both want ${path}; give the post another path`);
     }
     owners.set(path, owner);
-    files.set(path, text);
+    return [path, text];
   };
   const shell = (path: string, title: string, main: string, lang = siteLang, headLinks = ''): string =>
     renderShell({ path, title, siteTitle: site.meta.title, lang, canonical, main, headLinks });
   const siteTitle = site.meta.title;
 
   // Posts first, so a post whose path collides with a generated page is named in the error.
-  views.forEach((view, i) => {
+  for (const [i, view] of views.entries()) {
     const main = postMain(view, views[i - 1], views[i + 1]);
-    add(view.post.path, shell(view.post.path, `${view.post.title} · ${siteTitle}`, main, view.lang), `post ${JSON.stringify(view.post.id)}`);
-  });
+    yield add(view.post.path, shell(view.post.path, `${view.post.title} · ${siteTitle}`, main, view.lang), `post ${JSON.stringify(view.post.id)}`);
+  }
 
   // Index pages.
   const pageCount = Math.max(1, Math.ceil(views.length / pageSize));
@@ -105,7 +113,7 @@ export function renderPages(site: Site, opts: RenderOptions): Map<string, string
       (page === 1 ? '' : `<h1>${e(`${bilingual(UI.page)} ${page} / ${pageCount}`)}</h1>\n`) +
       (slice.length === 0 ? `<p>${e(bilingual(UI.noPosts))}</p>\n` : postList(slice, true)) +
       pager(page, pageCount, newer, older);
-    add(indexPath(page), shell(indexPath(page), title, main, siteLang, head));
+    yield add(indexPath(page), shell(indexPath(page), title, main, siteLang, head));
   }
 
   // Monthly archives, newest month first.
@@ -119,7 +127,7 @@ export function renderPages(site: Site, opts: RenderOptions): Map<string, string
       `<h1>${e(monthTitle(name))}</h1>\n` +
       postList(months.get(key) ?? [], false) +
       `<p><a href="/archive.html">${e(bilingual(UI.archive))}</a></p>\n`;
-    add(path, shell(path, `${monthTitle(name)} · ${siteTitle}`, main));
+    yield add(path, shell(path, `${monthTitle(name)} · ${siteTitle}`, main));
   }
 
   // Label pages: tags that map to the same path share a page.
@@ -141,7 +149,7 @@ export function renderPages(site: Site, opts: RenderOptions): Map<string, string
       `<h1>${e(bilingual(UI.label))}: ${e(name)}</h1>\n` +
       postList(group.posts, false) +
       `<p><a href="/archive.html">${e(bilingual(UI.archive))}</a></p>\n`;
-    add(path, shell(path, `${name} · ${siteTitle}`, main));
+    yield add(path, shell(path, `${name} · ${siteTitle}`, main));
   }
 
   // Archive: every month with its count, then every label.
@@ -167,15 +175,13 @@ export function renderPages(site: Site, opts: RenderOptions): Map<string, string
     }
     archive += `</ul>\n`;
   }
-  add('/archive.html', shell('/archive.html', `${bilingual(UI.archive)} · ${siteTitle}`, archive));
+  yield add('/archive.html', shell('/archive.html', `${bilingual(UI.archive)} · ${siteTitle}`, archive));
 
-  add('/about.html', shell('/about.html', `${bilingual(UI.about)} · ${siteTitle}`, aboutMain(site.meta.title, site.meta.subtitle)));
-  add('/mirrors.html', shell('/mirrors.html', `${bilingual(UI.mirrors)} · ${siteTitle}`, mirrorsMain(opts.mirrors, opts.ipfsCid)));
-  add('/404.html', shell('/404.html', `${bilingual(UI.notFound)} · ${siteTitle}`, notFoundMain()));
-  add('/style.css', STYLE_CSS);
-  add('/favicon.svg', FAVICON_SVG);
-
-  return new Map([...files.entries()].sort(([a], [b]) => compareText(a, b)));
+  yield add('/about.html', shell('/about.html', `${bilingual(UI.about)} · ${siteTitle}`, aboutMain(site.meta.title, site.meta.subtitle)));
+  yield add('/mirrors.html', shell('/mirrors.html', `${bilingual(UI.mirrors)} · ${siteTitle}`, mirrorsMain(opts.mirrors, opts.ipfsCid)));
+  yield add('/404.html', shell('/404.html', `${bilingual(UI.notFound)} · ${siteTitle}`, notFoundMain()));
+  yield add('/style.css', STYLE_CSS);
+  yield add('/favicon.svg', FAVICON_SVG);
 }
 
 function toView(post: Post, siteLang: string): PostView {

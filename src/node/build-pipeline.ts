@@ -9,12 +9,13 @@ import { sortPosts } from '../core/model.ts';
 import { decide, type GuardDecision, type Quarantined } from '../core/guard.ts';
 import { localizePost, mediaRefs, preparePosts } from '../core/prepare.ts';
 import { BLOGGER_MEDIA_HOSTS } from '../core/media.ts';
-import { buildSnapshotFiles, signSnapshot } from '../core/build.ts';
+import { generateSnapshot, signedManifestFiles } from '../core/build.ts';
+import { createManifestFromDigests, digestOf, type FileEntry } from '../core/manifest.ts';
 import { createLimitedFetch } from '../adapters/web/limited-fetch.ts';
 import { openSource } from '../adapters/sources/open-source.ts';
 import { openMediaStore, type MediaStore } from '../adapters/node/media-store.ts';
 import { createJsonStateStore } from '../adapters/node/json-state-store.ts';
-import { readCurrentManifest, writeSnapshotAtomically } from '../adapters/node/snapshot-dir.ts';
+import { openSnapshotWriter, readCurrentManifest } from '../adapters/node/snapshot-dir.ts';
 import { fetchMedia, type MediaFailure, type MediaLimits, type MediaResult } from './media-fetch.ts';
 
 export type Stage = 'ingest' | 'sanitize' | 'media' | 'build' | 'sign' | 'write';
@@ -79,45 +80,47 @@ export async function runBuild(opts: BuildOptions): Promise<BuildReport> {
   const { meta, posts, decision, media } = curated;
   const site: Site = { meta, posts };
 
-  progress('build', `rendering ${posts.length} posts`);
-  const mediaFiles = new Map<string, Uint8Array>();
-  for (const path of new Set(posts.flatMap((p) => mediaRefs(p.html)))) {
-    mediaFiles.set(path, await curated.mediaStore.read(path));
-  }
-  const files = buildSnapshotFiles({ site, media: mediaFiles, canonical, mirrors: opts.mirrors });
-
   const current = await readCurrentManifest(opts.out);
   const version = Math.max(curated.previousVersion, current?.version ?? 0) + 1;
   const created = now();
   const expires = new Date(created.getTime() + (opts.expiresDays ?? 14) * 86_400_000);
-  progress('sign', `signing version ${version}`);
-  const signed = signSnapshot(files, {
-    version,
-    created,
-    expires,
-    canonical,
-    mirrors: opts.mirrors,
-    privateKey: opts.privateKey,
-  });
 
-  progress('write', `writing ${signed.files.size} files to ${opts.out}`);
-  await writeSnapshotAtomically(opts.out, signed.files, `v${version}`);
-  await state.save({
-    siteId: meta.id,
-    version,
-    published: Object.fromEntries(posts.map((p) => [p.id, { hash: p.contentHash, post: p }])),
-    approvals: decision.approvals,
-    pending: decision.quarantined,
-  });
+  progress('build', `rendering ${posts.length} posts into ${opts.out} (version ${version})`);
+  const mediaFiles = new Map<string, Uint8Array>();
+  for (const path of new Set(posts.flatMap((p) => mediaRefs(p.html)))) {
+    mediaFiles.set(path, await curated.mediaStore.read(path));
+  }
+  // Stream: each file is hashed for the manifest and written as it is rendered, so memory holds
+  // the posts, not the whole site. Nothing readers see changes until commit().
+  const writer = await openSnapshotWriter(opts.out, `v${version}`);
+  let manifest;
+  let fileCount = 0;
+  try {
+    const digests = new Map<string, FileEntry>();
+    for (const [path, bytes] of generateSnapshot({ site, media: mediaFiles, canonical, mirrors: opts.mirrors })) {
+      digests.set(path, digestOf(bytes));
+      await writer.write(path, bytes);
+    }
+    progress('sign', `signing version ${version}: ${digests.size} files`);
+    manifest = createManifestFromDigests({ version, created, expires, canonical, mirrors: opts.mirrors }, digests);
+    for (const [path, bytes] of signedManifestFiles(manifest, opts.privateKey)) await writer.write(path, bytes);
+    fileCount = digests.size + 2;
+    progress('write', `swapping in version ${version}`);
+    await writer.commit();
+  } catch (e) {
+    await writer.abort();
+    throw e;
+  }
+  await state.save({ siteId: meta.id, version, approvals: decision.approvals, pending: decision.quarantined }, posts);
 
   return {
     posts: posts.length,
-    files: signed.files.size,
+    files: fileCount,
     version,
     out: opts.out,
     canonical,
-    created: signed.manifest.created,
-    expires: signed.manifest.expires,
+    created: manifest.created,
+    expires: manifest.expires,
     quarantined: decision.quarantined.map(({ id, title, reasons }) => ({ id, title, reasons })),
     media: { fetched: media.fetched, bytes: media.fetchedBytes, failed: media.failures },
     duplicates: curated.duplicates,
@@ -178,7 +181,8 @@ async function curate(
   for (const f of media.failures) progress('media', `image not copied: ${f.url}: ${f.error}`);
 
   const policy = { originHosts, blockedHosts: opts.blockedHosts ?? [], media: media.map };
-  const posts = sortPosts([...decision.publish.map((p) => localizePost(p, policy)), ...decision.kept]);
+  const kept = await ctx.state.loadPosts(origin.meta.id, decision.kept);
+  const posts = sortPosts([...decision.publish.map((p) => localizePost(p, policy)), ...kept]);
   return {
     meta: origin.meta,
     posts,

@@ -1,11 +1,13 @@
 // What the pipeline remembers between builds, per site.
 import type { PublishedRecord, Quarantined } from '../core/guard.ts';
+import type { Post } from '../core/model.ts';
 
 export interface SiteState {
   /** The origin's feed id (or folder), so one data folder can hold several sites. */
   siteId: string;
   /** Highest manifest version signed so far. */
   version: number;
+  /** What the last good build published, by post id. */
   published: Record<string, PublishedRecord>;
   approvals: Record<string, string>;
   /** What the last build held back, for `ferry approve`. */
@@ -14,8 +16,15 @@ export interface SiteState {
 
 export interface StateStore {
   load(siteId: string): Promise<SiteState>;
-  /** Atomic: after a crash the store holds either the old or the new state, never a mix. */
-  save(state: SiteState): Promise<void>;
+  /** The published versions of these posts (to keep them in place of a held-back change). */
+  loadPosts(siteId: string, ids: readonly string[]): Promise<Post[]>;
+  /**
+   * Record a build: `posts` is every post it published. Atomic: after a crash the store holds
+   * either the old or the new state, never a mix.
+   */
+  save(state: Omit<SiteState, 'published'>, posts: readonly Post[]): Promise<void>;
+  /** Record approvals (and nothing else) for a site. */
+  saveApprovals(siteId: string, approvals: Record<string, string>): Promise<void>;
   /** Every site this store knows, for commands that look a post up by id. */
   list(): Promise<SiteState[]>;
 }

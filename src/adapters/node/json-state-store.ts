@@ -1,5 +1,9 @@
-// StateStore on the local file system: one JSON file per site, written atomically.
-import { readFile, readdir } from 'node:fs/promises';
+// StateStore on the local file system. Per site: state.json (small: a record per post, approvals,
+// what is held back), written atomically, and the published posts themselves as content-addressed
+// files under posts/, written before state.json points at them and never rewritten. A crash at
+// any point leaves the old or the new state; a rebuild writes only the posts that changed.
+import { mkdirSync, writeFileSync, existsSync } from 'node:fs';
+import { readFile, readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { SiteState, StateStore } from '../../ports/state.ts';
 import type { PublishedRecord, Quarantined } from '../../core/guard.ts';
@@ -7,17 +11,27 @@ import type { Post } from '../../core/model.ts';
 import { sha256Hex } from '../../core/bytes.ts';
 import { writeFileAtomic } from './atomic-file.ts';
 
-const FORMAT = 'ferry-state/1';
+const FORMAT = 'ferry-state/2';
 
 export class StateError extends Error {
   override name = 'StateError';
 }
 
+interface StoredRecord extends PublishedRecord {
+  /** The post file under posts/. */
+  ref: string;
+}
+
+interface StoredState extends Omit<SiteState, 'published'> {
+  published: Record<string, StoredRecord>;
+}
+
 export function createJsonStateStore(dataDir: string): StateStore {
   const sitesDir = join(dataDir, 'sites');
-  const fileFor = (siteId: string): string => join(sitesDir, sha256Hex(siteId).slice(0, 16), 'state.json');
+  const siteDir = (siteId: string): string => join(sitesDir, sha256Hex(siteId).slice(0, 16));
+  const stateFile = (siteId: string): string => join(siteDir(siteId), 'state.json');
 
-  const read = async (file: string): Promise<SiteState | undefined> => {
+  const read = async (file: string): Promise<StoredState | undefined> => {
     let text: string;
     try {
       text = await readFile(file, 'utf8');
@@ -27,15 +41,75 @@ export function createJsonStateStore(dataDir: string): StateStore {
     }
     return parseState(text, file);
   };
+  const empty = (siteId: string): StoredState => ({ siteId, version: 0, published: {}, approvals: {}, pending: [] });
+  const publicView = (s: StoredState): SiteState => ({
+    ...s,
+    published: Object.fromEntries(Object.entries(s.published).map(([id, { hash, title, updated }]) => [id, { hash, title, updated }])),
+  });
+  const writeState = (s: StoredState): Promise<void> =>
+    writeFileAtomic(stateFile(s.siteId), `${JSON.stringify({ format: FORMAT, ...s })}\n`);
 
   return {
     async load(siteId) {
-      const state = await read(fileFor(siteId));
-      return state ?? { siteId, version: 0, published: {}, approvals: {}, pending: [] };
+      return publicView((await read(stateFile(siteId))) ?? empty(siteId));
     },
-    async save(state) {
-      await writeFileAtomic(fileFor(state.siteId), `${JSON.stringify({ format: FORMAT, ...state })}\n`);
+
+    async loadPosts(siteId, ids) {
+      const file = stateFile(siteId);
+      const stored = (await read(file)) ?? empty(siteId);
+      const posts: Post[] = [];
+      for (const id of ids) {
+        const rec = stored.published[id];
+        if (rec === undefined) throw new StateError(`${file}: no published post ${id}`);
+        const postFile = join(siteDir(siteId), 'posts', rec.ref);
+        let text: string;
+        try {
+          text = await readFile(postFile, 'utf8');
+        } catch (e) {
+          throw new StateError(`${postFile}: ${(e as Error).message} (the data folder is damaged; restore it from a backup)`);
+        }
+        let raw: unknown;
+        try {
+          raw = JSON.parse(text);
+        } catch {
+          raw = undefined;
+        }
+        const post = parsePost(raw);
+        if (post === undefined || post.id !== id || sha256Hex(text).slice(0, 32) !== rec.ref.replace(/\.json$/, '')) {
+          throw new StateError(`${postFile}: damaged (does not match its name); restore the data folder from a backup`);
+        }
+        posts.push(post);
+      }
+      return posts;
     },
+
+    async save(state, posts) {
+      const dir = join(siteDir(state.siteId), 'posts');
+      mkdirSync(dir, { recursive: true });
+      const published: Record<string, StoredRecord> = {};
+      const refs = new Set<string>();
+      for (const post of posts) {
+        const text = JSON.stringify(post);
+        const ref = `${sha256Hex(text).slice(0, 32)}.json`;
+        // Content-addressed: an existing file already holds exactly this post.
+        const file = join(dir, ref);
+        if (!existsSync(file)) writeFileSync(file, text);
+        published[post.id] = { hash: post.contentHash, title: post.title, updated: post.updated, ref };
+        refs.add(ref);
+      }
+      await writeFileAtomic(join(dir, '.sync'), String(posts.length)); // fsyncs the folder's new entries
+      await writeState({ ...state, published });
+      // Only now that state.json no longer names them can old post files go.
+      for (const name of await readdir(dir)) {
+        if (name.endsWith('.json') && !refs.has(name)) await rm(join(dir, name), { force: true });
+      }
+    },
+
+    async saveApprovals(siteId, approvals) {
+      const stored = (await read(stateFile(siteId))) ?? empty(siteId);
+      await writeState({ ...stored, approvals });
+    },
+
     async list() {
       let dirs: string[];
       try {
@@ -47,7 +121,7 @@ export function createJsonStateStore(dataDir: string): StateStore {
       const states: SiteState[] = [];
       for (const d of dirs) {
         const s = await read(join(sitesDir, d, 'state.json'));
-        if (s !== undefined) states.push(s);
+        if (s !== undefined) states.push(publicView(s));
       }
       return states;
     },
@@ -60,7 +134,7 @@ type Obj = Record<string, unknown>;
 const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
 const isStrArray = (v: unknown): v is string[] => Array.isArray(v) && v.every((x) => typeof x === 'string');
 
-function parseState(text: string, file: string): SiteState {
+function parseState(text: string, file: string): StoredState {
   const fail = (what: string): never => {
     throw new StateError(`${file}: ${what} (the file is damaged; restore it from a backup or delete it to start over)`);
   };
@@ -75,10 +149,19 @@ function parseState(text: string, file: string): SiteState {
   if (typeof siteId !== 'string') return fail('siteId missing');
   if (typeof version !== 'number' || !Number.isSafeInteger(version) || version < 0) return fail('version invalid');
   if (!isObj(published) || !isObj(approvals) || !Array.isArray(pending)) return fail('published/approvals/pending invalid');
-  const pub: Record<string, PublishedRecord> = {};
+  const pub: Record<string, StoredRecord> = {};
   for (const [id, rec] of Object.entries(published)) {
-    if (!isObj(rec) || typeof rec.hash !== 'string') return fail(`published[${id}] invalid`);
-    pub[id] = { hash: rec.hash, post: parsePost(rec.post) ?? fail(`published[${id}].post invalid`) };
+    if (
+      !isObj(rec) ||
+      typeof rec.hash !== 'string' ||
+      typeof rec.title !== 'string' ||
+      typeof rec.updated !== 'string' ||
+      typeof rec.ref !== 'string' ||
+      !/^[0-9a-f]{32}\.json$/.test(rec.ref)
+    ) {
+      return fail(`published[${id}] invalid`);
+    }
+    pub[id] = { hash: rec.hash, title: rec.title, updated: rec.updated, ref: rec.ref };
   }
   const appr: Record<string, string> = {};
   for (const [id, hash] of Object.entries(approvals)) {
@@ -96,21 +179,22 @@ function parseState(text: string, file: string): SiteState {
 
 function parsePost(v: unknown): Post | undefined {
   if (!isObj(v)) return undefined;
-  const str = ['id', 'slug', 'path', 'title', 'published', 'updated', 'language', 'html', 'originUrl', 'contentHash'] as const;
-  for (const k of str) if (typeof v[k] !== 'string') return undefined;
-  if (!isStrArray(v.authors) || !isStrArray(v.tags)) return undefined;
-  return {
-    id: String(v.id),
-    slug: String(v.slug),
-    path: String(v.path),
-    title: String(v.title),
-    published: String(v.published),
-    updated: String(v.updated),
-    authors: v.authors,
-    tags: v.tags,
-    language: String(v.language),
-    html: String(v.html),
-    originUrl: String(v.originUrl),
-    contentHash: String(v.contentHash),
-  };
+  const { id, slug, path, title, published, updated, language, html, originUrl, contentHash, authors, tags } = v;
+  if (
+    typeof id !== 'string' ||
+    typeof slug !== 'string' ||
+    typeof path !== 'string' ||
+    typeof title !== 'string' ||
+    typeof published !== 'string' ||
+    typeof updated !== 'string' ||
+    typeof language !== 'string' ||
+    typeof html !== 'string' ||
+    typeof originUrl !== 'string' ||
+    typeof contentHash !== 'string' ||
+    !isStrArray(authors) ||
+    !isStrArray(tags)
+  ) {
+    return undefined;
+  }
+  return { id, slug, path, title, published, updated, authors, tags, language, html, originUrl, contentHash };
 }

@@ -2,7 +2,7 @@
 // own folder beside the output, and the output path is a symlink moved with one rename(2). A
 // crash or a failed build leaves the previous snapshot exactly as it was.
 import { lstat, mkdir, readFile, readdir, readlink, rename, rm, symlink } from 'node:fs/promises';
-import { writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { MANIFEST_PATH, parseManifest, type Manifest } from '../../core/manifest.ts';
@@ -39,38 +39,70 @@ export async function writeSnapshotAtomically(
   out: string,
   files: ReadonlyMap<string, Uint8Array>,
   label: string,
-  { keep = 2, sliceMs = 10 }: WriteOptions = {},
+  opts: WriteOptions = {},
 ): Promise<string> {
+  const writer = await openSnapshotWriter(out, label, opts);
+  try {
+    for (const [path, bytes] of files) await writer.write(path, bytes);
+    return await writer.commit();
+  } catch (e) {
+    await writer.abort();
+    throw e;
+  }
+}
+
+/** A new version being written; nothing readers see changes until commit(). */
+export interface SnapshotWriter {
+  write(path: string, bytes: Uint8Array): Promise<void>;
+  /** Swap the new version in (one rename) and prune old ones. Returns the version folder. */
+  commit(): Promise<string>;
+  /** Remove the partial version; the current snapshot is untouched. */
+  abort(): Promise<void>;
+}
+
+export async function openSnapshotWriter(
+  out: string,
+  label: string,
+  { keep = 2, sliceMs = 10 }: WriteOptions = {},
+): Promise<SnapshotWriter> {
   const abs = resolve(out);
   await checkOutIsOurs(abs);
   const versions = versionsDirOf(abs);
   await mkdir(versions, { recursive: true });
   const tmp = join(versions, `.tmp-${label}-${randomBytes(4).toString('hex')}`);
-  try {
-    const dirs = new Set<string>();
-    for (const path of files.keys()) dirs.add(dirname(join(tmp, path)));
-    for (const d of [...dirs].sort()) await mkdir(d, { recursive: true });
-    // Synchronous writes are several times faster than the thread pool for many small files;
-    // yield to the event loop every few milliseconds so a server in the same process stays live.
-    let slice = performance.now();
-    for (const [path, bytes] of files) {
-      writeFileSync(join(tmp, path), bytes);
+  await mkdir(tmp);
+  const made = new Set<string>([tmp]);
+  let slice = performance.now();
+  return {
+    async write(path, bytes) {
+      const file = join(tmp, path);
+      if (!file.startsWith(`${tmp}/`)) throw new SnapshotDirError(`refusing to write outside the snapshot: ${path}`);
+      const dir = dirname(file);
+      if (!made.has(dir)) {
+        mkdirSync(dir, { recursive: true });
+        made.add(dir);
+      }
+      // Synchronous writes are several times faster than the thread pool for many small files;
+      // yield to the event loop every few milliseconds so a server in the same process stays live.
+      writeFileSync(file, bytes);
       if (performance.now() - slice > sliceMs) {
         await new Promise((r) => setImmediate(r));
         slice = performance.now();
       }
-    }
-    const final = join(versions, `${label}-${randomBytes(4).toString('hex')}`);
-    await rename(tmp, final);
-    const link = `${abs}.${randomBytes(4).toString('hex')}.link`;
-    await symlink(join(basename(versions), basename(final)), link);
-    await rename(link, abs);
-    await prune(versions, basename(final), keep);
-    return final;
-  } catch (e) {
-    await rm(tmp, { recursive: true, force: true });
-    throw e;
-  }
+    },
+    async commit() {
+      const final = join(versions, `${label}-${randomBytes(4).toString('hex')}`);
+      await rename(tmp, final);
+      const link = `${abs}.${randomBytes(4).toString('hex')}.link`;
+      await symlink(join(basename(versions), basename(final)), link);
+      await rename(link, abs);
+      await prune(versions, basename(final), keep);
+      return final;
+    },
+    async abort() {
+      await rm(tmp, { recursive: true, force: true });
+    },
+  };
 }
 
 async function checkOutIsOurs(abs: string): Promise<void> {

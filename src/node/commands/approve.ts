@@ -31,7 +31,7 @@ export const command: Command = {
     for (const state of matches) {
       const q = state.pending.find((p) => p.id === id);
       if (q === undefined) continue;
-      await store.save({ ...state, approvals: { ...state.approvals, [id]: q.hash } });
+      await store.saveApprovals(state.siteId, { ...state.approvals, [id]: q.hash });
       io.out(`Approved "${q.title}" (${id}).`);
       io.out(`It was held back because: ${q.reasons.join('; ')}`);
       io.out('The next build publishes it (sanitized: no active content is ever published).');
