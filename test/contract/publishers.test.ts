@@ -1,6 +1,7 @@
 // Runs the publisher contract against every adapter, each on a real local backing store where one
 // exists (a folder, a bare git repository) and on loopback fakes of the Cloudflare KV and S3 APIs.
 import { mkdtemp, rm } from 'node:fs/promises';
+import { execFile } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createDirectoryPublisher, nodeFolderWriter, type FolderWriter } from '../../src/adapters/publishers/directory-publisher.ts';
@@ -9,6 +10,8 @@ import { PublishError } from '../../src/ports/publisher.ts';
 import { startFakeKvApi } from '../helpers/fake-kv-api.ts';
 import { createS3Publisher } from '../../src/adapters/publishers/s3-publisher.ts';
 import { startFakeS3, verifySigV4 } from '../helpers/fake-s3.ts';
+import { createGitPublisher, execGit } from '../../src/adapters/publishers/git-publisher.ts';
+import { writeFile as writeFileFs, chmod } from 'node:fs/promises';
 import { readTree } from '../helpers/tree.ts';
 import { describe, expect, it } from 'vitest';
 import { describePublisherContract, type BackingWrite } from './publisher.contract.ts';
@@ -154,6 +157,106 @@ describe('s3 publisher specifics', () => {
       expect(String(err)).not.toContain('not-the-secret-999');
     } finally {
       await s3.close();
+    }
+  });
+});
+
+/** A real bare repository on disk, with a pre-receive hook that refuses pushes touching listed paths. */
+async function bareRepo(dir: string, branch: string) {
+  const bare = join(dir, 'remote.git');
+  const git = (args: string[], cwd = bare) => execGit(args, { cwd, timeoutMs: 20_000, env: {} });
+  await execGit(['init', '-q', '--bare', bare], { cwd: dir, timeoutMs: 20_000, env: {} });
+  const hook = join(bare, 'hooks', 'pre-receive');
+  await writeFileFs(
+    hook,
+    `#!/bin/sh
+[ -f "$GIT_DIR/fail-paths" ] || exit 0
+while read old new ref; do
+  if [ "$old" = 0000000000000000000000000000000000000000 ]; then changed=$(git ls-tree -r --name-only "$new"); else changed=$(git diff --name-only "$old" "$new"); fi
+  while read p; do
+    if printf '%s\\n' "$changed" | grep -qxF "$p"; then echo "refusing change to /$p" >&2; rm -f "$GIT_DIR/fail-paths"; exit 1; fi
+  done < "$GIT_DIR/fail-paths"
+done
+exit 0
+`,
+  );
+  await chmod(hook, 0o755);
+  let last = '';
+  const head = async (): Promise<string> => (await git(['for-each-ref', '--format=%(objectname)', `refs/heads/${branch}`])).stdout.trim();
+  return {
+    url: `file://${bare}`,
+    git,
+    head,
+    async read(): Promise<Map<string, Uint8Array>> {
+      const out = new Map<string, Uint8Array>();
+      if ((await head()) === '') return out;
+      const names = (await git(['ls-tree', '-r', '-z', '--name-only', branch])).stdout.split('\0').filter((n) => n !== '');
+      for (const name of names) {
+        const blob = await new Promise<Buffer>((res, rej) =>
+          execFile('git', ['cat-file', 'blob', `${branch}:${name}`], { cwd: bare, encoding: 'buffer', maxBuffer: 1 << 26 }, (e, stdout) => (e ? rej(e) : res(stdout))),
+        );
+        out.set(`/${name}`, new Uint8Array(blob));
+      }
+      return out;
+    },
+    async takeLog(): Promise<BackingWrite[]> {
+      const now = await head();
+      if (now === last) return [];
+      const args = last === '' ? ['ls-tree', '-r', '-z', '--name-only', now] : ['diff', '--name-status', '-z', '--no-renames', last, now];
+      const parts = (await git(args)).stdout.split('\0').filter((n) => n !== '');
+      const log: BackingWrite[] = [];
+      if (last === '') for (const p of parts) log.push({ op: 'put', path: `/${p}` });
+      else for (let i = 0; i + 1 < parts.length; i += 2) log.push({ op: parts[i] === 'D' ? 'delete' : 'put', path: `/${parts[i + 1] ?? ''}` });
+      last = now;
+      return log.filter((w) => w.path !== '/.nojekyll');
+    },
+    failWrite: (path: string) => writeFileFs(join(bare, 'fail-paths'), `${path.slice(1)}\n`),
+  };
+}
+
+describePublisherContract('git (real bare repository)', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'ferry-pub-git-'));
+  const remote = await bareRepo(dir, 'gh-pages');
+  let pending: Promise<void> = Promise.resolve();
+  return {
+    target: createGitPublisher({ id: 'pages-branch', remote: remote.url, branch: 'gh-pages', workDir: join(dir, 'work'), timeoutMs: 20_000 }),
+    atomic: true,
+    read: async () => new Map([...(await remote.read())].filter(([p]) => p !== '/.nojekyll')),
+    takeLog: async () => {
+      await pending;
+      return remote.takeLog();
+    },
+    failWrite: (path) => {
+      pending = remote.failWrite(path);
+    },
+    close: () => rm(dir, { recursive: true, force: true }),
+  };
+});
+
+describe('git publisher specifics', () => {
+  it('one commit per changed snapshot, fixed author, version in the message, .nojekyll, a fresh work folder still works', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'ferry-pub-git2-'));
+    try {
+      const remote = await bareRepo(dir, 'pages');
+      const { makeSignedSnapshot, testKeyPair, sampleFiles } = await import('../helpers/signed-snapshot.ts');
+      const snap = (version: number, extra: Record<string, string> = {}) =>
+        makeSignedSnapshot({ ...sampleFiles(), ...extra }, { version, keyPair: testKeyPair(3), now: new Date('2026-02-01T00:00:00Z'), expiresInMs: 1e9, mirrors: [], canonical: 'https://x.example/' });
+      const target = (work: string) => createGitPublisher({ id: 'gl-pages', remote: remote.url, branch: 'pages', workDir: join(dir, work), authorName: 'Ferry Bot', authorEmail: 'bot@example.org' });
+      await target('w1').publish(snap(7));
+      await target('w1').publish(snap(7));
+      const count = async () => (await remote.git(['rev-list', '--count', 'pages'])).stdout.trim();
+      expect(await count()).toBe('1');
+      const r = await target('w2').publish(snap(7));
+      expect(r.uploaded).toBe(0);
+      expect(await count()).toBe('1');
+      await target('w2').publish(snap(8, { '/new.html': 'new post' }));
+      expect(await count()).toBe('2');
+      const logLine = (await remote.git(['log', '-1', '--format=%an <%ae>|%s|%aI', 'pages'])).stdout.trim();
+      expect(logLine).toBe('Ferry Bot <bot@example.org>|Publish snapshot version 8|2026-02-01T00:00:00+00:00');
+      expect((await remote.read()).get('/.nojekyll')?.length).toBe(0);
+      expect((await target('w3').current())?.version).toBe(8);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
     }
   });
 });
