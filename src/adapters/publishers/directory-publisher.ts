@@ -6,11 +6,11 @@
 import { mkdir, open, readFile, readdir, rename, rm, rmdir, stat, writeFile } from 'node:fs/promises';
 import { dirname, join, relative, resolve, sep } from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { sha256Hex, utf8ToString } from '../../core/bytes.ts';
+import { utf8ToString } from '../../core/bytes.ts';
 import { MANIFEST_PATH, SIGNATURE_PATH, parseManifest, type Manifest } from '../../core/manifest.ts';
 import { planPublish } from '../../core/publish-plan.ts';
 import { PublishError, type PublishOptions, type PublishResult, type PublishTarget } from '../../ports/publisher.ts';
-import { checkSnapshot, forEachLimited, type CheckedSnapshot } from './snapshot-files.ts';
+import { checkSnapshot, forEachLimited, sha256Hex, type CheckedSnapshot } from './snapshot-files.ts';
 
 export interface DirectoryTargetConfig {
   id: string;
@@ -36,10 +36,10 @@ const TMP_MARK = '.ferry-tmp-';
 
 export const nodeFolderWriter: FolderWriter = {
   async write(file, bytes, durable) {
-    await mkdir(dirname(file), { recursive: true });
     const tmp = join(dirname(file), `${TMP_MARK}${randomBytes(6).toString('hex')}`);
     try {
       if (durable) {
+        await mkdir(dirname(file), { recursive: true });
         const handle = await open(tmp, 'wx', 0o644);
         try {
           await handle.writeFile(bytes);
@@ -48,7 +48,12 @@ export const nodeFolderWriter: FolderWriter = {
           await handle.close();
         }
       } else {
-        await writeFile(tmp, bytes, { mode: 0o644, flag: 'wx' });
+        // Most folders exist already: create one only when the write says it is missing.
+        await writeFile(tmp, bytes, { mode: 0o644, flag: 'wx' }).catch(async (e: unknown) => {
+          if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+          await mkdir(dirname(file), { recursive: true });
+          await writeFile(tmp, bytes, { mode: 0o644, flag: 'wx' });
+        });
       }
       await rename(tmp, file);
     } catch (e) {
@@ -120,18 +125,14 @@ export async function syncFolder(input: SyncFolderInput): Promise<PublishResult>
   }
   // What the folder holds, as sha256 (hashed only when the size could match).
   const have = new Map<string, string | undefined>();
-  for (const [path, size] of held) {
+  await forEachLimited([...held], 32, async ([path, size]) => {
     const bytes = files.get(path);
     if (bytes === undefined || bytes.length !== size) {
       have.set(path, `size:${size}`);
-      continue;
+      return;
     }
-    try {
-      have.set(path, sha256Hex(await readFile(fileOf(root, path))));
-    } catch {
-      have.set(path, undefined);
-    }
-  }
+    have.set(path, await readFile(fileOf(root, path)).then(sha256Hex, () => undefined));
+  });
   const plan = planPublish(checked.sha256, have, keep);
   options.onProgress?.(`${plan.upload.length} to write, ${plan.delete.length} to remove, ${plan.unchanged.length} unchanged`);
   let bytes = 0;
@@ -180,6 +181,7 @@ async function listFolder(targetId: string, root: string, skipTop: ReadonlySet<s
     }
     throw new PublishError(targetId, 'list', `${(e as Error).message}; check that ${root} is a readable folder`);
   }
+  const regular: [string, string][] = [];
   for (const entry of entries) {
     const file = join(entry.parentPath, entry.name);
     const rel = relative(root, file).split(sep);
@@ -188,9 +190,11 @@ async function listFolder(targetId: string, root: string, skipTop: ReadonlySet<s
       await rm(file, { force: true });
       continue;
     }
-    if (!entry.isFile()) continue;
-    out.set(`/${rel.join('/')}`, (await stat(file)).size);
+    if (entry.isFile()) regular.push([`/${rel.join('/')}`, file]);
   }
+  await forEachLimited(regular, 32, async ([path, file]) => {
+    out.set(path, (await stat(file)).size);
+  });
   return out;
 }
 

@@ -1,7 +1,8 @@
 // Shared by every publisher: check that what is about to be published is a complete snapshot
 // (the manifest lists exactly the other files, with their digests), so no target is ever handed a
 // manifest whose files are missing or different.
-import { sha256Hex, utf8ToString } from '../../core/bytes.ts';
+import { createHash } from 'node:crypto';
+import { utf8ToString } from '../../core/bytes.ts';
 import { MANIFEST_PATH, SIGNATURE_PATH, isSafeSnapshotPath, parseManifest, type Manifest } from '../../core/manifest.ts';
 import { PublishError } from '../../ports/publisher.ts';
 
@@ -66,4 +67,9 @@ export async function forEachLimited<T>(
   const results = await Promise.allSettled(Array.from({ length: Math.max(1, Math.min(concurrency, items.length)) }, worker));
   const rejected = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
   if (rejected !== undefined) throw rejected.reason;
+}
+
+/** sha256 hex through node:crypto (native; the publishers run on Node only). */
+export function sha256Hex(bytes: Uint8Array): string {
+  return createHash('sha256').update(bytes).digest('hex');
 }
