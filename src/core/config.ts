@@ -1,5 +1,6 @@
 // Ferry's configuration (ferry.config.json): data, validated once, defaults in one place, errors
 // that name the file, the field and the fix. Pure: the text comes in, paths stay as written.
+import { validateTargets, type TargetConfig } from './targets-config.ts';
 
 export interface FerryConfig {
   /** Feed URL, Markdown folder or feed file. */
@@ -18,6 +19,14 @@ export interface FerryConfig {
   mediaHosts: string[];
   /** Days a signed manifest stays valid (readers refuse it after: no freeze). */
   expiresDays: number;
+  /** Cron expressions (node-cron syntax) for the jobs `ferry serve` runs. */
+  schedule: { republish: string };
+  /** Limits for one republish run. */
+  publish: { deadlineMinutes: number; retries: number; backoffSeconds: number };
+  /** Import each snapshot into the embedded IPFS block store (served at /ipfs/ by the edge). */
+  ipfs: { embedded: boolean };
+  /** Where each snapshot is published besides the local folder. */
+  targets: TargetConfig[];
 }
 
 export const DEFAULT_CONFIG: FerryConfig = {
@@ -28,6 +37,10 @@ export const DEFAULT_CONFIG: FerryConfig = {
   blockedHosts: [],
   mediaHosts: [],
   expiresDays: 14,
+  schedule: { republish: '*/30 * * * *' },
+  publish: { deadlineMinutes: 20, retries: 2, backoffSeconds: 30 },
+  ipfs: { embedded: true },
+  targets: [],
 };
 
 export class ConfigError extends Error {
@@ -47,7 +60,7 @@ export function parseConfig(text: string, fileName: string): FerryConfig {
     throw new ConfigError(`${fileName}: expected a JSON object`);
   }
   const r = raw as Record<string, unknown>;
-  const known = new Set([...Object.keys(DEFAULT_CONFIG), 'canonical', '$schema', 'schedule', 'targets']);
+  const known = new Set([...Object.keys(DEFAULT_CONFIG), 'canonical', '$schema']);
   for (const key of Object.keys(r)) {
     if (!known.has(key)) throw new ConfigError(`${fileName}: unknown field "${key}" (known: ${[...known].sort().join(', ')})`);
   }
@@ -71,7 +84,44 @@ export function parseConfig(text: string, fileName: string): FerryConfig {
     blockedHosts: hosts('blockedHosts'),
     mediaHosts: hosts('mediaHosts'),
     expiresDays: DEFAULT_CONFIG.expiresDays,
+    schedule: { ...DEFAULT_CONFIG.schedule },
+    publish: { ...DEFAULT_CONFIG.publish },
+    ipfs: { ...DEFAULT_CONFIG.ipfs },
+    targets: validateTargets(r.targets, fileName),
   };
+  const section = (key: string): Record<string, unknown> => {
+    const v = r[key] ?? {};
+    if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new ConfigError(`${fileName}: ${key} must be an object`);
+    return v as Record<string, unknown>;
+  };
+  const schedule = section('schedule');
+  for (const key of Object.keys(schedule)) {
+    if (key !== 'republish') throw new ConfigError(`${fileName}: schedule.${key} is unknown (known: republish)`);
+  }
+  if (schedule.republish !== undefined) {
+    if (typeof schedule.republish !== 'string' || schedule.republish.trim().split(/\s+/).length < 5) {
+      throw new ConfigError(`${fileName}: schedule.republish must be a cron expression like "*/30 * * * *"`);
+    }
+    config.schedule.republish = schedule.republish;
+  }
+  const publish = section('publish');
+  const limits = { deadlineMinutes: [1, 24 * 60], retries: [0, 10], backoffSeconds: [0, 3600] } as const;
+  for (const key of Object.keys(publish)) {
+    if (!(key in limits)) throw new ConfigError(`${fileName}: publish.${key} is unknown (known: ${Object.keys(limits).join(', ')})`);
+  }
+  for (const [key, [min, max]] of Object.entries(limits)) {
+    const v = publish[key];
+    if (v === undefined) continue;
+    if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max) {
+      throw new ConfigError(`${fileName}: publish.${key} must be a whole number from ${min} to ${max}`);
+    }
+    config.publish[key as keyof typeof limits] = v;
+  }
+  const ipfs = section('ipfs');
+  if (ipfs.embedded !== undefined) {
+    if (typeof ipfs.embedded !== 'boolean') throw new ConfigError(`${fileName}: ipfs.embedded must be true or false`);
+    config.ipfs.embedded = ipfs.embedded;
+  }
   if (r.expiresDays !== undefined) {
     if (typeof r.expiresDays !== 'number' || !(r.expiresDays > 0 && r.expiresDays <= 365)) {
       throw new ConfigError(`${fileName}: expiresDays must be a number of days between 1 and 365`);

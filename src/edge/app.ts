@@ -3,6 +3,8 @@
 // cached (with its compressed variants and ready-made headers) and served. When no mirror can
 // deliver: the last verified copy, marked stale; with none, a 503 page. Never an unverified byte.
 import { Hono, type Context } from 'hono';
+import { createIpfsGateway } from './ipfs-gateway.ts';
+import type { BlockGetter } from '../ports/ipfs.ts';
 import { sha256Hex } from '../core/bytes.ts';
 import type { EdgeStateStore } from '../ports/edge-state.ts';
 import type { Mirror } from '../ports/mirror.ts';
@@ -56,6 +58,8 @@ export interface EdgeOptions {
    * cheaper one (Node reads the raw IncomingMessage headers instead of building a Headers object).
    */
   requestHeader?: (c: Context, name: 'if-none-match' | 'accept-encoding') => string | undefined;
+  /** Blocks of the snapshot's IPFS DAG, served as a trustless gateway at /ipfs/ when given. */
+  ipfs?: BlockGetter;
 }
 
 export interface Edge {
@@ -323,6 +327,9 @@ export function createEdge(options: EdgeOptions): Edge {
   };
 
   const app = new Hono();
+  // Content-addressed: every block is verified by its CID, by the client, so the gateway needs no
+  // manifest check of its own.
+  if (options.ipfs !== undefined) app.route('/ipfs', createIpfsGateway({ blocks: options.ipfs }));
 
   app.get('/_ferry/health', async (c) => {
     const a = reader.current() ?? (await reader.ensure());

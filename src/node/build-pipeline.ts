@@ -42,6 +42,10 @@ export interface BuildOptions {
   fetch?: LimitedFetch;
   state?: StateStore;
   onProgress?: (stage: Stage, message: string) => void;
+  /** Cancels the build between stages and every origin request (a run's deadline). */
+  signal?: AbortSignal;
+  /** The snapshot's last known IPFS root, shown on mirrors.html. */
+  ipfsCid?: string;
 }
 
 export interface BuildReport {
@@ -71,8 +75,17 @@ export function canonicalOf(mirrors: readonly MirrorRef[], explicit?: string): s
 
 export async function runBuild(opts: BuildOptions): Promise<BuildReport> {
   const now = opts.now ?? (() => new Date());
-  const fetch = opts.fetch ?? createLimitedFetch();
-  const progress = opts.onProgress ?? (() => undefined);
+  const baseFetch = opts.fetch ?? createLimitedFetch();
+  const { signal } = opts;
+  const fetch: LimitedFetch =
+    signal === undefined
+      ? baseFetch
+      : (url, limits) => baseFetch(url, { ...limits, signal: limits.signal ? AbortSignal.any([limits.signal, signal]) : signal });
+  const report = opts.onProgress ?? (() => undefined);
+  const progress = (stage: Stage, message: string): void => {
+    signal?.throwIfAborted();
+    report(stage, message);
+  };
   const state = opts.state ?? createJsonStateStore(opts.dataDir);
   const canonical = canonicalOf(opts.mirrors, opts.canonical);
 
@@ -97,7 +110,13 @@ export async function runBuild(opts: BuildOptions): Promise<BuildReport> {
   let fileCount = 0;
   try {
     const digests = new Map<string, FileEntry>();
-    for (const [path, bytes] of generateSnapshot({ site, media: mediaFiles, canonical, mirrors: opts.mirrors })) {
+    for (const [path, bytes] of generateSnapshot({
+      site,
+      media: mediaFiles,
+      canonical,
+      mirrors: opts.mirrors,
+      ...(opts.ipfsCid === undefined ? {} : { ipfsCid: opts.ipfsCid }),
+    })) {
       digests.set(path, digestOf(bytes));
       await writer.write(path, bytes);
     }

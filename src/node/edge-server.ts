@@ -79,6 +79,8 @@ export interface StartEdgeServerOptions {
   timeouts?: EdgeOptions['timeouts'];
   manifestTtlMs?: number;
   onEvent?: EdgeOptions['onEvent'];
+  /** Serve these blocks as a trustless IPFS gateway at /ipfs/. */
+  ipfs?: EdgeOptions['ipfs'];
 }
 
 export interface EdgeServer {
@@ -107,6 +109,7 @@ export async function startEdgeServer({
     ...(rest.timeouts ? { timeouts: rest.timeouts } : {}),
     ...(rest.manifestTtlMs !== undefined ? { manifestTtlMs: rest.manifestTtlMs } : {}),
     ...(rest.onEvent ? { onEvent: rest.onEvent } : {}),
+    ...(rest.ipfs ? { ipfs: rest.ipfs } : {}),
   });
   const server = await new Promise<ServerType>((resolve, reject) => {
     const s = serve({ fetch: edge.app.fetch, port, hostname: host }, () => resolve(s));

@@ -1,6 +1,7 @@
 // The rendered pages in a real browser: headless Chromium loads them from a loopback server that
 // sends a strict CSP, at phone and desktop widths.
 import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -8,8 +9,9 @@ import type { Page } from 'playwright-core';
 import type { Post, Site } from '../../src/core/model.ts';
 import { renderPages } from '../../src/core/render.ts';
 import { launchChromium, type LaunchedChromium } from '../helpers/chromium.ts';
+import { CLEAN } from '../helpers/fixtures.ts';
 
-const MEDIA = '/work/shared/fixtures/blogger-clean/blogger/media/s1600/protest-1.png';
+const MEDIA = join(CLEAN, 'blogger/media/s1600/protest-1.png');
 const CSP = "default-src 'self'; script-src 'none'; style-src 'self'; img-src 'self'; object-src 'none'; base-uri 'none'; form-action 'none'";
 const CJK_FAMILIES = /PingFang SC|Hiragino Sans GB|Microsoft YaHei|WenQuanYi Micro Hei|Noto Sans CJK SC/;
 const PHONE = { width: 390, height: 844 };

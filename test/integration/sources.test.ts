@@ -11,8 +11,8 @@ import { SourceError } from '../../src/ports/source.ts';
 import { openSource } from '../../src/adapters/sources/open-source.ts';
 import { rfc822ToRfc3339 } from '../../src/adapters/sources/rss-source.ts';
 import { FEED_PATH, startBloggerServer, type BloggerServer, type RouteHandler } from '../helpers/blogger-server.ts';
+import { FIXTURES } from '../helpers/fixtures.ts';
 
-const FIXTURES = '/work/shared/fixtures';
 const BLOG = 'http://gongminziyoulianmeng.blogspot.com';
 
 const servers: BloggerServer[] = [];

@@ -7,15 +7,13 @@ import { execFileSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startBloggerServer, type BloggerServer } from '../helpers/blogger-server.ts';
+import { CLEAN, COMPROMISED } from '../helpers/fixtures.ts';
 import { runCli } from '../helpers/run-cli.ts';
 import { readTree } from '../helpers/tree.ts';
 import { runBuild } from '../../src/node/build-pipeline.ts';
 import { readPrivateKey } from '../../src/node/keys.ts';
 import { parseManifest } from '../../src/core/manifest.ts';
 
-const FIXTURES = join(import.meta.dirname, '../../../shared/fixtures');
-const CLEAN = join(FIXTURES, 'blogger-clean');
-const COMPROMISED = join(FIXTURES, 'blogger-compromised');
 const ALTERED_ID = 'tag:blogger.com,1999:blog-4409253621830214786.post-768289740530337284';
 const ALTERED_PATH = '/2015/10/father-and-daughter-in-red-china-s-gulag.html';
 const INJECTED = /<script|<iframe|javascript:|onerror|evil\.example|example-analytics|update-flash|eval\(|atob\(/i;

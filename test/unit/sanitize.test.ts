@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { sanitizePostHtml } from '../../src/core/sanitize.ts';
+import { FIXTURES } from '../helpers/fixtures.ts';
 
-const FIXTURES = '/work/shared/fixtures';
 const BASE = 'http://127.0.0.1:40123';
 const POST_BASE = 'http://gongminziyoulianmeng.blogspot.com/2015/10/book-release.html';
 const UNSAFE_OUTPUT = /<script|<iframe|\son\w+=|javascript:|data:/i;

@@ -5,7 +5,7 @@ import { lstat, mkdir, readFile, readdir, readlink, rename, rm, symlink } from '
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { MANIFEST_PATH, parseManifest, type Manifest } from '../../core/manifest.ts';
+import { MANIFEST_PATH, SIGNATURE_PATH, parseManifest, type Manifest } from '../../core/manifest.ts';
 
 export class SnapshotDirError extends Error {
   override name = 'SnapshotDirError';
@@ -142,4 +142,15 @@ function byVersionDesc(a: string, b: string): number {
   const va = Number(/^v(\d+)/.exec(a)?.[1] ?? 0);
   const vb = Number(/^v(\d+)/.exec(b)?.[1] ?? 0);
   return vb - va;
+}
+
+/** Every file of the snapshot at out, as its manifest lists them (plus manifest and signature). */
+export async function readSnapshotFiles(out: string): Promise<Map<string, Uint8Array>> {
+  const manifest = await readCurrentManifest(out);
+  if (manifest === undefined) throw new SnapshotDirError(`${out} holds no snapshot (no manifest.json)`);
+  const files = new Map<string, Uint8Array>();
+  for (const path of [...Object.keys(manifest.files), MANIFEST_PATH, SIGNATURE_PATH]) {
+    files.set(path, await readFile(join(out, ...path.slice(1).split('/'))));
+  }
+  return files;
 }

@@ -1,22 +1,23 @@
 import { join, resolve } from 'node:path';
+import { readFile } from 'node:fs/promises';
 import type { Command } from '../cli-io.ts';
 import { UsageError, parseFlags } from '../cli-io.ts';
-import { loadConfig, loadPublicMirrors } from '../load-config.ts';
-import { ensureKeyPair, readPrivateKey } from '../keys.ts';
-import { runBuild } from '../build-pipeline.ts';
+import { loadConfig } from '../load-config.ts';
+import { ensureKeyPair } from '../keys.ts';
 import { readCurrentManifest } from '../../adapters/node/snapshot-dir.ts';
 import { startEdgeServer } from '../edge-server.ts';
-import { readFile } from 'node:fs/promises';
+import { createRepublisher, scheduleRepublish } from '../republisher.ts';
 
 export const command: Command = {
   name: 'serve',
-  summary: 'build the configured blog and serve it through the edge (what `npm start` runs)',
+  summary: 'serve the blog through the edge and republish it on a schedule (what `npm start` runs)',
   usage: `ferry serve [--port N] [--host H] [--config FILE] [--no-build]
 
-  Builds ferry.config.json's source (the bundled example blog on a fresh clone) into its snapshot
-  folder, creating a signing key in the data folder if there is none, then serves it through the
-  verifying edge on http://127.0.0.1:8787 (or --host/--port). If the build fails, the last good
-  snapshot is served and the error is printed.`,
+  Republishes ferry.config.json's source once at start (the bundled example blog on a fresh
+  clone), creating a signing key in the data folder if there is none, then serves the snapshot
+  through the verifying edge on http://127.0.0.1:8787 (or --host/--port, or FERRY_PORT), with the
+  embedded IPFS gateway at /ipfs/, and republishes on schedule.republish. A failed build keeps the
+  last good snapshot served.`,
   async run(args, io) {
     const { values } = parseFlags(args, {
       port: { type: 'string' },
@@ -30,26 +31,16 @@ export const command: Command = {
     const config = await loadConfig(io.cwd, values.config);
     const keys = await ensureKeyPair(join(config.data, 'keys'));
     if (keys.created) io.out(`Created a signing key in ${keys.keyFile} (keep it secret; back it up).`);
+    const republisher = await createRepublisher({
+      config,
+      env: io.env,
+      keyFile: keys.keyFile,
+      onProgress: (stage, message, target) => io.err(`[${target === undefined ? stage : `${stage} ${target}`}] ${message}`),
+    });
 
     if (values['no-build'] !== true) {
-      try {
-        const report = await runBuild({
-          source: config.source,
-          out: config.out,
-          dataDir: config.data,
-          privateKey: await readPrivateKey(keys.keyFile),
-          mirrors: await loadPublicMirrors(config.mirrors),
-          ...(config.canonical === undefined ? {} : { canonical: config.canonical }),
-          blockedHosts: config.blockedHosts,
-          mediaHosts: config.mediaHosts,
-          expiresDays: config.expiresDays,
-          onProgress: (stage, message) => io.err(`[${stage}] ${message}`),
-        });
-        io.out(`Built version ${report.version}: ${report.posts} posts from ${config.source}`);
-        for (const q of report.quarantined) io.out(`  held back for approval: ${q.id} "${q.title}": ${q.reasons.join('; ')}`);
-      } catch (e) {
-        io.err(`Build failed, the last good snapshot stays served: ${(e as Error).message}`);
-      }
+      const { run } = await republisher.run('start');
+      io.out(`Republish ${run.outcome}${run.version === undefined ? '' : `: version ${run.version}, ${run.posts ?? 0} posts`}${run.error === undefined ? '' : ` (${run.error}; the last good snapshot stays served)`}`);
     }
     if ((await readCurrentManifest(config.out)) === undefined) {
       io.err(`No snapshot in ${config.out} to serve; fix the error above and run again.`);
@@ -61,12 +52,17 @@ export const command: Command = {
       port,
       host,
       dataDir: join(config.data, 'edge'),
+      ...(republisher.ipfs === undefined ? {} : { ipfs: republisher.ipfs }),
     });
-    io.out(`Ferry is serving the blog on ${server.url}/`);
+    const job = scheduleRepublish(config.schedule.republish, republisher, (line) => io.out(line));
+    io.out(`Ferry is serving the blog on ${server.url}/ (republishing on "${config.schedule.republish}")`);
     await new Promise<void>((done) => {
       const stop = (): void => {
         io.out('Stopping.');
-        void server.close().then(done, done);
+        void job
+          .stop()
+          .then(() => server.close())
+          .then(done, done);
       };
       process.once('SIGINT', stop);
       process.once('SIGTERM', stop);

@@ -1,0 +1,97 @@
+// One republish run: build (ingest, sanitize, guard, render, sign, swap in locally), import into
+// the embedded IPFS block store, then publish to every target. One failing target does not stop
+// the others; a failed build changes nothing readers see. Every run is recorded.
+import { randomBytes } from 'node:crypto';
+import type { PublishTarget } from '../ports/publisher.ts';
+import type { RunRecord, RunStore, TargetResult } from '../ports/runs.ts';
+import type { BlockStore } from '../ports/ipfs.ts';
+import { newRunId } from '../adapters/node/file-run-store.ts';
+import { readSnapshotFiles } from '../adapters/node/snapshot-dir.ts';
+import { importSnapshot } from '../adapters/ipfs/unixfs-import.ts';
+import { runBuild, type BuildOptions, type BuildReport, type Stage } from './build-pipeline.ts';
+
+export type RepublishStage = Stage | 'ipfs' | 'publish';
+
+export interface RepublishOptions {
+  build: Omit<BuildOptions, 'onProgress' | 'signal' | 'ipfsCid'>;
+  targets: readonly PublishTarget[];
+  runs: RunStore;
+  /** The embedded IPFS block store; undefined to skip the import. */
+  ipfs?: BlockStore;
+  trigger: RunRecord['trigger'];
+  /** The whole run's deadline. */
+  deadlineMs: number;
+  attempt?: number;
+  now?: () => Date;
+  onProgress?: (stage: RepublishStage, message: string, target?: string) => void;
+}
+
+export interface RepublishResult {
+  run: RunRecord;
+  build?: BuildReport;
+}
+
+export async function republish(opts: RepublishOptions): Promise<RepublishResult> {
+  const now = opts.now ?? (() => new Date());
+  const progress = opts.onProgress ?? (() => undefined);
+  const started = now();
+  const lastCid = (await opts.runs.list(20)).find((r) => r.cid !== undefined)?.cid;
+  const run: RunRecord = {
+    id: newRunId(started, randomBytes(3).toString('hex')),
+    trigger: opts.trigger,
+    started: started.toISOString(),
+    outcome: 'running',
+    attempt: opts.attempt ?? 1,
+    targets: [],
+  };
+  await opts.runs.put(run);
+  const signal = AbortSignal.timeout(opts.deadlineMs);
+  const finish = async (patch: Partial<RunRecord>): Promise<RunRecord> => {
+    Object.assign(run, patch, { ended: now().toISOString() });
+    await opts.runs.put(run);
+    return run;
+  };
+
+  let build: BuildReport;
+  try {
+    build = await runBuild({
+      ...opts.build,
+      signal,
+      ...(lastCid === undefined ? {} : { ipfsCid: lastCid }),
+      onProgress: (stage, message) => progress(stage, message),
+    });
+  } catch (e) {
+    return { run: await finish({ outcome: 'failed', error: `build: ${(e as Error).message}` }) };
+  }
+  Object.assign(run, { version: build.version, posts: build.posts, quarantined: build.quarantined.length });
+
+  try {
+    const files = await readSnapshotFiles(opts.build.out);
+    if (opts.ipfs !== undefined) {
+      progress('ipfs', `importing ${files.size} files into the IPFS block store`);
+      const summary = await importSnapshot(files, opts.ipfs);
+      run.cid = summary.root.toString();
+      progress('ipfs', `root ${run.cid}: ${summary.newBlocks} new of ${summary.blocks} blocks`);
+    }
+    for (const target of opts.targets) {
+      const result: TargetResult = { id: target.id, kind: target.kind, outcome: 'ok' };
+      progress('publish', `publishing to ${target.id} (${target.kind})`, target.id);
+      try {
+        signal.throwIfAborted();
+        const r = await target.publish(files, { signal, onProgress: (m) => progress('publish', m, target.id) });
+        Object.assign(result, r);
+        progress('publish', `${target.id}: ${r.uploaded} uploaded, ${r.deleted} deleted, ${r.unchanged} unchanged`, target.id);
+      } catch (e) {
+        result.outcome = 'failed';
+        result.error = (e as Error).message;
+        progress('publish', `${target.id} FAILED: ${result.error}`, target.id);
+      }
+      run.targets.push(result);
+      await opts.runs.put(run);
+    }
+  } catch (e) {
+    return { run: await finish({ outcome: 'failed', error: (e as Error).message }), build };
+  }
+  const failed = run.targets.filter((t) => t.outcome === 'failed').length;
+  return { run: await finish({ outcome: failed === 0 ? 'ok' : 'partial' }), build };
+}

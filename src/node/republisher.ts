@@ -1,0 +1,125 @@
+// Wires a republish run from configuration (used by `ferry publish` and the scheduler in
+// `ferry serve`): the key, the targets, the embedded IPFS store, the run records, a lock so runs
+// never overlap across processes, and bounded retries with backoff.
+import { join } from 'node:path';
+import { dirname } from 'node:path';
+import { mkdir } from 'node:fs/promises';
+import cron from 'node-cron';
+import type { LoadedConfig } from './load-config.ts';
+import { loadPublicMirrors } from './load-config.ts';
+import { ensureKeyPair, readPrivateKey } from './keys.ts';
+import { createTargets } from './targets.ts';
+import { republish, type RepublishResult, type RepublishStage } from './republish.ts';
+import { createFileRunStore } from '../adapters/node/file-run-store.ts';
+import { acquireLock } from '../adapters/node/process-lock.ts';
+import { blockstoreDir, createFsBlockstore } from '../adapters/ipfs/fs-blockstore.ts';
+import type { RunRecord, RunStore } from '../ports/runs.ts';
+import type { BlockStore } from '../ports/ipfs.ts';
+import { ConfigError } from '../core/config.ts';
+
+export interface Republisher {
+  runs: RunStore;
+  ipfs?: BlockStore;
+  /** One run, with retries for a failed one; throws LockedError if another run holds the lock. */
+  run(trigger: RunRecord['trigger']): Promise<RepublishResult>;
+}
+
+export interface RepublisherOptions {
+  config: LoadedConfig;
+  /** The signing key; default: the data folder's own (created on first use). */
+  keyFile?: string;
+  env: Readonly<Record<string, string | undefined>>;
+  onProgress?: (stage: RepublishStage, message: string, target?: string) => void;
+  sleep?: (ms: number) => Promise<void>;
+}
+
+export async function createRepublisher(opts: RepublisherOptions): Promise<Republisher> {
+  const { config } = opts;
+  const keyFile = opts.keyFile ?? (await ensureKeyPair(join(config.data, 'keys'))).keyFile;
+  const privateKey = await readPrivateKey(keyFile);
+  const mirrors = await loadPublicMirrors(config.mirrors);
+  const targets = createTargets(config.targets, {
+    baseDir: config.file === undefined ? process.cwd() : dirname(config.file),
+    dataDir: config.data,
+    env: opts.env,
+  });
+  const runs = createFileRunStore(join(config.data, 'runs'));
+  const ipfs = config.ipfs.embedded ? createFsBlockstore({ dir: blockstoreDir(config.data) }) : undefined;
+  const sleep = opts.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
+  await mkdir(config.data, { recursive: true });
+  await runs.recover(new Date());
+
+  return {
+    runs,
+    ...(ipfs === undefined ? {} : { ipfs }),
+    async run(trigger) {
+      const lock = await acquireLock(join(config.data, 'publish.lock'), 'a republish run');
+      try {
+        let result: RepublishResult | undefined;
+        for (let attempt = 1; attempt <= config.publish.retries + 1; attempt++) {
+          result = await republish({
+            build: {
+              source: config.source,
+              out: config.out,
+              dataDir: config.data,
+              privateKey,
+              mirrors,
+              ...(config.canonical === undefined ? {} : { canonical: config.canonical }),
+              blockedHosts: config.blockedHosts,
+              mediaHosts: config.mediaHosts,
+              expiresDays: config.expiresDays,
+            },
+            targets,
+            runs,
+            ...(ipfs === undefined ? {} : { ipfs }),
+            trigger,
+            attempt,
+            deadlineMs: config.publish.deadlineMinutes * 60_000,
+            ...(opts.onProgress ? { onProgress: opts.onProgress } : {}),
+          });
+          if (result.run.outcome !== 'failed' || attempt > config.publish.retries) break;
+          const wait = config.publish.backoffSeconds * 1000 * 2 ** (attempt - 1);
+          opts.onProgress?.('ingest', `run failed (${result.run.error ?? 'unknown'}); retrying in ${Math.round(wait / 1000)} s`);
+          await sleep(wait);
+        }
+        if (result === undefined) throw new Error('no republish attempt ran');
+        return result;
+      } finally {
+        await lock.release();
+      }
+    },
+  };
+}
+
+export interface ScheduledJob {
+  stop(): Promise<void>;
+}
+
+/** The republish job on its cron schedule; a run still going when the next is due is skipped. */
+export function scheduleRepublish(
+  expression: string,
+  republisher: Republisher,
+  log: (line: string) => void,
+): ScheduledJob {
+  if (!cron.validate(expression)) {
+    throw new ConfigError(`schedule.republish: "${expression}" is not a valid cron expression (e.g. "*/30 * * * *")`);
+  }
+  const task = cron.schedule(
+    expression,
+    async () => {
+      try {
+        const { run } = await republisher.run('schedule');
+        log(`republish ${run.id}: ${run.outcome}${run.version === undefined ? '' : ` (version ${run.version})`}${run.error ? `: ${run.error}` : ''}`);
+      } catch (e) {
+        log(`republish skipped: ${(e as Error).message}`);
+      }
+    },
+    { name: 'republish', noOverlap: true },
+  );
+  return {
+    stop: async () => {
+      await task.stop();
+      await task.destroy();
+    },
+  };
+}
