@@ -8,7 +8,7 @@ import * as dagPb from '@ipld/dag-pb';
 import { importer } from 'ipfs-unixfs-importer';
 import { UnixFS } from 'ipfs-unixfs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { importSnapshot } from '../../src/adapters/ipfs/unixfs-import.ts';
+import { importSnapshot, importSnapshotIncremental } from '../../src/adapters/ipfs/unixfs-import.ts';
 import { createMemoryBlockstore } from '../../src/adapters/ipfs/memory-blockstore.ts';
 import { blockstoreDir, createFsBlockstore } from '../../src/adapters/ipfs/fs-blockstore.ts';
 import { resolveUnixfsPath } from '../../src/adapters/ipfs/unixfs-path.ts';
@@ -95,6 +95,14 @@ describe('importSnapshot (unixfs-v1-2025) equals ipfs-car pack --no-wrap', () =>
       // Same block set as ipfs-car's CAR.
       const carBlocks = (await ipfsCar(['blocks', `${dir}.car`])).split('\n').sort();
       expect(fromMap.blocks).toBe(new Set(carBlocks).size);
+      // The incremental import (no importer for small files and directories) gives the same DAG.
+      const incFolder = await importSnapshotIncremental(dir, createMemoryBlockstore());
+      const incStore = createMemoryBlockstore();
+      const incMap = await importSnapshotIncremental(files, incStore);
+      expect(incFolder.root.toString()).toBe(expected);
+      expect(incMap.root.toString()).toBe(expected);
+      expect(incMap.blocks).toBe(new Set(carBlocks).size);
+      expect([...incStore.entries()].map(([cid]) => cid).sort()).toEqual([...new Set(carBlocks)].sort());
     });
   }
 
@@ -138,6 +146,8 @@ describe('sharding rules', () => {
         reference = entry.cid.toString();
       }
       expect(ours.root.toString()).toBe(reference);
+      const incremental = await importSnapshotIncremental(files, createMemoryBlockstore(), { sharding: 'kubo' });
+      expect(incremental.root.toString()).toBe(reference);
     }
   });
 });
