@@ -21,21 +21,23 @@ const { values } = parseArgs({
 if (values.child !== undefined) {
   // Child: one build, measured from inside so the figure is the build's own peak memory.
   const [source, out, data] = JSON.parse(values.child) as [string, string, string];
-  const { runBuild } = await import('../../src/node/build-pipeline.ts');
+  const { runBuildIsolated, DEFAULT_BUILD_MEMORY_MB } = await import('../../src/node/build-worker.ts');
   const { generateKeyPair } = await import('../../src/core/manifest.ts');
   const { randomBytes } = await import('node:crypto');
   const started = performance.now();
   let lastStage = '';
-  const report = await runBuild({
+  // As `ferry build` runs it: in a worker thread with the default memory budget.
+  const report = await runBuildIsolated({
     source,
     out,
     dataDir: data,
     privateKey: generateKeyPair(randomBytes(32)).privateKey,
     mirrors: [{ id: 'bench', kind: 'http', url: 'https://mirror.example.org/', priority: 1 }],
     sourceLimits: { maxBytes: 64 * 1024 * 1024 },
+  }, {
+    memoryMb: Number(process.env.BENCH_MEMORY_MB ?? DEFAULT_BUILD_MEMORY_MB),
     onProgress: (stage, message) => {
       const at = Math.round(performance.now() - started);
-      if (stage !== lastStage && typeof globalThis.gc === "function") globalThis.gc();
       const mem = process.memoryUsage();
       const rss = `${Math.round(mem.rss / 1048576)} MB rss, ${Math.round(mem.heapUsed / 1048576)} MB heap, ${Math.round(mem.arrayBuffers / 1048576)} MB buffers`;
       if (stage !== lastStage || message.startsWith('read page 20')) process.stderr.write(`${at} ms ${rss} [${stage}] ${message}\n`);

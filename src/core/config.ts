@@ -27,6 +27,8 @@ export interface FerryConfig {
   ipfs: { embedded: boolean };
   /** Where each snapshot is published besides the local folder. */
   targets: TargetConfig[];
+  /** Heap budget of the build's worker thread, MB (a build over it fails; the last good snapshot stays). */
+  buildMemoryMb: number;
 }
 
 export const DEFAULT_CONFIG: FerryConfig = {
@@ -41,6 +43,7 @@ export const DEFAULT_CONFIG: FerryConfig = {
   publish: { deadlineMinutes: 20, retries: 2, backoffSeconds: 30 },
   ipfs: { embedded: true },
   targets: [],
+  buildMemoryMb: 512,
 };
 
 export class ConfigError extends Error {
@@ -88,7 +91,14 @@ export function parseConfig(text: string, fileName: string): FerryConfig {
     publish: { ...DEFAULT_CONFIG.publish },
     ipfs: { ...DEFAULT_CONFIG.ipfs },
     targets: validateTargets(r.targets, fileName),
+    buildMemoryMb: DEFAULT_CONFIG.buildMemoryMb,
   };
+  if (r.buildMemoryMb !== undefined) {
+    if (typeof r.buildMemoryMb !== 'number' || !Number.isInteger(r.buildMemoryMb) || r.buildMemoryMb < 64 || r.buildMemoryMb > 65536) {
+      throw new ConfigError(`${fileName}: buildMemoryMb must be a whole number of MB from 64 to 65536`);
+    }
+    config.buildMemoryMb = r.buildMemoryMb;
+  }
   const section = (key: string): Record<string, unknown> => {
     const v = r[key] ?? {};
     if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new ConfigError(`${fileName}: ${key} must be an object`);

@@ -8,12 +8,15 @@ import type { BlockStore } from '../ports/ipfs.ts';
 import { newRunId } from '../adapters/node/file-run-store.ts';
 import { readSnapshotFiles } from '../adapters/node/snapshot-dir.ts';
 import { importSnapshot } from '../adapters/ipfs/unixfs-import.ts';
-import { runBuild, type BuildOptions, type BuildReport, type Stage } from './build-pipeline.ts';
+import type { BuildReport, Stage } from './build-pipeline.ts';
+import { runBuildIsolated, type BuildJob } from './build-worker.ts';
 
 export type RepublishStage = Stage | 'ipfs' | 'publish';
 
 export interface RepublishOptions {
-  build: Omit<BuildOptions, 'onProgress' | 'signal' | 'ipfsCid'>;
+  build: Omit<BuildJob, 'ipfsCid'>;
+  /** Heap budget of the build's worker thread, MB. */
+  buildMemoryMb?: number;
   targets: readonly PublishTarget[];
   runs: RunStore;
   /** The embedded IPFS block store; undefined to skip the import. */
@@ -54,12 +57,14 @@ export async function republish(opts: RepublishOptions): Promise<RepublishResult
 
   let build: BuildReport;
   try {
-    build = await runBuild({
-      ...opts.build,
-      signal,
-      ...(lastCid === undefined ? {} : { ipfsCid: lastCid }),
-      onProgress: (stage, message) => progress(stage, message),
-    });
+    build = await runBuildIsolated(
+      { ...opts.build, ...(lastCid === undefined ? {} : { ipfsCid: lastCid }) },
+      {
+        signal,
+        onProgress: (stage, message) => progress(stage, message),
+        ...(opts.buildMemoryMb === undefined ? {} : { memoryMb: opts.buildMemoryMb }),
+      },
+    );
   } catch (e) {
     return { run: await finish({ outcome: 'failed', error: `build: ${(e as Error).message}` }) };
   }

@@ -69,6 +69,7 @@ export async function createRepublisher(opts: RepublisherOptions): Promise<Repub
               mediaHosts: config.mediaHosts,
               expiresDays: config.expiresDays,
             },
+            buildMemoryMb: config.buildMemoryMb,
             targets,
             runs,
             ...(ipfs === undefined ? {} : { ipfs }),

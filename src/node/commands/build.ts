@@ -3,7 +3,7 @@ import type { Command } from '../cli-io.ts';
 import { UsageError, parseFlags } from '../cli-io.ts';
 import { loadConfig, loadPublicMirrors } from '../load-config.ts';
 import { readPrivateKey } from '../keys.ts';
-import { runBuild } from '../build-pipeline.ts';
+import { runBuildIsolated } from '../build-worker.ts';
 
 export const command: Command = {
   name: 'build',
@@ -58,7 +58,7 @@ export const command: Command = {
     const privateKey = await readPrivateKey(resolve(io.cwd, values.key));
     const canonical = values.canonical ?? config.canonical;
 
-    const report = await runBuild({
+    const report = await runBuildIsolated({
       source,
       out: resolve(io.cwd, values.out),
       privateKey,
@@ -68,8 +68,10 @@ export const command: Command = {
       blockedHosts: [...config.blockedHosts, ...(values['blocked-host'] ?? [])],
       mediaHosts: [...config.mediaHosts, ...(values['media-host'] ?? [])],
       expiresDays,
-      ...(epoch === undefined ? {} : { now: () => new Date(Number(epoch) * 1000) }),
-      onProgress: values.quiet === true ? undefined : (stage, message) => io.err(`[${stage}] ${message}`),
+      ...(epoch === undefined ? {} : { nowMs: Number(epoch) * 1000 }),
+    }, {
+      memoryMb: config.buildMemoryMb,
+      ...(values.quiet === true ? {} : { onProgress: (stage, message) => io.err(`[${stage}] ${message}`) }),
     });
 
     if (values.json === true) {
