@@ -409,7 +409,7 @@ export async function importSnapshotIncremental(
       put: async (cid, value) => {
         const text = cid.toString();
         blocks.push(text);
-        if (mustStore(text) || !(await store.has(cid))) {
+        if (mustStore(text)) {
           await put(cid, value instanceof Uint8Array ? value : await collectBytes(toAsync(value)));
         }
         return cid;
