@@ -7,6 +7,7 @@ import * as dagPb from '@ipld/dag-pb';
 import type { CID } from 'multiformats/cid';
 import { IpfsServiceError, type BlockGetter } from '../../ports/ipfs.ts';
 import { DAG_PB_CODE, RAW_CODE, isBlockValid } from './block-hash.ts';
+import { TooLargeError, collectCapped } from '../web/read-capped.ts';
 
 export interface Block {
   cid: CID;
@@ -135,18 +136,10 @@ export async function verifyCar(
 
 /** Collects an async byte stream (with a size limit). */
 export async function collectBytes(chunks: AsyncIterable<Uint8Array>, maxBytes = Number.MAX_SAFE_INTEGER): Promise<Uint8Array> {
-  const parts: Uint8Array[] = [];
-  let total = 0;
-  for await (const chunk of chunks) {
-    total += chunk.byteLength;
-    if (total > maxBytes) throw new Error(`more than ${maxBytes} bytes`);
-    parts.push(chunk);
+  try {
+    return await collectCapped(chunks, maxBytes);
+  } catch (e) {
+    if (e instanceof TooLargeError) throw new Error(`more than ${maxBytes} bytes`);
+    throw e;
   }
-  const out = new Uint8Array(total);
-  let offset = 0;
-  for (const part of parts) {
-    out.set(part, offset);
-    offset += part.byteLength;
-  }
-  return out;
 }

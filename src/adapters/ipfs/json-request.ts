@@ -1,6 +1,7 @@
 // JSON over HTTP for the IPFS service APIs (Pinning Service API, Cloudflare DNS API): any method,
 // a deadline covering the body, a size limit, and errors that name the service, never the token.
 import { IpfsServiceError } from '../../ports/ipfs.ts';
+import { TooLargeError, readCapped } from '../web/read-capped.ts';
 
 export interface JsonRequestOptions {
   method?: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
@@ -34,9 +35,9 @@ export async function requestJson(service: string, url: string, options: JsonReq
       ...(body === undefined ? {} : { body: JSON.stringify(body) }),
     });
     status = response.status;
-    text = await readCapped(response, maxBytes, service, where);
+    text = new TextDecoder().decode(await readCapped(response.body, maxBytes));
   } catch (e) {
-    if (e instanceof IpfsServiceError) throw e;
+    if (e instanceof TooLargeError) throw new IpfsServiceError(service, 'too-large', `${where}: answer is over the limit of ${maxBytes} bytes`);
     if (deadline.aborted) throw new IpfsServiceError(service, 'timeout', `${where}: no complete answer within ${timeoutMs} ms`);
     const cause = (e as { cause?: { code?: string } }).cause?.code ?? (e as Error).message;
     throw new IpfsServiceError(service, 'unreachable', `${where}: cannot connect (${cause})`);
@@ -51,25 +52,6 @@ export async function requestJson(service: string, url: string, options: JsonReq
     throw new IpfsServiceError(service, 'http-status', `${where}: HTTP ${status}${describeError(json)}`);
   }
   return { status, json };
-}
-
-async function readCapped(response: Response, maxBytes: number, service: string, where: string): Promise<string> {
-  if (response.body === null) return '';
-  const reader = response.body.getReader();
-  const decoder = new TextDecoder();
-  let text = '';
-  let total = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    total += value.byteLength;
-    if (total > maxBytes) {
-      await reader.cancel().catch(() => undefined);
-      throw new IpfsServiceError(service, 'too-large', `${where}: answer is over the limit of ${maxBytes} bytes`);
-    }
-    text += decoder.decode(value, { stream: true });
-  }
-  return text + decoder.decode();
 }
 
 function describeError(json: unknown): string {

@@ -2,7 +2,7 @@
 // Only the tiny part of the KV binding that is used is typed here, so Node tests can pass a fake.
 import type { MirrorConfig } from '../../core/mirrors-config.ts';
 import { MirrorError, type Mirror, type MirrorGetOptions, type MirrorResponse } from '../../ports/mirror.ts';
-import { readCapped, TooLargeError } from './read-capped.ts';
+import { readCapped, TooLargeError } from '../web/read-capped.ts';
 
 export interface KvReader {
   get(key: string, type: 'stream'): Promise<ReadableStream<Uint8Array> | null>;

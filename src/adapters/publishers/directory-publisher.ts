@@ -6,11 +6,10 @@
 import { mkdir, open, readFile, readdir, rename, rm, rmdir, stat, writeFile } from 'node:fs/promises';
 import { dirname, join, relative, resolve, sep } from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { utf8ToString } from '../../core/bytes.ts';
-import { MANIFEST_PATH, SIGNATURE_PATH, parseManifest, type Manifest } from '../../core/manifest.ts';
+import { MANIFEST_PATH, SIGNATURE_PATH, type Manifest } from '../../core/manifest.ts';
 import { planPublish } from '../../core/publish-plan.ts';
 import { PublishError, type PublishOptions, type PublishResult, type PublishTarget } from '../../ports/publisher.ts';
-import { checkSnapshot, forEachLimited, sha256Hex, type CheckedSnapshot } from './snapshot-files.ts';
+import { checkSnapshot, forEachLimited, parseHeldManifest, sha256Hex, type CheckedSnapshot } from './snapshot-files.ts';
 
 export interface DirectoryTargetConfig {
   id: string;
@@ -80,19 +79,15 @@ export function createDirectoryPublisher(config: DirectoryTargetConfig, deps: Di
 }
 
 export async function readFolderManifest(targetId: string, root: string): Promise<Manifest | undefined> {
-  let text: string;
+  let bytes: Uint8Array;
   try {
-    text = utf8ToString(await readFile(join(root, MANIFEST_PATH)), 'manifest.json');
+    bytes = await readFile(join(root, MANIFEST_PATH));
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
     if (code === 'ENOENT' || code === 'ENOTDIR') return undefined;
     throw new PublishError(targetId, 'read', `${(e as Error).message}; check that ${root} is readable`, MANIFEST_PATH);
   }
-  try {
-    return parseManifest(text);
-  } catch (e) {
-    throw new PublishError(targetId, 'read', `${(e as Error).message}; the next publish overwrites it`, MANIFEST_PATH);
-  }
+  return parseHeldManifest(targetId, bytes);
 }
 
 export interface SyncFolderInput extends DirectoryPublisherDeps {

@@ -5,12 +5,12 @@
 // first, then manifest.json and its signature, then stale keys are deleted in bulk.
 // The API token comes from the environment variable the config names; it is never stored or logged.
 import { toBase64, utf8ToString } from '../../core/bytes.ts';
-import { MANIFEST_PATH, SIGNATURE_PATH, isSafeSnapshotPath, parseManifest, type Manifest } from '../../core/manifest.ts';
+import { MANIFEST_PATH, SIGNATURE_PATH, isSafeSnapshotPath } from '../../core/manifest.ts';
 import { planPublish } from '../../core/publish-plan.ts';
 import { FetchError } from '../../ports/fetch.ts';
 import { PublishError, type PublishOperation, type PublishTarget } from '../../ports/publisher.ts';
 import { createHttpCall, excerpt, type HttpCall, type HttpResponse } from './http-call.ts';
-import { checkSnapshot } from './snapshot-files.ts';
+import { checkSnapshot, parseHeldManifest } from './snapshot-files.ts';
 
 export interface KvTargetConfig {
   id: string;
@@ -152,11 +152,7 @@ export function createKvPublisher(config: KvTargetConfig, deps: KvPublisherDeps 
       const res = await call('read', 'read manifest.json', `${ns}/values/${encodeURIComponent(prefix + MANIFEST_PATH)}`, { method: 'GET', signal }, MANIFEST_PATH);
       if (res.status === 404) return undefined;
       if (res.status !== 200) envelope('read', 'read manifest.json', res, MANIFEST_PATH);
-      try {
-        return parseManifest(utf8ToString(res.body, 'manifest.json'));
-      } catch (e) {
-        throw fail('read', `${(e as Error).message}; the next publish overwrites it`, MANIFEST_PATH);
-      }
+      return parseHeldManifest(config.id, res.body);
     },
     async publish(files, options = {}) {
       const { signal, onProgress } = options;

@@ -8,14 +8,13 @@
 import { createHash } from 'node:crypto';
 import { AwsV4Signer } from 'aws4fetch';
 import { XMLParser } from 'fast-xml-parser';
-import { utf8ToString } from '../../core/bytes.ts';
-import { MANIFEST_PATH, SIGNATURE_PATH, isSafeSnapshotPath, parseManifest } from '../../core/manifest.ts';
+import { MANIFEST_PATH, SIGNATURE_PATH, isSafeSnapshotPath } from '../../core/manifest.ts';
 import { planPublish } from '../../core/publish-plan.ts';
 import { contentTypeFor } from '../../edge/content-headers.ts';
 import { FetchError } from '../../ports/fetch.ts';
 import { PublishError, type PublishOperation, type PublishTarget } from '../../ports/publisher.ts';
 import { createHttpCall, excerpt, type HttpCall, type HttpResponse } from './http-call.ts';
-import { checkSnapshot, forEachLimited } from './snapshot-files.ts';
+import { checkSnapshot, forEachLimited, parseHeldManifest } from './snapshot-files.ts';
 
 export interface S3TargetConfig {
   id: string;
@@ -168,11 +167,7 @@ export function createS3Publisher(config: S3TargetConfig, deps: S3PublisherDeps 
       const res = await request('read', 'GetObject manifest.json', objectUrl(MANIFEST_PATH), { method: 'GET', signal }, MANIFEST_PATH);
       if (res.status === 404) return undefined;
       requireOk('read', 'GetObject manifest.json', res, MANIFEST_PATH);
-      try {
-        return parseManifest(utf8ToString(res.body, 'manifest.json'));
-      } catch (e) {
-        throw fail('read', `${(e as Error).message}; the next publish overwrites it`, MANIFEST_PATH);
-      }
+      return parseHeldManifest(config.id, res.body);
     },
     async publish(files, options = {}) {
       const { signal, onProgress } = options;

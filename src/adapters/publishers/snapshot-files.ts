@@ -42,6 +42,18 @@ export function checkSnapshot(targetId: string, files: ReadonlyMap<string, Uint8
   return { manifest, sha256 };
 }
 
+/**
+ * The manifest a target holds now (what `current()` returns), or PublishError 'read' saying that
+ * the next publish overwrites it when it is not valid UTF-8 or not a manifest.
+ */
+export function parseHeldManifest(targetId: string, bytes: Uint8Array): Manifest {
+  try {
+    return parseManifest(utf8ToString(bytes, 'manifest.json'));
+  } catch (e) {
+    throw new PublishError(targetId, 'read', `${(e as Error).message}; the next publish overwrites it`, MANIFEST_PATH);
+  }
+}
+
 /** Run fn over items with at most `concurrency` at once; stops starting new ones after a failure. */
 export async function forEachLimited<T>(
   items: readonly T[],

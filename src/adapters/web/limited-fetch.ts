@@ -1,6 +1,7 @@
 // A LimitedFetch over the WHATWG fetch (Node 20's undici, workerd): a deadline covering the body,
 // a streamed size limit, and errors that say what went wrong with which URL.
 import { FetchError, type FetchLimits, type FetchedResponse, type LimitedFetch } from '../../ports/fetch.ts';
+import { TooLargeError, readResponseCapped } from './read-capped.ts';
 
 export interface LimitedFetchOptions {
   fetch?: typeof globalThis.fetch;
@@ -20,30 +21,16 @@ export function createLimitedFetch({ fetch = globalThis.fetch }: LimitedFetchOpt
     const deadline = AbortSignal.timeout(limits.timeoutMs);
     const signal = limits.signal ? AbortSignal.any([deadline, limits.signal]) : deadline;
     const describe = (e: unknown): FetchError => {
-      if (e instanceof FetchError) return e;
-      if (deadline.aborted) return new FetchError(url, 'timeout', `no complete answer within ${limits.timeoutMs} ms`);
-      if (limits.signal?.aborted) return new FetchError(url, 'aborted', 'request was cancelled');
-      const cause = (e as { cause?: { code?: string; message?: string } }).cause;
-      const why = cause?.code ?? cause?.message ?? (e as Error).message;
-      return new FetchError(url, 'unreachable', `cannot connect (${why})`);
+      if (e instanceof TooLargeError) return new FetchError(url, 'too-large', e.message);
+      return toFetchError(url, e, { deadline, timeoutMs: limits.timeoutMs, signal: limits.signal });
     };
-    let response: Response;
     try {
-      response = await fetch(url, {
+      const response = await fetch(url, {
         signal,
         redirect: 'follow',
         headers: limits.headers ?? {},
       });
-    } catch (e) {
-      throw describe(e);
-    }
-    const declared = Number(response.headers.get('content-length') ?? NaN);
-    if (Number.isFinite(declared) && declared > limits.maxBytes) {
-      await response.body?.cancel().catch(() => undefined);
-      throw new FetchError(url, 'too-large', `body of ${declared} bytes is over the limit of ${limits.maxBytes}`);
-    }
-    try {
-      const body = await readCapped(response, limits.maxBytes, url);
+      const body = await readResponseCapped(response, limits.maxBytes);
       return { url: response.url || url, status: response.status, headers: response.headers, body };
     } catch (e) {
       throw describe(e);
@@ -51,29 +38,21 @@ export function createLimitedFetch({ fetch = globalThis.fetch }: LimitedFetchOpt
   };
 }
 
-async function readCapped(response: Response, maxBytes: number, url: string): Promise<Uint8Array> {
-  if (response.body === null) return new Uint8Array(0);
-  const reader = response.body.getReader();
-  const chunks: Uint8Array[] = [];
-  let total = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    total += value.byteLength;
-    if (total > maxBytes) {
-      await reader.cancel().catch(() => undefined);
-      throw new FetchError(url, 'too-large', `body is over the limit of ${maxBytes} bytes`);
-    }
-    chunks.push(value);
-  }
-  if (chunks.length === 1 && chunks[0] !== undefined) return chunks[0];
-  const out = new Uint8Array(total);
-  let offset = 0;
-  for (const c of chunks) {
-    out.set(c, offset);
-    offset += c.byteLength;
-  }
-  return out;
+/**
+ * What a failed fetch means, as a FetchError naming the URL: the deadline passed, the caller
+ * cancelled, or the connection failed (with the system's reason). A FetchError passes through.
+ */
+export function toFetchError(
+  url: string,
+  e: unknown,
+  { deadline, timeoutMs, signal }: { deadline: AbortSignal; timeoutMs: number; signal?: AbortSignal | undefined },
+): FetchError {
+  if (e instanceof FetchError) return e;
+  if (deadline.aborted) return new FetchError(url, 'timeout', `no complete answer within ${timeoutMs} ms`);
+  if (signal?.aborted) return new FetchError(url, 'aborted', 'request was cancelled');
+  const cause = (e as { cause?: { code?: string; message?: string } }).cause;
+  const why = cause?.code ?? cause?.message ?? (e as Error).message;
+  return new FetchError(url, 'unreachable', `cannot connect (${why})`);
 }
 
 /** Throws FetchError unless the status is 2xx. */
