@@ -1,8 +1,7 @@
-// Benchmark: a cached 20 KB page through the edge on Node (node:cluster, one worker per core)
-// against nginx serving the same snapshot folder. wrk, 50 connections, runs alternating.
+// Benchmark: a cached 20 KB page through the edge on Node (`ferry edge --workers N`, one process
+// per core sharing the port) against nginx serving the same snapshot folder. wrk, 50 connections, runs alternating.
 // Prints JSON. Needs nginx and wrk on PATH (apt-get install nginx-light wrk).
 //   npx tsx scripts/bench/serve.ts [--seconds 8] [--rounds 3]
-import cluster from 'node:cluster';
 import { execFile, spawn } from 'node:child_process';
 import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
@@ -10,7 +9,7 @@ import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { encodePublicKeyPem, generateKeyPair } from '../../src/core/manifest.ts';
-import { startEdgeServer } from '../../src/node/edge-server.ts';
+import { fileURLToPath } from 'node:url';
 import { makeSignedSnapshot, writeSnapshotDir } from '../../test/helpers/signed-snapshot.ts';
 
 const run = promisify(execFile);
@@ -20,19 +19,7 @@ const arg = (name: string, fallback: number): number => {
   return Number.isFinite(v) ? v : fallback;
 };
 
-if (cluster.isPrimary) {
-  await primary();
-} else {
-  const { FERRY_BENCH_DIR: dir, FERRY_BENCH_PORT: port, FERRY_BENCH_KEY: key } = process.env;
-  if (!dir || !port || !key) throw new Error('bench worker started without its environment');
-  await startEdgeServer({
-    mirrors: [{ id: 'local', kind: 'directory', path: join(dir, 'snap'), priority: 1 }],
-    publicKey: key,
-    port: Number(port),
-    host: '127.0.0.1',
-  });
-  process.send?.('ready');
-}
+await primary();
 
 async function primary(): Promise<void> {
   const seconds = arg('seconds', 8);
@@ -74,13 +61,24 @@ http {
   );
   const nginx = spawn('nginx', ['-c', join(dir, 'nginx.conf'), '-p', dir], { stdio: 'ignore' });
 
-  // The edge: one node:cluster worker per core sharing one port.
+  // The edge as readers get it: `ferry edge --workers N` over the snapshot folder.
   const edgePort = await freePort();
-  cluster.schedulingPolicy = cluster.SCHED_NONE;
-  cluster.setupPrimary({ execArgv: process.execArgv });
-  const env = { FERRY_BENCH_DIR: dir, FERRY_BENCH_PORT: String(edgePort), FERRY_BENCH_KEY: encodePublicKeyPem(keyPair.publicKey) };
-  const forks = Array.from({ length: workers }, () => cluster.fork(env));
-  await Promise.all(forks.map((w) => new Promise<void>((r) => w.once('message', () => r()))));
+  await writeFile(join(dir, 'mirrors.json'), JSON.stringify({ mirrors: [{ id: 'local', kind: 'directory', path: join(dir, 'snap'), priority: 1 }] }));
+  await writeFile(join(dir, 'ferry.pub'), encodePublicKeyPem(keyPair.publicKey));
+  const bin = fileURLToPath(new URL('../../bin/ferry.js', import.meta.url));
+  const edgeProc = spawn(
+    process.execPath,
+    [bin, 'edge', '--mirrors', join(dir, 'mirrors.json'), '--pubkey', join(dir, 'ferry.pub'), '--port', String(edgePort), '--workers', String(workers)],
+    { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, NODE_ENV: 'production' } },
+  );
+  await new Promise<void>((resolve, reject) => {
+    let out = '';
+    edgeProc.stdout.on('data', (d: Buffer) => {
+      out += d.toString();
+      if (out.includes('listening on')) resolve();
+    });
+    edgeProc.once('exit', (code) => reject(new Error(`ferry edge exited (${code}) before listening: ${out}`)));
+  });
 
   const path = '/2016/06/post.html';
   const edgeUrl = `http://127.0.0.1:${edgePort}${path}`;
@@ -135,7 +133,7 @@ http {
       )}\n`,
     );
   } finally {
-    for (const w of forks) w.kill();
+    edgeProc.kill('SIGTERM');
     nginx.kill('SIGTERM');
     await new Promise((r) => setTimeout(r, 200));
     await rm(dir, { recursive: true, force: true });
