@@ -1,6 +1,6 @@
 // Ferry's configuration (ferry.config.json): data, validated once, defaults in one place, errors
 // that name the file, the field and the fix. Pure: the text comes in, paths stay as written.
-import { validateTargets, type TargetConfig } from './targets-config.ts';
+import { PINNER_KINDS, POINTER_KINDS, validateKindList, validateTargets, type KindConfig, type TargetConfig } from './targets-config.ts';
 
 export interface FerryConfig {
   /** Feed URL, Markdown folder or feed file. */
@@ -23,12 +23,25 @@ export interface FerryConfig {
   schedule: { republish: string };
   /** Limits for one republish run. */
   publish: { deadlineMinutes: number; retries: number; backoffSeconds: number };
-  /** Import each snapshot into the embedded IPFS block store (served at /ipfs/ by the edge). */
-  ipfs: { embedded: boolean };
+  /**
+   * Import each snapshot into the embedded IPFS block store (served at /ipfs/ by the edge); pin
+   * each new root with the pinners, verify it through the gateways, and only then move the pointers.
+   */
+  ipfs: IpfsConfig;
   /** Where each snapshot is published besides the local folder. */
   targets: TargetConfig[];
   /** Heap budget of the build's worker thread, MB (a build over it fails; the last good snapshot stays). */
   buildMemoryMb: number;
+}
+
+export interface IpfsConfig {
+  embedded: boolean;
+  pinners: KindConfig[];
+  pointers: KindConfig[];
+  /** Trustless gateways the new root is fetched back from before any pointer moves. */
+  gateways: Array<{ name: string; url: string }>;
+  /** How many gateways must verify the root (at least 2 unless there is only one). */
+  minGateways: number;
 }
 
 export const DEFAULT_CONFIG: FerryConfig = {
@@ -41,7 +54,7 @@ export const DEFAULT_CONFIG: FerryConfig = {
   expiresDays: 14,
   schedule: { republish: '*/30 * * * *' },
   publish: { deadlineMinutes: 20, retries: 2, backoffSeconds: 30 },
-  ipfs: { embedded: true },
+  ipfs: { embedded: true, pinners: [], pointers: [], gateways: [], minGateways: 2 },
   targets: [],
   buildMemoryMb: 512,
 };
@@ -89,7 +102,7 @@ export function parseConfig(text: string, fileName: string): FerryConfig {
     expiresDays: DEFAULT_CONFIG.expiresDays,
     schedule: { ...DEFAULT_CONFIG.schedule },
     publish: { ...DEFAULT_CONFIG.publish },
-    ipfs: { ...DEFAULT_CONFIG.ipfs },
+    ipfs: { ...DEFAULT_CONFIG.ipfs, pinners: [], pointers: [], gateways: [] },
     targets: validateTargets(r.targets, fileName),
     buildMemoryMb: DEFAULT_CONFIG.buildMemoryMb,
   };
@@ -128,9 +141,38 @@ export function parseConfig(text: string, fileName: string): FerryConfig {
     config.publish[key as keyof typeof limits] = v;
   }
   const ipfs = section('ipfs');
+  for (const key of Object.keys(ipfs)) {
+    if (!(key in DEFAULT_CONFIG.ipfs)) throw new ConfigError(`${fileName}: ipfs.${key} is unknown (known: ${Object.keys(DEFAULT_CONFIG.ipfs).join(', ')})`);
+  }
   if (ipfs.embedded !== undefined) {
     if (typeof ipfs.embedded !== 'boolean') throw new ConfigError(`${fileName}: ipfs.embedded must be true or false`);
     config.ipfs.embedded = ipfs.embedded;
+  }
+  config.ipfs.pinners = validateKindList(ipfs.pinners, fileName, 'ipfs.pinners', 'pinner', PINNER_KINDS);
+  config.ipfs.pointers = validateKindList(ipfs.pointers, fileName, 'ipfs.pointers', 'pointer', POINTER_KINDS);
+  if (ipfs.gateways !== undefined) {
+    if (!Array.isArray(ipfs.gateways)) throw new ConfigError(`${fileName}: ipfs.gateways must be a list of {"name", "url"}`);
+    config.ipfs.gateways = ipfs.gateways.map((g: unknown, i) => {
+      const o = typeof g === 'object' && g !== null ? (g as Record<string, unknown>) : {};
+      if (typeof o.name !== 'string' || o.name === '' || typeof o.url !== 'string' || !/^https?:\/\/[^/]+/.test(o.url)) {
+        throw new ConfigError(`${fileName}: ipfs.gateways[${i}] needs a name and an http(s) url, e.g. {"name": "edge-a", "url": "https://mirror-a.example.org"}`);
+      }
+      return { name: o.name, url: o.url };
+    });
+  }
+  if (ipfs.minGateways !== undefined) {
+    if (typeof ipfs.minGateways !== 'number' || !Number.isInteger(ipfs.minGateways) || ipfs.minGateways < 1) {
+      throw new ConfigError(`${fileName}: ipfs.minGateways must be a whole number, at least 1`);
+    }
+    config.ipfs.minGateways = ipfs.minGateways;
+  }
+  if (config.ipfs.pointers.length > 0 && (config.ipfs.pinners.length === 0 || config.ipfs.gateways.length < config.ipfs.minGateways)) {
+    throw new ConfigError(
+      `${fileName}: ipfs.pointers need at least one pinner and ${config.ipfs.minGateways} gateways: a pointer never moves to a root that is not pinned and verified`,
+    );
+  }
+  if (config.ipfs.pinners.length > 0 && !config.ipfs.embedded) {
+    throw new ConfigError(`${fileName}: ipfs.pinners need ipfs.embedded: true (the blocks to pin come from the embedded store)`);
   }
   if (r.expiresDays !== undefined) {
     if (typeof r.expiresDays !== 'number' || !(r.expiresDays > 0 && r.expiresDays <= 365)) {

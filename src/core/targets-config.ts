@@ -41,12 +41,39 @@ export const TARGET_KINDS: Readonly<Record<string, Readonly<Record<string, Field
   },
 };
 
-export interface TargetConfig {
+/** IPFS pinners: who keeps each new root available before any pointer moves to it. */
+export const PINNER_KINDS: Readonly<Record<string, Readonly<Record<string, FieldSpec>>>> = {
+  kubo: {
+    url: { type: 'string', required: true, example: '"http://127.0.0.1:5001"' },
+  },
+  'pinning-service': {
+    endpoint: { type: 'string', required: true, example: '"https://api.pinata.cloud/psa"' },
+    tokenEnv: { type: 'env', required: true, example: '"PINNING_TOKEN"' },
+  },
+};
+
+/** IPFS pointers: names that follow the newest verified root. */
+export const POINTER_KINDS: Readonly<Record<string, Readonly<Record<string, FieldSpec>>>> = {
+  ipns: {
+    url: { type: 'string', required: true, example: '"http://127.0.0.1:5001"' },
+    key: { type: 'string', example: '"self"' },
+  },
+  'dnslink-cloudflare': {
+    zoneId: { type: 'string', required: true, example: '"023e105f4ecef8ad9ca31a8372d0c353"' },
+    recordName: { type: 'string', required: true, example: '"_dnslink.blog.example.org"' },
+    tokenEnv: { type: 'env', required: true, example: '"CLOUDFLARE_DNS_TOKEN"' },
+  },
+};
+
+/** One entry of a list of kinds (a target, a pinner, a pointer), validated against its table. */
+export interface KindConfig {
   id: string;
   kind: string;
-  /** The kind's fields, validated against TARGET_KINDS. */
+  /** The kind's fields, validated against its table. */
   options: Record<string, string | boolean | number | string[]>;
 }
+
+export type TargetConfig = KindConfig;
 
 export class TargetsConfigError extends Error {
   override name = 'TargetsConfigError';
@@ -56,24 +83,35 @@ const ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 const ENV = /^[A-Z_][A-Z0-9_]*$/;
 
 export function validateTargets(raw: unknown, fileName: string): TargetConfig[] {
+  return validateKindList(raw, fileName, 'targets', 'target', TARGET_KINDS);
+}
+
+/** Validate a list of {"id", "kind", ...fields} against the table of what each kind takes. */
+export function validateKindList(
+  raw: unknown,
+  fileName: string,
+  field: string,
+  noun: string,
+  kinds: Readonly<Record<string, Readonly<Record<string, FieldSpec>>>>,
+): KindConfig[] {
   if (raw === undefined) return [];
-  if (!Array.isArray(raw)) throw new TargetsConfigError(`${fileName}: targets must be a list of {"id", "kind", ...}`);
+  if (!Array.isArray(raw)) throw new TargetsConfigError(`${fileName}: ${field} must be a list of {"id", "kind", ...}`);
   const seen = new Set<string>();
   return raw.map((entry: unknown, i) => {
     if (typeof entry !== 'object' || entry === null || Array.isArray(entry)) {
-      throw new TargetsConfigError(`${fileName}: targets[${i}] must be an object with id and kind`);
+      throw new TargetsConfigError(`${fileName}: ${field}[${i}] must be an object with id and kind`);
     }
     const t = entry as Record<string, unknown>;
     if (typeof t.id !== 'string' || !ID.test(t.id)) {
-      throw new TargetsConfigError(`${fileName}: targets[${i}]: id must be 1-64 letters, digits, '.', '_' or '-' (e.g. "gh-pages")`);
+      throw new TargetsConfigError(`${fileName}: ${field}[${i}]: id must be 1-64 letters, digits, '.', '_' or '-' (e.g. "gh-pages")`);
     }
-    const at = `${fileName}: target '${t.id}'`;
+    const at = `${fileName}: ${noun} '${t.id}'`;
     if (seen.has(t.id)) throw new TargetsConfigError(`${at}: id is used twice; give each target its own id`);
     seen.add(t.id);
     const kind = typeof t.kind === 'string' ? t.kind : '';
-    const spec = TARGET_KINDS[kind];
-    if (spec === undefined) throw new TargetsConfigError(`${at}: kind must be one of ${Object.keys(TARGET_KINDS).join(', ')}`);
-    const options: TargetConfig['options'] = {};
+    const spec = kinds[kind];
+    if (spec === undefined) throw new TargetsConfigError(`${at}: kind must be one of ${Object.keys(kinds).join(', ')}`);
+    const options: KindConfig['options'] = {};
     for (const key of Object.keys(t)) {
       if (key !== 'id' && key !== 'kind' && spec[key] === undefined) {
         throw new TargetsConfigError(`${at}: unknown field "${key}" for kind ${kind} (known: ${Object.keys(spec).join(', ')})`);

@@ -3,11 +3,14 @@
 // the others; a failed build changes nothing readers see. Every run is recorded.
 import { randomBytes } from 'node:crypto';
 import type { PublishTarget } from '../ports/publisher.ts';
-import type { RunRecord, RunStore, TargetResult } from '../ports/runs.ts';
+import type { IpfsResult, RunRecord, RunStore, TargetResult } from '../ports/runs.ts';
 import type { BlockStore } from '../ports/ipfs.ts';
 import { newRunId } from '../adapters/node/file-run-store.ts';
 import { readSnapshotFiles } from '../adapters/node/snapshot-dir.ts';
 import { importSnapshot } from '../adapters/ipfs/unixfs-import.ts';
+import { toCar, walkDag } from '../adapters/ipfs/car.ts';
+import { PointerGuardError, type GuardReport, type PointerGuard } from '../adapters/ipfs/pointer-guard.ts';
+import type { CID } from 'multiformats/cid';
 import type { BuildReport, Stage } from './build-pipeline.ts';
 import { runBuildIsolated, type BuildJob } from './build-worker.ts';
 
@@ -21,6 +24,8 @@ export interface RepublishOptions {
   runs: RunStore;
   /** The embedded IPFS block store; undefined to skip the import. */
   ipfs?: BlockStore;
+  /** Pins the new root, verifies it through gateways, then moves the pointers. */
+  ipfsGuard?: PointerGuard;
   trigger: RunRecord['trigger'];
   /** The whole run's deadline. */
   deadlineMs: number;
@@ -77,6 +82,7 @@ export async function republish(opts: RepublishOptions): Promise<RepublishResult
       const summary = await importSnapshot(files, opts.ipfs);
       run.cid = summary.root.toString();
       progress('ipfs', `root ${run.cid}: ${summary.newBlocks} new of ${summary.blocks} blocks`);
+      if (opts.ipfsGuard !== undefined) run.ipfs = await pinAndPoint(opts.ipfsGuard, summary.root, opts.ipfs, build.version, signal, progress);
     }
     for (const target of opts.targets) {
       const result: TargetResult = { id: target.id, kind: target.kind, outcome: 'ok' };
@@ -97,6 +103,39 @@ export async function republish(opts: RepublishOptions): Promise<RepublishResult
   } catch (e) {
     return { run: await finish({ outcome: 'failed', error: (e as Error).message }), build };
   }
-  const failed = run.targets.filter((t) => t.outcome === 'failed').length;
+  const failed = run.targets.filter((t) => t.outcome === 'failed').length + (run.ipfs?.outcome === 'failed' ? 1 : 0);
   return { run: await finish({ outcome: failed === 0 ? 'ok' : 'partial' }), build };
+}
+
+/** Pin the root, verify it through the gateways, then move the pointers (the guard's order). */
+async function pinAndPoint(
+  guard: PointerGuard,
+  root: CID,
+  blocks: BlockStore,
+  version: number,
+  signal: AbortSignal,
+  progress: (stage: RepublishStage, message: string) => void,
+): Promise<IpfsResult> {
+  const summarize = (report: GuardReport, error?: string): IpfsResult => ({
+    outcome: error === undefined && report.pointers.every((p) => p.ok) ? 'ok' : 'failed',
+    pinned: report.pins.map((p) => p.pinner),
+    verifiedBy: report.gateways.filter((g) => g.ok).map((g) => g.gateway),
+    pointers: report.pointers.map((p) => ({ pointer: p.pointer, ok: p.ok, ...(p.error === undefined ? {} : { error: p.error }) })),
+    ...(error === undefined ? {} : { error }),
+  });
+  progress('ipfs', `pinning ${root.toString()}, verifying it through the gateways, then moving the pointers`);
+  try {
+    const report = await guard.publish({ root, car: () => toCar([root], walkDag(root, blocks)), name: `ferry snapshot v${version}`, signal });
+    const result = summarize(report);
+    progress('ipfs', `pointers: ${report.pointers.map((p) => `${p.pointer} ${p.ok ? 'moved' : `NOT moved (${p.error ?? ''})`}`).join(', ') || 'none'}`);
+    return result;
+  } catch (e) {
+    if (e instanceof PointerGuardError) {
+      progress('ipfs', e.message);
+      return summarize(e.report, e.message);
+    }
+    const message = (e as Error).message;
+    progress('ipfs', `IPFS publishing failed: ${message}`);
+    return { outcome: 'failed', pinned: [], verifiedBy: [], pointers: [], error: message };
+  }
 }

@@ -9,6 +9,7 @@ import type { LoadedConfig } from './load-config.ts';
 import { loadPublicMirrors } from './load-config.ts';
 import { ensureKeyPair, readPrivateKey } from './keys.ts';
 import { createTargets } from './targets.ts';
+import { createIpfsGuard } from './ipfs-services.ts';
 import { republish, type RepublishResult, type RepublishStage } from './republish.ts';
 import { createFileRunStore } from '../adapters/node/file-run-store.ts';
 import { acquireLock } from '../adapters/node/process-lock.ts';
@@ -45,6 +46,7 @@ export async function createRepublisher(opts: RepublisherOptions): Promise<Repub
   });
   const runs = createFileRunStore(join(config.data, 'runs'));
   const ipfs = config.ipfs.embedded ? createFsBlockstore({ dir: blockstoreDir(config.data) }) : undefined;
+  const ipfsGuard = createIpfsGuard(config.ipfs, { ...opts.env });
   const sleep = opts.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
   await mkdir(config.data, { recursive: true });
   await runs.recover(new Date());
@@ -73,6 +75,7 @@ export async function createRepublisher(opts: RepublisherOptions): Promise<Repub
             targets,
             runs,
             ...(ipfs === undefined ? {} : { ipfs }),
+            ...(ipfsGuard === undefined ? {} : { ipfsGuard }),
             trigger,
             attempt,
             deadlineMs: config.publish.deadlineMinutes * 60_000,

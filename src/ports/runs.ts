@@ -14,6 +14,15 @@ export interface TargetResult {
   error?: string;
 }
 
+/** What happened to the IPFS root beyond the embedded store: pins, gateway checks, pointers. */
+export interface IpfsResult {
+  outcome: 'ok' | 'failed';
+  pinned: string[];
+  verifiedBy: string[];
+  pointers: Array<{ pointer: string; ok: boolean; error?: string }>;
+  error?: string;
+}
+
 export interface RunRecord {
   id: string;
   trigger: 'schedule' | 'manual' | 'start';
@@ -27,6 +36,7 @@ export interface RunRecord {
   posts?: number;
   quarantined?: number;
   targets: TargetResult[];
+  ipfs?: IpfsResult;
 }
 
 export interface RunStore {
