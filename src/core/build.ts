@@ -1,7 +1,9 @@
 // Build: the site model in, a deterministic snapshot out (path -> bytes), then signed.
 // Same site and options give byte-identical files: nothing here reads the clock.
 import type { MirrorRef, Site } from './model.ts';
-import { generatePages } from './render.ts';
+import { REUSED, generatePages, type PageCache } from './render.ts';
+
+export { REUSED, type PageCache };
 import { FEED_PATHS, renderFeeds } from './feeds.ts';
 import {
   MANIFEST_PATH,
@@ -19,12 +21,17 @@ export const MIRRORS_JSON_PATH = '/mirrors.json';
 
 export interface SnapshotInput {
   site: Site;
-  /** Snapshot path (/media/...) -> bytes of every media file the posts reference. */
-  media: ReadonlyMap<string, Uint8Array>;
+  /**
+   * Snapshot path (/media/...) -> bytes of every media file the posts reference, or REUSED when an
+   * incremental build keeps the previous snapshot's copy (media paths are content-addressed).
+   */
+  media: ReadonlyMap<string, Uint8Array | typeof REUSED>;
   /** Canonical mirror base URL, ending with '/'. */
   canonical: string;
   mirrors: readonly MirrorRef[];
   ipfsCid?: string;
+  /** For an incremental build: which post pages need not be rendered again. */
+  pageCache?: PageCache;
 }
 
 export class BuildError extends Error {
@@ -33,7 +40,8 @@ export class BuildError extends Error {
 
 /** Every file of the snapshot, sorted by path (see generateSnapshot). */
 export function buildSnapshotFiles(input: SnapshotInput): Map<string, Uint8Array> {
-  const files = [...generateSnapshot(input)];
+  const files: Array<[string, Uint8Array]> = [];
+  for (const [path, bytes] of generateSnapshot(input)) if (bytes !== REUSED) files.push([path, bytes]);
   return new Map(files.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
 }
 
@@ -41,10 +49,10 @@ export function buildSnapshotFiles(input: SnapshotInput): Map<string, Uint8Array
  * The snapshot's files one at a time (pages, feeds, media, mirror list), so a large blog can be
  * streamed to disk without holding every file in memory. Each path comes once.
  */
-export function* generateSnapshot(input: SnapshotInput): Generator<[string, Uint8Array]> {
+export function* generateSnapshot(input: SnapshotInput): Generator<[string, Uint8Array | typeof REUSED]> {
   const mirrors = [...input.mirrors].sort((a, b) => a.priority - b.priority || (a.id < b.id ? -1 : 1));
   const seen = new Set<string>();
-  const entry = (path: string, content: string | Uint8Array): [string, Uint8Array] => {
+  const entry = (path: string, content: string | Uint8Array | typeof REUSED): [string, Uint8Array | typeof REUSED] => {
     if (!isSafeSnapshotPath(path)) throw new BuildError(`unsafe snapshot path ${JSON.stringify(path)}`);
     if (seen.has(path)) throw new BuildError(`two files want the path ${path}`);
     seen.add(path);
@@ -54,6 +62,7 @@ export function* generateSnapshot(input: SnapshotInput): Generator<[string, Uint
   const pages = generatePages(
     input.site,
     input.ipfsCid === undefined ? renderOptions : { ...renderOptions, ipfsCid: input.ipfsCid },
+    input.pageCache,
   );
   for (const [path, text] of pages) yield entry(path, text);
   for (const [path, text] of renderFeeds(input.site, { canonical: input.canonical })) yield entry(path, text);

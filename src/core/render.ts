@@ -19,6 +19,25 @@ export interface RenderOptions {
   pageSize?: number;
 }
 
+/**
+ * Bump whenever the HTML of a post page changes for the same input (templates, escaping, i18n):
+ * it is part of every post page's render key, so an incremental build re-renders them all.
+ */
+export const RENDER_VERSION = 'post-page/1';
+
+/** Marks a page that an incremental build keeps from the previous snapshot instead of rendering. */
+export const REUSED = Symbol('reused');
+
+/**
+ * What an incremental build knows of the previous snapshot: whether the page at path was rendered
+ * from exactly this key (then the same bytes are still at hand and need not be rendered again).
+ */
+export interface PageCache {
+  has(path: string, key: string): boolean;
+  /** Every post page's key, as rendered (or reused) now, for the next build. */
+  note(path: string, key: string): void;
+}
+
 /** The site or options cannot be rendered; the message says which post or option to fix. */
 export class RenderError extends Error {
   override name = 'RenderError';
@@ -58,7 +77,8 @@ interface LabelGroup {
 }
 
 export function renderPages(site: Site, opts: RenderOptions): Map<string, string> {
-  const files = [...generatePages(site, opts)];
+  const files: Array<[string, string]> = [];
+  for (const [path, text] of generatePages(site, opts)) if (text !== REUSED) files.push([path, text]);
   return new Map(files.sort(([a], [b]) => compareText(a, b)));
 }
 
@@ -66,7 +86,7 @@ export function renderPages(site: Site, opts: RenderOptions): Map<string, string
  * The pages one at a time, so a large blog can be written out without holding every page in
  * memory. Order is not sorted; the set of files is the same as renderPages'.
  */
-export function* generatePages(site: Site, opts: RenderOptions): Generator<[string, string]> {
+export function* generatePages(site: Site, opts: RenderOptions, cache?: PageCache): Generator<[string, string | typeof REUSED]> {
   const canonical = opts.canonical;
   if (!isWebUrl(canonical) || !canonical.endsWith('/')) {
     throw new RenderError(`render: canonical must be an http(s) URL ending with '/', got ${JSON.stringify(canonical)}`);
@@ -96,7 +116,20 @@ export function* generatePages(site: Site, opts: RenderOptions): Generator<[stri
 
   // Posts first, so a post whose path collides with a generated page is named in the error.
   for (const [i, view] of views.entries()) {
-    const main = postMain(view, views[i - 1], views[i + 1]);
+    const newer = views[i - 1];
+    const older = views[i + 1];
+    if (cache !== undefined) {
+      // Everything a post page is rendered from: the post, its neighbours' links, the site shell.
+      const neighbour = (v: PostView | undefined): unknown => (v === undefined ? null : [v.post.path, v.post.title, v.lang]);
+      const key = sha256Hex(JSON.stringify([RENDER_VERSION, canonical, siteTitle, siteLang, view.post, view.lang, neighbour(newer), neighbour(older)]));
+      cache.note(view.post.path, key);
+      if (cache.has(view.post.path, key)) {
+        const [path] = add(view.post.path, '', `post ${JSON.stringify(view.post.id)}`);
+        yield [path, REUSED];
+        continue;
+      }
+    }
+    const main = postMain(view, newer, older);
     yield add(view.post.path, shell(view.post.path, `${view.post.title} · ${siteTitle}`, main, view.lang), `post ${JSON.stringify(view.post.id)}`);
   }
 

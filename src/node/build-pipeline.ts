@@ -2,6 +2,8 @@
 // atomically, remember what was published. Any failure before the swap leaves the previous
 // snapshot and state exactly as they were.
 import { join } from 'node:path';
+import { realpath } from 'node:fs/promises';
+import { statSync } from 'node:fs';
 import type { LimitedFetch } from '../ports/fetch.ts';
 import type { StateStore } from '../ports/state.ts';
 import type { MirrorRef, Post, Site, SiteMeta } from '../core/model.ts';
@@ -9,7 +11,7 @@ import { sortPosts } from '../core/model.ts';
 import { decide, type GuardDecision, type Quarantined } from '../core/guard.ts';
 import { localizePost, mediaRefs, preparePosts } from '../core/prepare.ts';
 import { BLOGGER_MEDIA_HOSTS } from '../core/media.ts';
-import { generateSnapshot, signedManifestFiles } from '../core/build.ts';
+import { REUSED, generateSnapshot, signedManifestFiles, type PageCache } from '../core/build.ts';
 import { createManifestFromDigests, digestOf, type FileEntry } from '../core/manifest.ts';
 import { createLimitedFetch } from '../adapters/web/limited-fetch.ts';
 import { openSource } from '../adapters/sources/open-source.ts';
@@ -99,10 +101,27 @@ export async function runBuild(opts: BuildOptions): Promise<BuildReport> {
   const expires = new Date(created.getTime() + (opts.expiresDays ?? 14) * 86_400_000);
 
   progress('build', `rendering ${posts.length} posts into ${opts.out} (version ${version})`);
-  const mediaFiles = new Map<string, Uint8Array>();
+  // Incremental: a post page rendered from the same inputs as last time, and a media file (its
+  // name is its hash), are linked from the previous version instead of rendered, hashed, written.
+  const previousDir = current === undefined ? undefined : await realpath(opts.out).catch(() => undefined);
+  const keptFrom = (path: string): string | undefined => {
+    const entry = current?.files[path];
+    if (previousDir === undefined || entry === undefined) return undefined;
+    const file = join(previousDir, ...path.slice(1).split('/'));
+    return statSync(file, { throwIfNoEntry: false })?.size === entry.size ? file : undefined;
+  };
+  const renderKeys: Record<string, string> = {};
+  const pageCache: PageCache = {
+    has: (path, key) => curated.renderKeys[path] === key && keptFrom(path) !== undefined,
+    note: (path, key) => {
+      renderKeys[path] = key;
+    },
+  };
+  const mediaFiles = new Map<string, Uint8Array | typeof REUSED>();
   for (const path of new Set(posts.flatMap((p) => mediaRefs(p.html)))) {
-    mediaFiles.set(path, await curated.mediaStore.read(path));
+    mediaFiles.set(path, keptFrom(path) !== undefined ? REUSED : await curated.mediaStore.read(path));
   }
+  let reused = 0;
   // Stream: each file is hashed for the manifest and written as it is rendered, so memory holds
   // the posts, not the whole site. Nothing readers see changes until commit().
   const writer = await openSnapshotWriter(opts.out, `v${version}`);
@@ -116,10 +135,21 @@ export async function runBuild(opts: BuildOptions): Promise<BuildReport> {
       canonical,
       mirrors: opts.mirrors,
       ...(opts.ipfsCid === undefined ? {} : { ipfsCid: opts.ipfsCid }),
+      pageCache,
     })) {
-      digests.set(path, digestOf(bytes));
-      await writer.write(path, bytes);
+      if (bytes === REUSED) {
+        const from = keptFrom(path);
+        const entry = current?.files[path];
+        if (from === undefined || entry === undefined) throw new Error(`${path}: the previous copy vanished during the build`);
+        digests.set(path, entry);
+        await writer.link(path, from);
+        reused++;
+      } else {
+        digests.set(path, digestOf(bytes));
+        await writer.write(path, bytes);
+      }
     }
+    progress('build', `${digests.size - reused} files rendered, ${reused} kept from version ${current?.version ?? 0}`);
     progress('sign', `signing version ${version}: ${digests.size} files`);
     manifest = createManifestFromDigests({ version, created, expires, canonical, mirrors: opts.mirrors }, digests);
     for (const [path, bytes] of signedManifestFiles(manifest, opts.privateKey)) await writer.write(path, bytes);
@@ -130,7 +160,7 @@ export async function runBuild(opts: BuildOptions): Promise<BuildReport> {
     await writer.abort();
     throw e;
   }
-  await state.save({ siteId: meta.id, version, approvals: decision.approvals, pending: decision.quarantined }, posts);
+  await state.save({ siteId: meta.id, version, approvals: decision.approvals, pending: decision.quarantined, renderKeys }, posts);
 
   return {
     posts: posts.length,
@@ -155,6 +185,8 @@ interface Curated {
   duplicates: string[];
   /** The version the state store last recorded for this site. */
   previousVersion: number;
+  /** Post page path -> render key, as of the last build. */
+  renderKeys: Record<string, string>;
 }
 
 /**
@@ -210,6 +242,7 @@ async function curate(
     mediaStore,
     duplicates,
     previousVersion: previous.version,
+    renderKeys: previous.renderKeys,
   };
 }
 

@@ -12,6 +12,8 @@ export interface SiteState {
   approvals: Record<string, string>;
   /** What the last build held back, for `ferry approve`. */
   pending: Quarantined[];
+  /** Post page path -> the key it was rendered from, so an incremental build can keep it. */
+  renderKeys: Record<string, string>;
 }
 
 export interface StateStore {

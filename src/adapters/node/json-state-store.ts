@@ -41,7 +41,7 @@ export function createJsonStateStore(dataDir: string): StateStore {
     }
     return parseState(text, file);
   };
-  const empty = (siteId: string): StoredState => ({ siteId, version: 0, published: {}, approvals: {}, pending: [] });
+  const empty = (siteId: string): StoredState => ({ siteId, version: 0, published: {}, approvals: {}, pending: [], renderKeys: {} });
   const publicView = (s: StoredState): SiteState => ({
     ...s,
     published: Object.fromEntries(Object.entries(s.published).map(([id, { hash, title, updated }]) => [id, { hash, title, updated }])),
@@ -146,6 +146,10 @@ function parseState(text: string, file: string): StoredState {
   }
   if (!isObj(raw) || raw.format !== FORMAT) return fail(`not a ${FORMAT} file`);
   const { siteId, version, published, approvals, pending } = raw;
+  const renderKeys: Record<string, string> = {};
+  if (isObj(raw.renderKeys)) {
+    for (const [path, key] of Object.entries(raw.renderKeys)) if (typeof key === 'string') renderKeys[path] = key;
+  }
   if (typeof siteId !== 'string') return fail('siteId missing');
   if (typeof version !== 'number' || !Number.isSafeInteger(version) || version < 0) return fail('version invalid');
   if (!isObj(published) || !isObj(approvals) || !Array.isArray(pending)) return fail('published/approvals/pending invalid');
@@ -174,7 +178,7 @@ function parseState(text: string, file: string): StoredState {
     }
     return { id: q.id, title: q.title, hash: q.hash, reasons: q.reasons };
   });
-  return { siteId, version, published: pub, approvals: appr, pending: pend };
+  return { siteId, version, published: pub, approvals: appr, pending: pend, renderKeys };
 }
 
 function parsePost(v: unknown): Post | undefined {

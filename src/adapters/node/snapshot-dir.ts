@@ -2,7 +2,7 @@
 // own folder beside the output, and the output path is a symlink moved with one rename(2). A
 // crash or a failed build leaves the previous snapshot exactly as it was.
 import { lstat, mkdir, readFile, readdir, readlink, rename, rm, symlink } from 'node:fs/promises';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { copyFileSync, linkSync, mkdirSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { MANIFEST_PATH, SIGNATURE_PATH, parseManifest, type Manifest } from '../../core/manifest.ts';
@@ -54,6 +54,8 @@ export async function writeSnapshotAtomically(
 /** A new version being written; nothing readers see changes until commit(). */
 export interface SnapshotWriter {
   write(path: string, bytes: Uint8Array): Promise<void>;
+  /** Put an existing file (from the previous version) at path without copying its bytes. */
+  link(path: string, from: string): Promise<void>;
   /** Swap the new version in (one rename) and prune old ones. Returns the version folder. */
   commit(): Promise<string>;
   /** Remove the partial version; the current snapshot is untouched. */
@@ -73,22 +75,37 @@ export async function openSnapshotWriter(
   await mkdir(tmp);
   const made = new Set<string>([tmp]);
   let slice = performance.now();
+  const target = (path: string): string => {
+    const file = join(tmp, path);
+    if (!file.startsWith(`${tmp}/`)) throw new SnapshotDirError(`refusing to write outside the snapshot: ${path}`);
+    const dir = dirname(file);
+    if (!made.has(dir)) {
+      mkdirSync(dir, { recursive: true });
+      made.add(dir);
+    }
+    return file;
+  };
+  // Synchronous file operations are several times faster than the thread pool for many small
+  // files; yield to the event loop every few milliseconds so a server in the same process stays live.
+  const breathe = async (): Promise<void> => {
+    if (performance.now() - slice > sliceMs) {
+      await new Promise((r) => setImmediate(r));
+      slice = performance.now();
+    }
+  };
   return {
     async write(path, bytes) {
-      const file = join(tmp, path);
-      if (!file.startsWith(`${tmp}/`)) throw new SnapshotDirError(`refusing to write outside the snapshot: ${path}`);
-      const dir = dirname(file);
-      if (!made.has(dir)) {
-        mkdirSync(dir, { recursive: true });
-        made.add(dir);
+      writeFileSync(target(path), bytes);
+      await breathe();
+    },
+    async link(path, from) {
+      const file = target(path);
+      try {
+        linkSync(from, file);
+      } catch {
+        copyFileSync(from, file); // another file system, or links not allowed
       }
-      // Synchronous writes are several times faster than the thread pool for many small files;
-      // yield to the event loop every few milliseconds so a server in the same process stays live.
-      writeFileSync(file, bytes);
-      if (performance.now() - slice > sliceMs) {
-        await new Promise((r) => setImmediate(r));
-        slice = performance.now();
-      }
+      await breathe();
     },
     async commit() {
       const final = join(versions, `${label}-${randomBytes(4).toString('hex')}`);
