@@ -56,16 +56,25 @@ export function removalHashOf(id: string): string {
   return sha256Hex(JSON.stringify(['ferry-removed/1', id]));
 }
 
-export function decide(candidates: readonly Candidate[], state: GuardState): GuardDecision {
+/** An own property only: post ids come from the origin and may be "__proto__" or "constructor". */
+function own<T>(record: Readonly<Record<string, T>>, key: string): T | undefined {
+  return Object.hasOwn(record, key) ? record[key] : undefined;
+}
+
+/**
+ * @param siteReasons reasons that hold back every post of this build (e.g. the origin's feed id
+ *   changed: a compromised origin must not get a fresh start by renaming itself).
+ */
+export function decide(candidates: readonly Candidate[], state: GuardState, siteReasons: readonly string[] = []): GuardDecision {
   const publish: Post[] = [];
   const kept: string[] = [];
   const quarantined: Quarantined[] = [];
-  const approvals: Record<string, string> = {};
+  const approvals: Record<string, string> = Object.create(null) as Record<string, string>;
   const seen = new Set<string>();
 
   for (const { post, removed, updated } of candidates) {
     seen.add(post.id);
-    const previous = state.published[post.id];
+    const previous = own(state.published, post.id);
     const reasons: string[] = [];
     if (previous !== undefined && previous.hash !== post.contentHash) {
       reasons.push(
@@ -73,7 +82,8 @@ export function decide(candidates: readonly Candidate[], state: GuardState): Gua
       );
     }
     if (removed.length > 0) reasons.push(`active content removed: ${removed.join(', ')}`);
-    const approved = state.approvals[post.id] === post.contentHash;
+    reasons.push(...siteReasons);
+    const approved = own(state.approvals, post.id) === post.contentHash;
     if (approved) approvals[post.id] = post.contentHash;
     if (reasons.length === 0 || approved) {
       publish.push(post);
@@ -85,10 +95,10 @@ export function decide(candidates: readonly Candidate[], state: GuardState): Gua
 
   for (const id of Object.keys(state.published).sort()) {
     if (seen.has(id)) continue;
-    const previous = state.published[id];
+    const previous = own(state.published, id);
     if (previous === undefined) continue;
     const hash = removalHashOf(id);
-    if (state.approvals[id] === hash) continue; // removal approved: drop it
+    if (own(state.approvals, id) === hash) continue; // removal approved: drop it
     kept.push(id);
     quarantined.push({
       id,

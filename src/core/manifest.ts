@@ -152,10 +152,13 @@ export function parseManifest(text: string): Manifest {
   };
 }
 
-/** A path a snapshot may contain: absolute, no dot segments, no backslashes or control characters. */
+/**
+ * A path a snapshot may contain: absolute, no dot segments, no backslashes, control characters or
+ * URL metacharacters (% ? #), so it names the same file on disk, in a URL and on every mirror.
+ */
 export function isSafeSnapshotPath(path: string): boolean {
   if (!path.startsWith('/') || path.length > 1024) return false;
-  if (/[\\\u0000-\u001f\u007f]/.test(path)) return false;
+  if (/[\\\u0000-\u001f\u007f%?#]/.test(path)) return false;
   const segments = path.slice(1).split('/');
   return segments.every((s) => s !== '' && s !== '.' && s !== '..');
 }

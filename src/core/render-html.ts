@@ -62,6 +62,9 @@ const NAV = [
 ] as const;
 
 /** The full document around a page's main content. */
+/** No script at all, nothing from another origin. (frame-ancestors only works as a header.) */
+export const PAGE_CSP = "default-src 'self'; script-src 'none'; object-src 'none'; base-uri 'none'; form-action 'none'; img-src 'self'; style-src 'self'";
+
 export function renderShell(input: ShellInput): string {
   const { path, title, siteTitle, lang, canonical, main, headLinks = '' } = input;
   const e = escapeHtml;
@@ -76,6 +79,9 @@ export function renderShell(input: ShellInput): string {
     `<meta charset="utf-8">\n` +
     `<meta name="viewport" content="width=device-width, initial-scale=1">\n` +
     `<meta name="referrer" content="no-referrer">\n` +
+    // The edge sends this policy as a header; the meta copy protects readers who open a mirror
+    // (a static host, an IPFS gateway) directly.
+    `<meta http-equiv="Content-Security-Policy" content="${PAGE_CSP}">\n` +
     `<title>${e(title)}</title>\n` +
     `<link rel="canonical" href="${e(canonical + hrefOf(path).slice(1))}">\n` +
     feeds +

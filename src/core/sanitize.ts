@@ -103,9 +103,22 @@ function isAbsoluteWebUrl(url: string): boolean {
   }
 }
 
+/** CSS comments removed in one linear pass (a lazy regex is quadratic on many unclosed "/*"). */
+function stripCssComments(css: string): string {
+  let out = '';
+  let at = 0;
+  for (;;) {
+    const open = css.indexOf('/*', at);
+    if (open < 0) return out + css.slice(at);
+    out += css.slice(at, open);
+    const close = css.indexOf('*/', open + 2);
+    if (close < 0) return out;
+    at = close + 2;
+  }
+}
+
 function normalizeCss(css: string): string {
-  return css
-    .replace(/\/\*[\s\S]*?\*\//g, '')
+  return stripCssComments(css)
     .replace(/\\([0-9a-fA-F]{1,6})\s?/g, (_, hex: string) => String.fromCodePoint(Math.min(parseInt(hex, 16), 0x10ffff) || 0xfffd))
     .replace(/\\([\s\S])/g, '$1')
     .replace(/\s+/g, '')

@@ -160,7 +160,9 @@ export async function runBuild(opts: BuildOptions): Promise<BuildReport> {
     await writer.abort();
     throw e;
   }
-  await state.save({ siteId: meta.id, version, approvals: decision.approvals, pending: decision.quarantined, renderKeys }, posts);
+  // A changed origin id stays unaccepted (and every post held) until `ferry approve --all`.
+  const originIds = curated.originHeld ? { originId: curated.previousOriginId ?? meta.id, pendingOriginId: meta.id } : { originId: meta.id };
+  await state.save({ siteId: opts.source, ...originIds, version, approvals: decision.approvals, pending: decision.quarantined, renderKeys }, posts);
 
   return {
     posts: posts.length,
@@ -187,6 +189,9 @@ interface Curated {
   previousVersion: number;
   /** Post page path -> render key, as of the last build. */
   renderKeys: Record<string, string>;
+  /** The origin declared a new id and every post is held for it. */
+  originHeld: boolean;
+  previousOriginId?: string;
 }
 
 /**
@@ -211,11 +216,16 @@ async function curate(
   }).read();
   progress('ingest', `${origin.entries.length} posts read`);
 
-  const previous = await ctx.state.load(origin.meta.id);
+  // Kept under the configured source, never under an id the origin declares about itself.
+  const previous = await ctx.state.load(opts.source);
+  const siteReasons =
+    previous.originId !== undefined && previous.originId !== origin.meta.id
+      ? [`the origin's feed id changed (${previous.originId} -> ${origin.meta.id}); approve with ferry approve --all if the blog really moved`]
+      : [];
   progress('sanitize', 'sanitizing and comparing with what was published');
   const baseUrl = /^https?:\/\//.test(origin.location) ? origin.location : ctx.canonical;
   const { candidates, duplicates } = preparePosts(origin.entries, origin.meta, { baseUrl });
-  const decision = decide(candidates, previous);
+  const decision = decide(candidates, previous, siteReasons);
   for (const q of decision.quarantined) progress('sanitize', `held back: ${q.title} (${q.id}): ${q.reasons.join('; ')}`);
 
   const publishing = new Set(decision.publish.map((p) => p.id));
@@ -232,7 +242,7 @@ async function curate(
   for (const f of media.failures) progress('media', `image not copied: ${f.url}: ${f.error}`);
 
   const policy = { originHosts, blockedHosts: opts.blockedHosts ?? [], media: media.map };
-  const kept = await ctx.state.loadPosts(origin.meta.id, decision.kept);
+  const kept = await ctx.state.loadPosts(opts.source, decision.kept);
   const posts = sortPosts([...decision.publish.map((p) => localizePost(p, policy)), ...kept]);
   return {
     meta: origin.meta,
@@ -243,6 +253,8 @@ async function curate(
     duplicates,
     previousVersion: previous.version,
     renderKeys: previous.renderKeys,
+    originHeld: siteReasons.length > 0,
+    ...(previous.originId === undefined ? {} : { previousOriginId: previous.originId }),
   };
 }
 

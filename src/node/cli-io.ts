@@ -8,9 +8,17 @@ export interface CliIo {
   cwd: string;
 }
 
+/**
+ * Control characters (ESC sequences could rewrite the maintainer's terminal, hiding a "held back"
+ * line) are shown as U+FFFD: titles and messages come from the origin.
+ */
+export function printable(text: string): string {
+  return text.replace(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/g, '\ufffd');
+}
+
 export const processIo: CliIo = {
-  out: (line) => process.stdout.write(`${line}\n`),
-  err: (line) => process.stderr.write(`${line}\n`),
+  out: (line) => process.stdout.write(`${printable(line)}\n`),
+  err: (line) => process.stderr.write(`${printable(line)}\n`),
   env: process.env,
   cwd: process.cwd(),
 };

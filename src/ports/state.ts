@@ -3,8 +3,12 @@ import type { PublishedRecord, Quarantined } from '../core/guard.ts';
 import type { Post } from '../core/model.ts';
 
 export interface SiteState {
-  /** The origin's feed id (or folder), so one data folder can hold several sites. */
+  /** The configured source (feed URL or folder): what the state is kept under. */
   siteId: string;
+  /** The id the origin itself declared last time (Atom <id>); a change holds every post back. */
+  originId?: string;
+  /** A new id the origin declared that a maintainer has not accepted yet (`ferry approve --all`). */
+  pendingOriginId?: string;
   /** Highest manifest version signed so far. */
   version: number;
   /** What the last good build published, by post id. */
@@ -25,8 +29,8 @@ export interface StateStore {
    * either the old or the new state, never a mix.
    */
   save(state: Omit<SiteState, 'published'>, posts: readonly Post[]): Promise<void>;
-  /** Record approvals (and nothing else) for a site. */
-  saveApprovals(siteId: string, approvals: Record<string, string>): Promise<void>;
+  /** Record approvals (and, when given, an accepted new origin id) for a site. */
+  saveApprovals(siteId: string, approvals: Record<string, string>, acceptOriginId?: string): Promise<void>;
   /** Every site this store knows, for commands that look a post up by id. */
   list(): Promise<SiteState[]>;
 }

@@ -1,7 +1,7 @@
 // The spine end to end: both shared fixtures served the way Blogger serves them, built, signed,
 // guarded, verified; and every kind of bad input leaves the previous snapshot exactly as it was.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { mkdtemp, readFile, rm, stat, writeFile, appendFile } from 'node:fs/promises';
+import { appendFile, cp, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:http';
 import { execFileSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
@@ -267,6 +267,67 @@ describe('the compromised-origin guard', () => {
       blogger.setFolder(CLEAN);
       const fourth = await build(`${blogger.base}/feeds/posts/default`, out, data);
       expect(fourth.report.quarantined.map((x) => x.id)).toEqual([ALTERED_ID]);
+    } finally {
+      await blogger.close();
+    }
+  });
+
+  it('holds every post when the origin declares another feed id, until a maintainer accepts it', async () => {
+    // A compromised origin must not get a fresh start (nothing "published before") by renaming itself.
+    const renamed = join(work, 'renamed-fixture');
+    await cp(CLEAN, renamed, { recursive: true });
+    for (const page of ['feed-page1.xml', 'feed-page2.xml']) {
+      const file = join(renamed, 'blogger', page);
+      const text = await readFile(file, 'utf8');
+      await writeFile(file, text.replace('<id>tag:blogger.com,1999:blog-4409253621830214786</id>', '<id>tag:blogger.com,1999:blog-666</id>'));
+    }
+    const blogger = await startBloggerServer(CLEAN);
+    const out = join(work, 'rename-out');
+    const data = join(work, 'rename-data');
+    try {
+      expect((await build(`${blogger.base}/feeds/posts/default`, out, data)).code).toBe(0);
+      const before = await readTree(out);
+      blogger.setFolder(renamed);
+      const held = await build(`${blogger.base}/feeds/posts/default`, out, data);
+      expect(held.report.quarantined).toHaveLength(7);
+      expect(held.report.quarantined[0]?.reasons.join(' ')).toMatch(/feed id changed/);
+      const after = await readTree(out);
+      for (const [path, bytes] of before) if (/\/\d{4}\/\d{2}\/[^/]+\.html$/.test(path)) expect(after.get(path)?.equals(bytes), path).toBe(true);
+      // Still held on the next build: nothing was accepted.
+      expect((await build(`${blogger.base}/feeds/posts/default`, out, data)).report.quarantined).toHaveLength(7);
+      expect((await runCli(['approve', '--all', '--data', data])).code).toBe(0);
+      expect((await build(`${blogger.base}/feeds/posts/default`, out, data)).report.quarantined).toEqual([]);
+    } finally {
+      await blogger.close();
+    }
+  });
+
+  it('treats post ids like __proto__ and constructor as plain ids', async () => {
+    const feed = (ids: string[], text: string): string =>
+      `<feed xmlns="http://www.w3.org/2005/Atom"><id>proto-blog</id><title>t</title>` +
+      ids
+        .map(
+          (id, i) =>
+            `<entry><id>${id}</id><title>${id}</title><published>2020-01-0${i + 1}T00:00:00Z</published><updated>2020-01-0${i + 1}T00:00:00Z</updated><content type="html">${text}</content></entry>`,
+        )
+        .join('') +
+      `</feed>`;
+    const ids = ['__proto__', 'constructor', 'toString'];
+    let body = feed(ids, 'first');
+    const blogger = await startBloggerServer(CLEAN, { routes: { '/proto': (_q, res) => void res.writeHead(200, { 'content-type': 'application/atom+xml' }).end(body) } });
+    try {
+      const out = join(work, 'proto-out');
+      const data = join(work, 'proto-data');
+      const first = await build(`${blogger.base}/proto`, out, data);
+      expect(first.code, first.err).toBe(0);
+      expect(first.report.posts).toBe(3);
+      body = feed(ids, 'changed');
+      const second = await build(`${blogger.base}/proto`, out, data);
+      expect(second.code, second.err).toBe(0);
+      expect(second.report.quarantined.map((q) => q.id).sort()).toEqual([...ids].sort());
+      expect((await runCli(['approve', '__proto__', '--data', data])).code).toBe(0);
+      const third = await build(`${blogger.base}/proto`, out, data);
+      expect(third.report.quarantined.map((q) => q.id).sort()).toEqual(['constructor', 'toString']);
     } finally {
       await blogger.close();
     }

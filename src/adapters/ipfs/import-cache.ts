@@ -1,19 +1,21 @@
-// What the last completed UnixFS import of a snapshot left behind, so the next import skips work
-// whose answer cannot have changed:
-//   - stored: every block CID the import checked into the store (file blocks, directory and HAMT
-//     shard nodes). A block the last import saw in the store is assumed to be there still, so
-//     it is neither stat'ed nor written again. The importer drops this set when the store no longer
-//     holds the last root (a wiped or replaced store).
+// What the last completed UnixFS import of a snapshot left behind, so the next import redoes only
+// what depends on a change:
+//   - files: each snapshot path's identity (`${sha256}:${size}`). A file whose identity is the
+//     same is unchanged, and so is its block.
+//   - dirs: each folder's node (CID, cumulative size, number of entries, and for a HAMT every
+//     shard block). A folder whose entries are all unchanged keeps its node, unread and unwritten.
 //   - largeFiles: (sha256, size) of each file over one chunk -> its file root, cumulative size and
-//     every block of its DAG, so an unchanged large file is neither read nor re-chunked.
-// It is only ever a shortcut: a missing, damaged or foreign cache file reads as empty, and the
-// file is replaced atomically (temporary file, then rename) so a crash leaves the old one whole.
+//     every block of its DAG, so a large file is never chunked twice.
+// The blocks of the last import are assumed to be in the store still; the importer checks the
+// store holds the last root and otherwise starts afresh. The cache is only ever a shortcut: a
+// missing, damaged or foreign file reads as empty, and it is replaced atomically (temporary file,
+// then rename) so a crash leaves the old one whole.
 import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
 import { dirname, join } from 'node:path';
 
 /** Bump when anything that decides a CID changes (profile, layout, encoding). */
-export const IMPORT_CACHE_FORMAT = 'ferry-unixfs-import-cache/1 unixfs-v1-2025';
+export const IMPORT_CACHE_FORMAT = 'ferry-unixfs-import-cache/2 unixfs-v1-2025';
 
 export interface LargeFileEntry {
   /** The file's root CID (dag-pb). */
@@ -24,10 +26,25 @@ export interface LargeFileEntry {
   blocks: string[];
 }
 
+export interface DirEntry {
+  cid: string;
+  /** Cumulative DAG size. */
+  size: number;
+  /** Files and folders directly inside. */
+  entries: number;
+  /** A sharded folder: every block of its HAMT, root included. */
+  shards?: string[];
+}
+
 export interface ImportCacheState {
   /** Root CID of the import that wrote this state. */
   root?: string;
-  stored: Set<string>;
+  /** The sharding rule the folders were built with ('ipfs-car' or 'kubo'). */
+  sharding?: string;
+  /** Snapshot path ('/posts/a/index.html') -> `${sha256}:${size}`. */
+  files: Map<string, string>;
+  /** Folder path ('/' for the root, '/posts' ...) -> its node. */
+  dirs: Map<string, DirEntry>;
   /** Key: `${sha256 hex}:${size}` (see largeFileKey). */
   largeFiles: Map<string, LargeFileEntry>;
 }
@@ -38,7 +55,7 @@ export interface ImportCache {
 }
 
 export function emptyImportCacheState(): ImportCacheState {
-  return { stored: new Set(), largeFiles: new Map() };
+  return { files: new Map(), dirs: new Map(), largeFiles: new Map() };
 }
 
 export function largeFileKey(sha256Hex: string, size: number): string {
@@ -100,16 +117,15 @@ export function createFileImportCache({ file, onInvalid = () => undefined }: Fil
 }
 
 export function serializeImportCache(state: ImportCacheState): string {
+  const dirs: Record<string, DirEntry> = {};
+  for (const [path, entry] of state.dirs) dirs[path] = entry;
   const largeFiles: Record<string, LargeFileEntry> = {};
-  for (const key of [...state.largeFiles.keys()].sort()) {
-    const entry = state.largeFiles.get(key);
-    if (entry !== undefined) largeFiles[key] = entry;
-  }
-  return `${JSON.stringify({ format: IMPORT_CACHE_FORMAT, root: state.root, stored: [...state.stored].sort(), largeFiles })}\n`;
+  for (const [key, entry] of state.largeFiles) largeFiles[key] = entry;
+  return `${JSON.stringify({ format: IMPORT_CACHE_FORMAT, root: state.root, sharding: state.sharding, files: Object.fromEntries(state.files), dirs, largeFiles })}\n`;
 }
 
 const CID_TEXT = /^[a-z2-7]{8,200}$/;
-const LARGE_KEY = /^[0-9a-f]{64}:\d+$/;
+const IDENTITY = /^[0-9a-f]{64}:\d+$/;
 
 /** The cache's state, or a reason it cannot be used (never throws, never trusts a cast). */
 export function parseImportCache(text: string): ImportCacheState | string {
@@ -126,24 +142,49 @@ export function parseImportCache(text: string): ImportCacheState | string {
     if (typeof raw.root !== 'string' || !CID_TEXT.test(raw.root)) return 'root is not a CID';
     state.root = raw.root;
   }
-  if (!isCidList(raw.stored)) return 'stored is not a list of CIDs';
-  state.stored = new Set(raw.stored);
+  if (raw.sharding !== undefined) {
+    if (typeof raw.sharding !== 'string') return 'sharding is not a string';
+    state.sharding = raw.sharding;
+  }
+  if (!isRecord(raw.files)) return 'files is not an object';
+  for (const [path, identity] of Object.entries(raw.files)) {
+    if (typeof identity !== 'string' || !IDENTITY.test(identity)) return `files[${JSON.stringify(path)}]: not "sha256:size"`;
+    state.files.set(path, identity);
+  }
+  if (!isRecord(raw.dirs)) return 'dirs is not an object';
+  for (const [path, entry] of Object.entries(raw.dirs)) {
+    const where = `dirs[${JSON.stringify(path)}]`;
+    if (!isRecord(entry) || typeof entry.cid !== 'string' || !CID_TEXT.test(entry.cid)) return `${where}: cid is not a CID`;
+    if (!isCount(entry.size) || !isCount(entry.entries)) return `${where}: bad size or entries`;
+    const dir: DirEntry = { cid: entry.cid, size: entry.size, entries: entry.entries };
+    if (entry.shards !== undefined) {
+      if (!isCidList(entry.shards) || !entry.shards.includes(entry.cid)) return `${where}: bad shard list`;
+      dir.shards = entry.shards;
+    }
+    state.dirs.set(path, dir);
+  }
   if (!isRecord(raw.largeFiles)) return 'largeFiles is not an object';
   for (const [key, entry] of Object.entries(raw.largeFiles)) {
-    if (!LARGE_KEY.test(key)) return `largeFiles: bad key ${JSON.stringify(key)}`;
+    if (!IDENTITY.test(key)) return `largeFiles: bad key ${JSON.stringify(key)}`;
     if (!isRecord(entry) || typeof entry.cid !== 'string' || !CID_TEXT.test(entry.cid)) return `largeFiles[${key}]: cid is not a CID`;
-    if (typeof entry.size !== 'number' || !Number.isSafeInteger(entry.size) || entry.size < 0) return `largeFiles[${key}]: bad size`;
+    if (!isCount(entry.size)) return `largeFiles[${key}]: bad size`;
     if (!isCidList(entry.blocks) || !entry.blocks.includes(entry.cid)) return `largeFiles[${key}]: bad block list`;
-    state.largeFiles.set(key, { cid: entry.cid, size: entry.size, blocks: [...entry.blocks] });
+    state.largeFiles.set(key, { cid: entry.cid, size: entry.size, blocks: entry.blocks });
   }
   return state;
 }
 
 function copyState(state: ImportCacheState): ImportCacheState {
-  const copy: ImportCacheState = { stored: new Set(state.stored), largeFiles: new Map() };
+  const copy: ImportCacheState = { files: new Map(state.files), dirs: new Map(), largeFiles: new Map() };
   if (state.root !== undefined) copy.root = state.root;
+  if (state.sharding !== undefined) copy.sharding = state.sharding;
+  for (const [key, entry] of state.dirs) copy.dirs.set(key, { ...entry, ...(entry.shards === undefined ? {} : { shards: [...entry.shards] }) });
   for (const [key, entry] of state.largeFiles) copy.largeFiles.set(key, { ...entry, blocks: [...entry.blocks] });
   return copy;
+}
+
+function isCount(value: unknown): value is number {
+  return typeof value === 'number' && Number.isSafeInteger(value) && value >= 0;
 }
 
 function isRecord(value: unknown): value is Record<string, unknown> {

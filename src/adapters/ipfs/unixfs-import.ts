@@ -242,18 +242,19 @@ async function readFolder(folder: string, hidden: boolean): Promise<DirNode> {
 
 // ---------------------------------------------------------------------------------------------
 // Incremental import: the same DAG as importSnapshot, computed without the importer wherever the
-// answer is known, writing only blocks the store lacks.
+// answer is known, redoing only folders on the path of a change, writing only new blocks.
 //
 // - A file of at most one chunk (1 MiB) is one raw block: its CID is CIDv1(raw, sha2-256(bytes)),
 //   taken from a known digest (the signed manifest lists every file's sha256 and size) or hashed.
 // - A larger file goes through ipfs-unixfs-importer once; its root, cumulative size and block list
-//   are cached by (sha256, size), so an unchanged large file is not chunked again.
-// - Directory nodes are encoded here with @ipld/dag-pb and ipfs-unixfs: flat directories exactly
-//   as the importer's DirFlat, sharded ones as its DirSharded (HAMT, 256 wide, murmur3-x64-64 of
-//   the name, re-hashed with the level appended past 64 bits). The structure of such a HAMT
-//   depends only on the set of names, so it is built from the sorted entries directly.
-// - Blocks the last completed import checked into the store (the cache's `stored` set) are not
-//   checked again; anything else is written with store.put, which skips blocks already there.
+//   are cached by (sha256, size), so it is never chunked twice.
+// - Folder nodes are encoded here with @ipld/dag-pb and ipfs-unixfs: flat folders exactly as the
+//   importer's DirFlat, sharded ones as its DirSharded (HAMT, 256 wide, murmur3-x64-64 of the name,
+//   re-hashed with the round appended past 64 bits). A HAMT's shape depends only on the set of
+//   names, so it is built from the entries directly.
+// - With a cache (import-cache.ts), a folder whose entries all have the identity they had in the
+//   last import keeps its node: it is neither encoded nor checked against the store. Only folders
+//   on the path of a change are encoded, and only their blocks and changed files are written.
 // Tests compare every root with importSnapshot and with `ipfs-car pack --no-wrap`.
 // ---------------------------------------------------------------------------------------------
 
@@ -281,6 +282,8 @@ export interface IncrementalImportSummary extends ImportSummary {
   hashed: number;
   /** Files that went through ipfs-unixfs-importer (larger than one chunk and not in the cache). */
   chunked: number;
+  /** Folders encoded (the rest kept their node from the cache). */
+  encoded: number;
   /** Blocks asked of the store (has or put); the rest were known from the cache. */
   storeCalls: number;
 }
@@ -307,6 +310,32 @@ interface FileJob {
   name: string;
   path: string;
   source: FileSource;
+  info?: FileInfo;
+}
+
+interface FolderJob {
+  /** '/' for the root, else the folder's snapshot path. */
+  key: string;
+  files: Map<string, FileJob>;
+  subs: Map<string, FolderJob>;
+  result?: DirResult;
+}
+
+interface FileInfo {
+  /** `${sha256}:${size}` */
+  identity: string;
+  sha256: string;
+  size: number;
+  /** Not the same as in the last import (or no last import). */
+  changed: boolean;
+  /** Files over one chunk: their DAG. */
+  large?: LargeFileEntry;
+}
+
+interface DirResult {
+  cid: CID | string;
+  size: bigint;
+  changed: boolean;
 }
 
 /** Imports the snapshot incrementally; the root equals importSnapshot's for the same input. */
@@ -317,116 +346,120 @@ export async function importSnapshotIncremental(
 ): Promise<IncrementalImportSummary> {
   const { sharding = 'ipfs-car', hidden = false, digests, cache, concurrency = 16, sliceMs = 20 } = options;
   const tree = typeof input === 'string' ? await readFolder(input, hidden) : fromMap(input);
-  const previous = cache === undefined ? emptyImportCacheState() : await cache.load();
+  let previous = cache === undefined ? emptyImportCacheState() : await cache.load();
   let storeCalls = 0;
-  // Trust the last import's `stored` set only while the store still holds its root.
-  const previousRoot = previous.root === undefined ? undefined : CID.parse(previous.root);
-  if (previousRoot !== undefined && previous.stored.size > 0) {
+  // The last import's nodes are trusted only while the store holds its root, under the same rule.
+  if (previous.root !== undefined) {
     storeCalls += 1;
-    if (!(await store.has(previousRoot))) previous.stored.clear();
+    if (previous.sharding !== sharding || !(await store.has(CID.parse(previous.root)))) previous = emptyImportCacheState();
   }
-  const next: ImportCacheState = { stored: new Set(), largeFiles: new Map() };
+  const next: ImportCacheState = { sharding, files: new Map(), dirs: new Map(), largeFiles: new Map() };
   let newBlocks = 0;
   let hashed = 0;
   let chunked = 0;
-  const seen = new Set<string>();
-
-  /** Records a block of this DAG; true when it still has to be checked into the store. */
-  const mustStore = (key: string): boolean => {
-    if (seen.has(key)) return false;
-    seen.add(key);
-    next.stored.add(key);
-    return !previous.stored.has(key);
-  };
+  let encoded = 0;
   const put = async (cid: CID, bytes: Uint8Array): Promise<void> => {
     storeCalls += 1;
     if (await store.put(cid, bytes)) newBlocks += 1;
   };
 
+  // Every folder, children before parents, with its files.
   const jobs: FileJob[] = [];
-  const collect = (dir: DirNode, prefix: string): void => {
-    for (const [name, source] of dir.files) jobs.push({ dir, name, path: `${prefix}/${name}`, source });
-    for (const [name, sub] of dir.dirs) collect(sub, `${prefix}/${name}`);
+  const folders: FolderJob[] = [];
+  const collect = (dir: DirNode, path: string): FolderJob => {
+    const subs = new Map<string, FolderJob>();
+    for (const [name, sub] of dir.dirs) subs.set(name, collect(sub, `${path}/${name}`));
+    const files = new Map<string, FileJob>();
+    for (const [name, source] of dir.files) {
+      const job: FileJob = { dir, name, path: `${path}/${name}`, source };
+      files.set(name, job);
+      jobs.push(job);
+    }
+    const folder: FolderJob = { key: path === '' ? '/' : path, files, subs };
+    folders.push(folder);
+    return folder;
   };
   collect(tree, '');
 
-  const fileResults = new Map<DirNode, Map<string, Child>>();
+  // Files: identity from the digest (or hashed); blocks written only for changed files.
   let bytes = 0;
-  const importOne = async (job: FileJob): Promise<Child> => {
+  const inspect = async (job: FileJob): Promise<FileInfo> => {
     const size = sizeOf(job.source);
     const known = digests?.[job.path];
     if (known !== undefined && (known.size !== size || !HEX64.test(known.sha256))) {
       throw new Error(`UnixFS import: ${job.path} is ${size} bytes, but its digest says ${known.size} bytes (sha256 ${known.sha256})`);
     }
     const read = async (): Promise<Uint8Array> => (job.source.kind === 'bytes' ? job.source.bytes : await readFile(job.source.path));
-    if (size <= UNIXFS_V1_2025.chunkSize) {
-      let content: Uint8Array | undefined;
-      let digest: Uint8Array;
-      if (known === undefined) {
+    let content: Uint8Array | undefined;
+    let sha256 = known?.sha256;
+    let verified = false;
+    if (sha256 === undefined) {
+      if (size <= UNIXFS_V1_2025.chunkSize || job.source.kind === 'bytes') {
         content = await read();
-        digest = sha256Of(content);
-        hashed += 1;
+        sha256 = toHex(sha256Of(content));
       } else {
-        digest = Buffer.from(known.sha256, 'hex');
+        sha256 = await sha256OfFile(job.source.path);
       }
-      const cid = CID.createV1(RAW_CODE, Digest.create(SHA2_256, digest));
-      if (mustStore(cid.toString())) {
-        if (content === undefined) {
-          content = await read();
-          hashed += 1;
-          if (!equalBytes(sha256Of(content), digest)) {
-            throw new Error(`UnixFS import: ${job.path} does not match its digest (sha256 ${known?.sha256 ?? '?'})`);
-          }
-        }
-        await put(cid, content);
+      hashed += 1;
+      verified = true;
+    }
+    const identity = largeFileKey(sha256, size);
+    const info: FileInfo = { identity, sha256, size, changed: previous.files.get(job.path) !== identity };
+    next.files.set(job.path, identity);
+    /** Bytes read for writing a block are checked against the digest they are filed under. */
+    const check = (data: Uint8Array): void => {
+      if (verified) return;
+      hashed += 1;
+      verified = true;
+      if (toHex(sha256Of(data)) !== sha256) throw new Error(`UnixFS import: ${job.path} does not match its digest (sha256 ${sha256})`);
+    };
+    if (size <= UNIXFS_V1_2025.chunkSize) {
+      if (info.changed) {
+        content ??= await read();
+        check(content);
+        await put(rawCid(sha256), content);
       }
-      return { cid, size: BigInt(size) };
+      return info;
     }
     // Larger than one chunk: cached by (sha256, size), else chunked by the importer.
-    let sha256 = known?.sha256;
-    if (sha256 === undefined) {
-      sha256 = job.source.kind === 'bytes' ? Buffer.from(sha256Of(job.source.bytes)).toString('hex') : await sha256OfFile(job.source.path);
-      hashed += 1;
-    }
-    const key = largeFileKey(sha256, size);
-    const cached = previous.largeFiles.get(key);
+    const cached = previous.largeFiles.get(identity) ?? next.largeFiles.get(identity);
     if (cached !== undefined) {
-      const root = CID.parse(cached.cid);
-      let present = previous.stored.has(cached.cid);
-      if (!present) {
-        storeCalls += 1;
-        present = await store.has(root);
-      }
-      if (present) {
-        for (const block of cached.blocks) mustStore(block);
-        next.largeFiles.set(key, cached);
-        return { cid: root, size: BigInt(cached.size) };
-      }
-    }
-    chunked += 1;
-    const blocks: string[] = [];
-    const sink: WritableStorage = {
-      put: async (cid, value) => {
-        const text = cid.toString();
-        blocks.push(text);
-        if (mustStore(text)) {
+      info.large = cached;
+    } else {
+      chunked += 1;
+      const blocks: string[] = [];
+      const sink: WritableStorage = {
+        put: async (cid, value) => {
+          blocks.push(cid.toString());
           await put(cid, value instanceof Uint8Array ? value : await collectBytes(toAsync(value)));
-        }
-        return cid;
-      },
-    };
-    const content = job.source.kind === 'bytes' ? job.source.bytes : createReadStream(job.source.path, { highWaterMark: UNIXFS_V1_2025.chunkSize });
-    const result = await importFile({ content }, sink, fileOptions);
-    const entry: LargeFileEntry = { cid: result.cid.toString(), size: Number(result.size), blocks: [...new Set(blocks)] };
-    if (!entry.blocks.includes(entry.cid)) entry.blocks.push(entry.cid);
-    if (known !== undefined) {
-      // The importer read the bytes; check them against the digest the DAG is filed under.
-      const actual = job.source.kind === 'bytes' ? Buffer.from(sha256Of(job.source.bytes)).toString('hex') : await sha256OfFile(job.source.path);
-      hashed += 1;
-      if (actual !== known.sha256) throw new Error(`UnixFS import: ${job.path} does not match its digest (sha256 ${known.sha256})`);
+          return cid;
+        },
+      };
+      const source = job.source.kind === 'bytes' ? job.source.bytes : createReadStream(job.source.path, { highWaterMark: UNIXFS_V1_2025.chunkSize });
+      const result = await importFile({ content: source }, sink, fileOptions);
+      check(content ?? (await read()));
+      info.large = { cid: result.cid.toString(), size: Number(result.size), blocks: [...new Set([...blocks, result.cid.toString()])] };
     }
-    next.largeFiles.set(key, entry);
-    return { cid: result.cid, size: result.size };
+    next.largeFiles.set(identity, info.large);
+    return info;
+  };
+
+  /** The common case, without I/O or promises: a file with a digest that has not changed. */
+  const unchangedFile = (job: FileJob): FileInfo | undefined => {
+    const known = digests?.[job.path];
+    const size = sizeOf(job.source);
+    if (known === undefined || known.size !== size) return undefined;
+    const identity = largeFileKey(known.sha256, size);
+    if (previous.files.get(job.path) !== identity) return undefined;
+    const info: FileInfo = { identity, sha256: known.sha256, size, changed: false };
+    if (size > UNIXFS_V1_2025.chunkSize) {
+      const cached = previous.largeFiles.get(identity);
+      if (cached === undefined) return undefined;
+      info.large = cached;
+      next.largeFiles.set(identity, cached);
+    }
+    next.files.set(job.path, identity);
+    return info;
   };
 
   let nextJob = 0;
@@ -434,33 +467,62 @@ export async function importSnapshotIncremental(
     for (;;) {
       const job = jobs[nextJob++];
       if (job === undefined) return;
-      const child = await importOne(job);
+      job.info = unchangedFile(job) ?? (await inspect(job));
       bytes += sizeOf(job.source);
-      let children = fileResults.get(job.dir);
-      if (children === undefined) fileResults.set(job.dir, (children = new Map()));
-      children.set(job.name, child);
     }
   };
   await Promise.all(Array.from({ length: Math.max(1, Math.min(concurrency, jobs.length)) }, worker));
 
-  // Directories bottom-up, encoded here; new blocks written afterwards, children before parents.
+  // Folders bottom-up: a folder with nothing changed keeps its node; others are encoded and their
+  // blocks written afterwards, children before parents.
   const pending: Block[] = [];
-  let directories = 0;
+  const distinct = new Set<string>();
   let sliceStart = performance.now();
-  const emit = (block: Block): void => {
-    if (mustStore(block.cid.toString())) pending.push(block);
-  };
-  const buildDir = async (dir: DirNode): Promise<Child> => {
-    const children = new Map<string, Child>(fileResults.get(dir) ?? []);
-    for (const [name, sub] of dir.dirs) children.set(name, await buildDir(sub));
-    directories += 1;
+  for (const folder of folders) {
     if (performance.now() - sliceStart > sliceMs) {
       await yieldToLoop();
       sliceStart = performance.now();
     }
-    return encodeDirectory(children, sharding, emit);
-  };
-  const root = await buildDir(tree);
+    let changed = false;
+    for (const sub of folder.subs.values()) changed ||= sub.result?.changed ?? true;
+    for (const { info } of folder.files.values()) {
+      if (info === undefined) throw new Error('UnixFS import: a file was not imported');
+      changed ||= info.changed;
+      if (info.large === undefined) distinct.add(info.sha256);
+      else for (const block of info.large.blocks) distinct.add(blockKey(block));
+    }
+    const before = previous.dirs.get(folder.key);
+    if (!changed && before !== undefined && before.entries === folder.files.size + folder.subs.size) {
+      next.dirs.set(folder.key, before);
+      distinct.add(before.cid);
+      for (const shard of before.shards ?? []) distinct.add(shard);
+      folder.result = { cid: before.cid, size: BigInt(before.size), changed: false };
+      continue;
+    }
+    // Encode this folder from its entries' CIDs.
+    const children = new Map<string, Child>();
+    for (const [name, sub] of folder.subs) {
+      if (sub.result === undefined) throw new Error(`UnixFS import: ${sub.key} was not built`);
+      children.set(name, { cid: typeof sub.result.cid === 'string' ? CID.parse(sub.result.cid) : sub.result.cid, size: sub.result.size });
+    }
+    for (const [name, { info }] of folder.files) {
+      if (info === undefined) continue;
+      children.set(name, info.large === undefined ? { cid: rawCid(info.sha256), size: BigInt(info.size) } : { cid: CID.parse(info.large.cid), size: BigInt(info.large.size) });
+    }
+    const known = new Set(before?.shards ?? []);
+    const blocks: string[] = [];
+    const result = encodeDirectory(children, sharding, (block) => {
+      const text = block.cid.toString();
+      blocks.push(text);
+      distinct.add(text);
+      if (!known.has(text)) pending.push(block);
+    });
+    encoded += 1;
+    next.dirs.set(folder.key, { cid: result.cid.toString(), size: Number(result.size), entries: children.size, ...(result.sharded ? { shards: blocks } : {}) });
+    folder.result = { cid: result.cid, size: result.size, changed: true };
+  }
+  const root = folders[folders.length - 1]?.result;
+  if (root === undefined) throw new Error('UnixFS import: no root folder');
   let nextBlock = 0;
   const writer = async (): Promise<void> => {
     for (;;) {
@@ -471,16 +533,32 @@ export async function importSnapshotIncremental(
   };
   await Promise.all(Array.from({ length: Math.max(1, Math.min(concurrency, pending.length)) }, writer));
 
-  next.root = root.cid.toString();
-  if (cache !== undefined) await cache.save(next);
-  return { root: root.cid, files: jobs.length, directories, bytes, blocks: seen.size, newBlocks, hashed, chunked, storeCalls };
+  const rootCid = typeof root.cid === 'string' ? CID.parse(root.cid) : root.cid;
+  next.root = rootCid.toString();
+  const unchanged = !root.changed && previous.root === next.root && previous.files.size === next.files.size;
+  if (cache !== undefined && !unchanged) await cache.save(next);
+  return { root: rootCid, files: jobs.length, directories: folders.length, bytes, blocks: distinct.size, newBlocks, hashed, chunked, encoded, storeCalls };
+}
+
+function rawCid(sha256Hex: string): CID {
+  return CID.createV1(RAW_CODE, Digest.create(SHA2_256, Buffer.from(sha256Hex, 'hex')));
+}
+
+/** Raw blocks by their sha256 (as files are keyed), others by CID: one key per distinct block. */
+function blockKey(cid: string): string {
+  const parsed = CID.parse(cid);
+  return parsed.code === RAW_CODE && parsed.multihash.code === SHA2_256 ? toHex(parsed.multihash.digest) : cid;
+}
+
+function toHex(bytes: Uint8Array): string {
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('hex');
 }
 
 /**
  * One directory's node(s), byte for byte what ipfs-unixfs-importer writes (its DirFlat or
  * DirSharded, no mode or mtime). `emit` receives every block, sub-shards before their parent.
  */
-export function encodeDirectory(children: ReadonlyMap<string, Child>, sharding: ShardingRule, emit: (block: Block) => void): Child {
+function encodeDirectory(children: ReadonlyMap<string, Child>, sharding: ShardingRule, emit: (block: Block) => void): Child & { sharded: boolean } {
   if (sharding === 'ipfs-car' ? children.size <= UNIXFS_V1_2025.ipfsCarShardEntries : true) {
     const links: dagPb.PBLink[] = [];
     let total = 0n;
@@ -492,11 +570,11 @@ export function encodeDirectory(children: ReadonlyMap<string, Child>, sharding: 
     if (sharding === 'ipfs-car' || bytes.byteLength <= UNIXFS_V1_2025.hamtSizeThresholdBytes) {
       const cid = CID.createV1(DAG_PB_CODE, Digest.create(SHA2_256, sha256Of(bytes)));
       emit({ cid, bytes });
-      return { cid, size: BigInt(bytes.byteLength) + total };
+      return { cid, size: BigInt(bytes.byteLength) + total, sharded: false };
     }
   }
   const entries: HamtEntry[] = [...children].map(([name, child]) => ({ name, nameBytes: new TextEncoder().encode(name), child, hashes: [] }));
-  return encodeShard(entries, 0, emit);
+  return { ...encodeShard(entries, 0, emit), sharded: true };
 }
 
 interface HamtEntry {

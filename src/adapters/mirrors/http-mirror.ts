@@ -23,7 +23,8 @@ export function createUrlMirror(config: MirrorConfig, base: string, fetch: Limit
     priority: config.priority,
     async get(path: string, options: MirrorGetOptions): Promise<MirrorResponse> {
       if (!path.startsWith('/')) throw new MirrorError(config.id, 'bad-path', `path must start with '/': ${path}`);
-      const url = root + path.slice(1);
+      // Each segment encoded: a name holding '%', '?' or '#' must not turn into another path.
+      const url = root + path.slice(1).split('/').map(encodeURIComponent).join('/');
       try {
         const res = await fetch(url, {
           timeoutMs: options.timeoutMs,

@@ -59,7 +59,7 @@ export function createJsonStateStore(dataDir: string): StateStore {
       const stored = (await read(file)) ?? empty(siteId);
       const posts: Post[] = [];
       for (const id of ids) {
-        const rec = stored.published[id];
+        const rec = Object.hasOwn(stored.published, id) ? stored.published[id] : undefined;
         if (rec === undefined) throw new StateError(`${file}: no published post ${id}`);
         const postFile = join(siteDir(siteId), 'posts', rec.ref);
         let text: string;
@@ -86,7 +86,7 @@ export function createJsonStateStore(dataDir: string): StateStore {
     async save(state, posts) {
       const dir = join(siteDir(state.siteId), 'posts');
       mkdirSync(dir, { recursive: true });
-      const published: Record<string, StoredRecord> = {};
+      const published = new Map<string, StoredRecord>();
       const refs = new Set<string>();
       for (const post of posts) {
         const text = JSON.stringify(post);
@@ -94,20 +94,24 @@ export function createJsonStateStore(dataDir: string): StateStore {
         // Content-addressed: an existing file already holds exactly this post.
         const file = join(dir, ref);
         if (!existsSync(file)) writeFileSync(file, text);
-        published[post.id] = { hash: post.contentHash, title: post.title, updated: post.updated, ref };
+        published.set(post.id, { hash: post.contentHash, title: post.title, updated: post.updated, ref });
         refs.add(ref);
       }
       await writeFileAtomic(join(dir, '.sync'), String(posts.length)); // fsyncs the folder's new entries
-      await writeState({ ...state, published });
+      await writeState({ ...state, published: Object.fromEntries(published) });
       // Only now that state.json no longer names them can old post files go.
       for (const name of await readdir(dir)) {
         if (name.endsWith('.json') && !refs.has(name)) await rm(join(dir, name), { force: true });
       }
     },
 
-    async saveApprovals(siteId, approvals) {
+    async saveApprovals(siteId, approvals, acceptOriginId) {
       const stored = (await read(stateFile(siteId))) ?? empty(siteId);
-      await writeState({ ...stored, approvals });
+      if (acceptOriginId === undefined) await writeState({ ...stored, approvals });
+      else {
+        const { pendingOriginId: _accepted, ...rest } = stored;
+        await writeState({ ...rest, approvals, originId: acceptOriginId });
+      }
     },
 
     async list() {
@@ -146,14 +150,15 @@ function parseState(text: string, file: string): StoredState {
   }
   if (!isObj(raw) || raw.format !== FORMAT) return fail(`not a ${FORMAT} file`);
   const { siteId, version, published, approvals, pending } = raw;
-  const renderKeys: Record<string, string> = {};
+  const renderKeys = new Map<string, string>();
   if (isObj(raw.renderKeys)) {
-    for (const [path, key] of Object.entries(raw.renderKeys)) if (typeof key === 'string') renderKeys[path] = key;
+    for (const [path, key] of Object.entries(raw.renderKeys)) if (typeof key === 'string') renderKeys.set(path, key);
   }
   if (typeof siteId !== 'string') return fail('siteId missing');
   if (typeof version !== 'number' || !Number.isSafeInteger(version) || version < 0) return fail('version invalid');
   if (!isObj(published) || !isObj(approvals) || !Array.isArray(pending)) return fail('published/approvals/pending invalid');
-  const pub: Record<string, StoredRecord> = {};
+  // Object.fromEntries and own-property reads only: ids come from the origin ("__proto__" too).
+  const pub = new Map<string, StoredRecord>();
   for (const [id, rec] of Object.entries(published)) {
     if (
       !isObj(rec) ||
@@ -165,12 +170,12 @@ function parseState(text: string, file: string): StoredState {
     ) {
       return fail(`published[${id}] invalid`);
     }
-    pub[id] = { hash: rec.hash, title: rec.title, updated: rec.updated, ref: rec.ref };
+    pub.set(id, { hash: rec.hash, title: rec.title, updated: rec.updated, ref: rec.ref });
   }
-  const appr: Record<string, string> = {};
+  const appr = new Map<string, string>();
   for (const [id, hash] of Object.entries(approvals)) {
     if (typeof hash !== 'string') return fail(`approvals[${id}] invalid`);
-    appr[id] = hash;
+    appr.set(id, hash);
   }
   const pend: Quarantined[] = pending.map((q, i) => {
     if (!isObj(q) || typeof q.id !== 'string' || typeof q.title !== 'string' || typeof q.hash !== 'string' || !isStrArray(q.reasons)) {
@@ -178,7 +183,16 @@ function parseState(text: string, file: string): StoredState {
     }
     return { id: q.id, title: q.title, hash: q.hash, reasons: q.reasons };
   });
-  return { siteId, version, published: pub, approvals: appr, pending: pend, renderKeys };
+  return {
+    siteId,
+    ...(typeof raw.originId === 'string' ? { originId: raw.originId } : {}),
+    ...(typeof raw.pendingOriginId === 'string' ? { pendingOriginId: raw.pendingOriginId } : {}),
+    version,
+    published: Object.fromEntries(pub),
+    approvals: Object.fromEntries(appr),
+    pending: pend,
+    renderKeys: Object.fromEntries(renderKeys),
+  };
 }
 
 function parsePost(v: unknown): Post | undefined {

@@ -34,23 +34,6 @@ export interface WriteOptions {
   sliceMs?: number;
 }
 
-/** Write files as a new version and point out at it. Returns the version folder. */
-export async function writeSnapshotAtomically(
-  out: string,
-  files: ReadonlyMap<string, Uint8Array>,
-  label: string,
-  opts: WriteOptions = {},
-): Promise<string> {
-  const writer = await openSnapshotWriter(out, label, opts);
-  try {
-    for (const [path, bytes] of files) await writer.write(path, bytes);
-    return await writer.commit();
-  } catch (e) {
-    await writer.abort();
-    throw e;
-  }
-}
-
 /** A new version being written; nothing readers see changes until commit(). */
 export interface SnapshotWriter {
   write(path: string, bytes: Uint8Array): Promise<void>;
@@ -71,6 +54,9 @@ export async function openSnapshotWriter(
   await checkOutIsOurs(abs);
   const versions = versionsDirOf(abs);
   await mkdir(versions, { recursive: true });
+  if (!(await lstat(versions)).isDirectory()) {
+    throw new SnapshotDirError(`${versions} is not a folder (a symlink?); Ferry keeps snapshot versions there: remove it`);
+  }
   const tmp = join(versions, `.tmp-${label}-${randomBytes(4).toString('hex')}`);
   await mkdir(tmp);
   const made = new Set<string>([tmp]);
@@ -132,7 +118,7 @@ async function checkOutIsOurs(abs: string): Promise<void> {
   }
   if (info.isSymbolicLink()) {
     const target = await readlink(abs);
-    if (target.startsWith(`${basename(versionsDirOf(abs))}/`)) return;
+    if (target.startsWith(`${basename(versionsDirOf(abs))}/`) && !target.split('/').includes('..')) return;
     throw new SnapshotDirError(`${abs} is a symlink Ferry did not make (to ${target}); choose another --out`);
   }
   if (info.isDirectory() && (await readdir(abs)).length === 0) {
@@ -145,8 +131,9 @@ async function checkOutIsOurs(abs: string): Promise<void> {
 }
 
 async function prune(versions: string, current: string, keep: number): Promise<void> {
+  // Only folders Ferry names itself are ever deleted.
   const names = (await readdir(versions, { withFileTypes: true }))
-    .filter((d) => d.isDirectory() && d.name !== current)
+    .filter((d) => d.isDirectory() && d.name !== current && /^(\.tmp-)?v\d+-[0-9a-f]{8}$/.test(d.name))
     .map((d) => d.name);
   const stale = names.filter((n) => n.startsWith('.tmp-'));
   const done = names.filter((n) => !n.startsWith('.tmp-')).sort(byVersionDesc);
