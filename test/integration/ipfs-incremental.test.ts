@@ -87,23 +87,23 @@ describe('step by step through a republish, equal to importSnapshot and ipfs-car
     ['/media/small.bin', noise(MiB - 1, 2)],
     ...Array.from({ length: 1000 }, (_, i): [string, Uint8Array] => [`/tags/标签-${i}.html`, enc(`<p>tag ${i}</p>`)]),
   ]);
-  type Step = { name: string; change: (files: Map<string, Uint8Array>) => void; hashed?: number };
+  type Step = { name: string; change: (files: Map<string, Uint8Array>) => void; hashed?: number; encoded?: number };
   const steps: Step[] = [
     { name: 'first import', change: () => undefined },
-    { name: 'nothing changed', change: () => undefined, hashed: 1 },
-    { name: 'one post changed', change: (f) => f.set('/posts/a/index.html', enc('<p>文章 a（已更新）</p>')), hashed: 2 },
-    { name: 'one post added', change: (f) => f.set('/posts/c/index.html', enc('<p>post c</p>')), hashed: 2 },
-    { name: 'one post removed', change: (f) => f.delete('/posts/b/index.html'), hashed: 1 },
+    { name: 'nothing changed', change: () => undefined, hashed: 1, encoded: 0 },
+    { name: 'one post changed', change: (f) => f.set('/posts/a/index.html', enc('<p>文章 a（已更新）</p>')), hashed: 2, encoded: 3 },
+    { name: 'one post added', change: (f) => f.set('/posts/c/index.html', enc('<p>post c</p>')), hashed: 2, encoded: 3 },
+    { name: 'one post removed', change: (f) => f.delete('/posts/b/index.html'), hashed: 1, encoded: 2 },
     { name: 'a file grows from 1 MiB - 1 to 1 MiB + 1 (raw block -> file node)', change: (f) => f.set('/media/small.bin', noise(MiB + 1, 3)) },
     { name: 'and shrinks to exactly 1 MiB (one raw block again)', change: (f) => f.set('/media/small.bin', noise(MiB, 4)), hashed: 2 },
     { name: 'the HAMT threshold: 1000 -> 1001 entries', change: (f) => f.set('/tags/标签-1000.html', enc('<p>tag 1000</p>')), hashed: 2 },
-    { name: 'one entry of the HAMT changed', change: (f) => f.set('/tags/标签-7.html', enc('<p>tag 7, edited</p>')), hashed: 2 },
+    { name: 'one entry of the HAMT changed', change: (f) => f.set('/tags/标签-7.html', enc('<p>tag 7, edited</p>')), hashed: 2, encoded: 2 },
     { name: 'the HAMT grows by 500 entries', change: (f) => { for (let i = 1001; i < 1501; i++) f.set(`/tags/标签-${i}.html`, enc(`<p>tag ${i}</p>`)); } },
     { name: 'back to 1000 entries (flat again)', change: (f) => { for (let i = 1000; i < 1501; i++) f.delete(`/tags/标签-${i}.html`); }, hashed: 1 },
     { name: 'the large file unchanged, everything else removed', change: (f) => { for (const key of [...f.keys()]) if (key !== '/media/clip.bin') f.delete(key); }, hashed: 1 },
   ];
 
-  it('every step: same root and blocks as a full import and ipfs-car; only new blocks written; cache trusted', { timeout: 120_000 }, async () => {
+  it('every step: same root and blocks as a full import and ipfs-car; only folders on a changed path encoded, only new blocks written', { timeout: 120_000 }, async () => {
     const data = join(work, 'steps-data');
     const dir = blockstoreDir(data);
     const cache = createFileImportCache({ file: importCacheFile(data), onInvalid: (_f, reason) => expect.fail(reason) });
@@ -136,6 +136,7 @@ describe('step by step through a republish, equal to importSnapshot and ipfs-car
       expect(ours.newBlocks, step.name).toBe(difference(dag, everStored));
       expect(ours.storeCalls, step.name).toBe(index === 0 ? dag.size : 1 + difference(dag, previousDag));
       if (step.hashed !== undefined) expect(ours.hashed, step.name).toBe(step.hashed);
+      if (step.encoded !== undefined) expect(ours.encoded, step.name).toBe(step.encoded);
       expect(ours.chunked, step.name).toBe(index === 0 || step.name.startsWith('a file grows') ? 1 : 0);
       for (const cid of dag) everStored.add(cid);
       previousDag = dag;
@@ -228,7 +229,8 @@ describe('digests and the cache are checked, never blindly trusted', () => {
     const saved = parseImportCache(await readFile(file, 'utf8'));
     if (typeof saved === 'string') throw new Error(saved);
     expect(saved.root).toBe(ours.root.toString());
-    expect(saved.stored.size).toBe(ours.blocks);
+    expect(saved.files.size).toBe(files.size);
+    expect(saved.dirs.size).toBe(ours.directories);
   });
 
   it('a wiped store is noticed (its last root is gone): every block is written again', async () => {
@@ -241,6 +243,16 @@ describe('digests and the cache are checked, never blindly trusted', () => {
     expect(again.root.toString()).toBe(first.root.toString());
     expect(again.newBlocks).toBe(again.blocks);
     expect((await dagOf(again.root, store)).size).toBe(again.blocks);
+  });
+
+  it('a cache written under one sharding rule is not used for the other', async () => {
+    const many = withManifest(new Map(Array.from({ length: 1001 }, (_, i): [string, Uint8Array] => [`/p/${i}`, enc(`${i}`)])));
+    const cache = createMemoryImportCache();
+    const store = createMemoryBlockstore();
+    for (const sharding of ['ipfs-car', 'kubo', 'ipfs-car'] as const) {
+      const ours = await importSnapshotIncremental(many, store, { cache, sharding });
+      expect(ours.root.toString(), sharding).toBe((await importSnapshot(many, createMemoryBlockstore(), { sharding })).root.toString());
+    }
   });
 
   it('a cached large file whose blocks are gone is chunked again', async () => {
