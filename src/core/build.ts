@@ -9,7 +9,7 @@ import {
   MANIFEST_PATH,
   SIGNATURE_PATH,
   createManifest,
-  encodeSignature,
+  encodeSignatures,
   isSafeSnapshotPath,
   serializeManifest,
   signBytes,
@@ -106,12 +106,20 @@ export function signSnapshot(
   return { files: out, manifest };
 }
 
-/** manifest.json and manifest.json.sig for a manifest. */
-export function signedManifestFiles(manifest: Manifest, privateKey: Uint8Array): Map<string, Uint8Array> {
+/**
+ * manifest.json and manifest.json.sig for a manifest. The signature file carries the previous
+ * versions' signatures too (from previousSignatures, the last snapshot's file), so that a mirror
+ * updated signature-first never pairs a manifest with a file that lacks its signature.
+ */
+export function signedManifestFiles(
+  manifest: Manifest,
+  privateKey: Uint8Array,
+  previousSignatures: readonly Uint8Array[] = [],
+): Map<string, Uint8Array> {
   const manifestBytes = serializeManifest(manifest);
   const signature = signBytes(manifestBytes, privateKey);
   return new Map([
     [MANIFEST_PATH, manifestBytes],
-    [SIGNATURE_PATH, utf8ToBytes(encodeSignature(signature))],
+    [SIGNATURE_PATH, utf8ToBytes(encodeSignatures([signature, ...previousSignatures]))],
   ]);
 }

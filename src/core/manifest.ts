@@ -197,20 +197,44 @@ export function verifyBytes(bytes: Uint8Array, signature: Uint8Array, publicKey:
   }
 }
 
-/** Signature file text: base64 of the 64-byte signature and a newline. */
-export function encodeSignature(signature: Uint8Array): string {
-  return `${toBase64(signature)}\n`;
+/**
+ * manifest.json.sig holds one base64 ed25519 signature per line: the current manifest's first,
+ * then those of a few earlier versions. A mirror is updated signature file first, manifest second,
+ * so a reader (or a crash) between the two writes still finds a signature for the manifest it
+ * sees. Every line is a signature by the pinned key over some manifest's exact bytes; accepting
+ * any of them is as safe as accepting one (rollback is stopped by the version check).
+ */
+export const MAX_SIGNATURE_LINES = 8;
+
+export function encodeSignatures(signatures: readonly Uint8Array[]): string {
+  return signatures.slice(0, MAX_SIGNATURE_LINES).map((s) => `${toBase64(s)}\n`).join('');
 }
 
-export function decodeSignature(text: string): Uint8Array {
-  let sig: Uint8Array;
+export function decodeSignatures(text: string): Uint8Array[] {
+  const lines = text.split('\n').map((l) => l.trim()).filter((l) => l !== '');
+  if (lines.length === 0) throw new SignatureError('manifest.json.sig is empty');
+  if (lines.length > MAX_SIGNATURE_LINES) throw new SignatureError(`manifest.json.sig has ${lines.length} lines, at most ${MAX_SIGNATURE_LINES} are allowed`);
+  return lines.map((line, i) => {
+    let sig: Uint8Array;
+    try {
+      sig = fromBase64(line);
+    } catch {
+      throw new SignatureError(`manifest.json.sig line ${i + 1} is not base64`);
+    }
+    if (sig.length !== 64) throw new SignatureError(`manifest.json.sig line ${i + 1} has ${sig.length} bytes, expected 64`);
+    return sig;
+  });
+}
+
+/** True when some line of the signature file is the pinned key's signature over bytes. */
+export function verifySignatureText(bytes: Uint8Array, signatureText: string, publicKey: Uint8Array): boolean {
+  let signatures: Uint8Array[];
   try {
-    sig = fromBase64(text.trim());
+    signatures = decodeSignatures(signatureText);
   } catch {
-    throw new SignatureError('manifest.json.sig is not base64');
+    return false;
   }
-  if (sig.length !== 64) throw new SignatureError(`manifest.json.sig has ${sig.length} bytes, expected 64`);
-  return sig;
+  return signatures.some((s) => verifyBytes(bytes, s, publicKey));
 }
 
 export function encodePrivateKeyPem(privateKey: Uint8Array): string {

@@ -4,8 +4,9 @@
 import { MANIFEST_PATH, SIGNATURE_PATH } from './manifest.ts';
 
 export interface PublishPlan {
-  /** Content files first (sorted), then /manifest.json, then /manifest.json.sig: readers never
-   * see a manifest whose files are not there yet. */
+  /** Content files first (sorted), then /manifest.json.sig, then /manifest.json: readers never
+   * see a manifest whose files are not there yet, and the signature file (which also carries the
+   * previous versions' signatures) is in place before the manifest it signs. */
   upload: string[];
   /** Paths the target holds that the snapshot no longer lists; removed after the manifest moved. */
   delete: string[];
@@ -37,8 +38,9 @@ export function planPublish(
       upload.push(path);
     }
   }
-  // manifest.json before its signature: a reader that sees the new signature sees the new manifest.
-  last.sort((a, b) => (a === MANIFEST_PATH ? -1 : b === MANIFEST_PATH ? 1 : 0));
+  // The signature file first: it signs the new manifest and still the old one, so whichever
+  // manifest a reader (or a crash) sees in between has its signature. The manifest switches last.
+  last.sort((a, b) => (a === SIGNATURE_PATH ? -1 : b === SIGNATURE_PATH ? 1 : 0));
   const del = [...have.keys()].filter((p) => !want.has(p) && !keep.has(p)).sort();
   return { upload: [...upload, ...last], delete: del, unchanged };
 }

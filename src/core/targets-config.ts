@@ -29,6 +29,7 @@ export const TARGET_KINDS: Readonly<Record<string, Readonly<Record<string, Field
     namespaceId: { type: 'string', required: true, example: '"fedcba9876543210fedcba9876543210"' },
     tokenEnv: { type: 'env', required: true, example: '"CLOUDFLARE_API_TOKEN"' },
     prefix: { type: 'string', example: '"snapshot"' },
+    apiBase: { type: 'string', example: '"https://api.cloudflare.com/client/v4"' },
   },
   s3: {
     endpoint: { type: 'string', required: true, example: '"https://s3.eu-central-1.amazonaws.com"' },

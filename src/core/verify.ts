@@ -3,9 +3,9 @@
 import {
   ManifestError,
   SignatureError,
-  decodeSignature,
+  decodeSignatures,
   parseManifest,
-  verifyBytes,
+  verifySignatureText,
   type FileEntry,
   type Manifest,
 } from './manifest.ts';
@@ -44,8 +44,8 @@ export interface AcceptOptions {
 
 /** Verify signature, freshness and version; return the parsed manifest or throw a named error. */
 export function acceptManifest(manifestBytes: Uint8Array, signatureText: string, opts: AcceptOptions): Manifest {
-  const signature = decodeSignature(signatureText);
-  if (!verifyBytes(manifestBytes, signature, opts.publicKey)) {
+  decodeSignatures(signatureText); // a malformed file gets its own message
+  if (!verifySignatureText(manifestBytes, signatureText, opts.publicKey)) {
     throw new SignatureError('manifest.json.sig does not verify with the pinned public key');
   }
   const manifest = parseManifest(utf8ToString(manifestBytes, 'manifest.json'));

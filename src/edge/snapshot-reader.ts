@@ -6,9 +6,8 @@ import {
   MANIFEST_PATH,
   SIGNATURE_PATH,
   SignatureError,
-  decodeSignature,
   parseManifest,
-  verifyBytes,
+  verifySignatureText,
   type FileEntry,
   type Manifest,
 } from '../core/manifest.ts';
@@ -105,8 +104,8 @@ export function createSnapshotReader({
     if (stored === undefined) return;
     // The stored manifest may have expired: it still sets the rollback floor and lists the mirrors,
     // and its files may be served (as stale). Only its signature is required.
-    const sig = safeDecodeSignature(stored.signature);
-    if (sig === undefined || !verifyBytes(stored.manifest, sig, publicKey)) return;
+    const sig = stored.signature;
+    if (sig === undefined || !verifySignatureText(stored.manifest, sig, publicKey)) return;
     const manifest = parseManifest(utf8ToString(stored.manifest, 'stored manifest.json'));
     await adopt({ manifest, bytes: stored.manifest, signature: stored.signature, source: 'state' });
   };
@@ -248,8 +247,7 @@ export function createSnapshotReader({
       ]);
       if (m.found && s.found) {
         const signature = new TextDecoder().decode(s.body);
-        const sig = safeDecodeSignature(signature);
-        if (sig !== undefined && verifyBytes(m.body, sig, publicKey)) {
+        if (verifySignatureText(m.body, signature, publicKey)) {
           theirs = { manifest: parseManifest(utf8ToString(m.body, 'manifest.json')), bytes: m.body, signature };
         }
       }
@@ -280,13 +278,6 @@ function matches(entry: FileEntry | undefined, body: Uint8Array): boolean {
   return entry !== undefined && entry.size === body.length && entry.sha256 === sha256Hex(body);
 }
 
-function safeDecodeSignature(text: string): Uint8Array | undefined {
-  try {
-    return decodeSignature(text);
-  } catch {
-    return undefined;
-  }
-}
 
 function classifyManifestError(e: unknown): AttemptError | unknown {
   if (e instanceof SignatureError) {

@@ -2,7 +2,7 @@
 // atomically, remember what was published. Any failure before the swap leaves the previous
 // snapshot and state exactly as they were.
 import { join } from 'node:path';
-import { realpath } from 'node:fs/promises';
+import { readFile, realpath } from 'node:fs/promises';
 import { statSync } from 'node:fs';
 import type { LimitedFetch } from '../ports/fetch.ts';
 import type { StateStore } from '../ports/state.ts';
@@ -12,7 +12,7 @@ import { decide, type GuardDecision, type Quarantined } from '../core/guard.ts';
 import { localizePost, mediaRefs, preparePosts } from '../core/prepare.ts';
 import { BLOGGER_MEDIA_HOSTS } from '../core/media.ts';
 import { REUSED, generateSnapshot, signedManifestFiles, type PageCache } from '../core/build.ts';
-import { createManifestFromDigests, digestOf, type FileEntry } from '../core/manifest.ts';
+import { MAX_SIGNATURE_LINES, createManifestFromDigests, decodeSignatures, digestOf, type FileEntry } from '../core/manifest.ts';
 import { createLimitedFetch } from '../adapters/web/limited-fetch.ts';
 import { openSource } from '../adapters/sources/open-source.ts';
 import { openMediaStore, type MediaStore } from '../adapters/node/media-store.ts';
@@ -152,7 +152,9 @@ export async function runBuild(opts: BuildOptions): Promise<BuildReport> {
     progress('build', `${digests.size - reused} files rendered, ${reused} kept from version ${current?.version ?? 0}`);
     progress('sign', `signing version ${version}: ${digests.size} files`);
     manifest = createManifestFromDigests({ version, created, expires, canonical, mirrors: opts.mirrors }, digests);
-    for (const [path, bytes] of signedManifestFiles(manifest, opts.privateKey)) await writer.write(path, bytes);
+    for (const [path, bytes] of signedManifestFiles(manifest, opts.privateKey, await previousSignatures(opts.out))) {
+      await writer.write(path, bytes);
+    }
     fileCount = digests.size + 2;
     progress('write', `swapping in version ${version}`);
     await writer.commit();
@@ -256,6 +258,15 @@ async function curate(
     originHeld: siteReasons.length > 0,
     ...(previous.originId === undefined ? {} : { previousOriginId: previous.originId }),
   };
+}
+
+/** The signatures of the snapshot at out (current version first), to carry into the next one. */
+async function previousSignatures(out: string): Promise<Uint8Array[]> {
+  try {
+    return decodeSignatures(await readFile(join(out, 'manifest.json.sig'), 'utf8')).slice(0, MAX_SIGNATURE_LINES - 1);
+  } catch {
+    return []; // none yet, or unreadable: the new file then holds the new signature only
+  }
 }
 
 function hostsOf(urls: readonly string[]): string[] {

@@ -2,7 +2,8 @@
 // against the folder of the file that names them.
 import { readFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
-import { DEFAULT_CONFIG, parseConfig, type FerryConfig } from '../core/config.ts';
+import cron from 'node-cron';
+import { ConfigError, DEFAULT_CONFIG, parseConfig, type FerryConfig } from '../core/config.ts';
 import { MIRROR_KIND_FIELDS, parseMirrorsConfig } from '../core/mirrors-config.ts';
 import type { MirrorRef } from '../core/model.ts';
 
@@ -23,6 +24,9 @@ export async function loadConfig(cwd: string, file?: string): Promise<LoadedConf
     }
   }
   const config = text === undefined ? DEFAULT_CONFIG : parseConfig(text, path);
+  if (!cron.validate(config.schedule.republish)) {
+    throw new ConfigError(`${path}: schedule.republish: "${config.schedule.republish}" is not a valid cron expression (e.g. "*/30 * * * *")`);
+  }
   const base = text === undefined ? cwd : dirname(path);
   const abs = (p: string): string => (/^https?:\/\//.test(p) ? p : resolve(base, p));
   const loaded: LoadedConfig = {

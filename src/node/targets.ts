@@ -52,6 +52,7 @@ const FACTORIES: Readonly<Record<string, (t: TargetConfig, deps: TargetDeps) => 
         namespaceId: str(t.options, 'namespaceId'),
         tokenEnv: str(t.options, 'tokenEnv'),
         ...opt(t.options, 'prefix'),
+        ...opt(t.options, 'apiBase'),
       },
       { env: d.env },
     ),

@@ -5,7 +5,7 @@ import {
   MANIFEST_PATH,
   SIGNATURE_PATH,
   createManifest,
-  encodeSignature,
+  encodeSignatures,
   generateKeyPair,
   serializeManifest,
   signBytes,
@@ -38,7 +38,7 @@ export function makeSignedSnapshot(files: Record<string, string | Uint8Array>, o
   });
   const bytes = serializeManifest(manifest);
   map.set(MANIFEST_PATH, bytes);
-  map.set(SIGNATURE_PATH, utf8ToBytes(encodeSignature(signBytes(bytes, opts.keyPair.privateKey))));
+  map.set(SIGNATURE_PATH, utf8ToBytes(encodeSignatures([signBytes(bytes, opts.keyPair.privateKey)])));
   return map;
 }
 

@@ -15,10 +15,10 @@ describe('planPublish', () => {
     unchanged: string[];
   }[] = [
     {
-      name: 'empty target: everything, manifest then signature last',
+      name: 'empty target: everything, signature then manifest last',
       want: { [S]: 's1', '/b.html': 'b', [M]: 'm1', '/a.html': 'a' },
       have: {},
-      upload: ['/a.html', '/b.html', M, S],
+      upload: ['/a.html', '/b.html', S, M],
       del: [],
       unchanged: [],
     },
@@ -35,7 +35,7 @@ describe('planPublish', () => {
       want: { '/a.html': 'a2', '/b.html': 'b', [M]: 'm2', [S]: 's2' },
       have: { '/a.html': 'a', '/b.html': 'b', '/old.html': 'o', '/CNAME': 'c', [M]: 'm1', [S]: 's1' },
       keep: ['/CNAME'],
-      upload: ['/a.html', M, S],
+      upload: ['/a.html', S, M],
       del: ['/old.html'],
       unchanged: ['/b.html'],
     },

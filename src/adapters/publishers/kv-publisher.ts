@@ -191,10 +191,13 @@ export function createKvPublisher(config: KvTargetConfig, deps: KvPublisherDeps 
         bytes += pair.metadata.size;
       }
       await flush();
-      // manifest.json and its signature together, after every file they list.
-      batch = last.map(pairOf);
-      bytes += batch.reduce((n, p) => n + p.metadata.size, 0);
-      await flush();
+      // After every file they list: the signature file (new and previous signatures), then the
+      // manifest, each in its own request (a bulk write is not atomic across keys).
+      for (const path of last) {
+        batch = [pairOf(path)];
+        bytes += batch.reduce((n, p) => n + p.metadata.size, 0);
+        await flush();
+      }
       for (let i = 0; i < plan.delete.length; i += maxKeys) {
         const keys = plan.delete.slice(i, i + maxKeys).map((p) => prefix + p);
         const what = `bulk delete of ${keys.length} keys`;
