@@ -180,6 +180,31 @@ describe('randomised trees and HAMT name sets', () => {
     }
   });
 
+  it('random edits inside a HAMT folder: reused buckets give the root of a fresh build', async () => {
+    const rand = prng(77);
+    const store = createMemoryBlockstore();
+    const cache = createMemoryImportCache();
+    const files = new Map<string, Uint8Array>([['/index.html', enc('home')]]);
+    for (let i = 0; i < 1500; i++) files.set(`/posts/${i}/index.html`, enc(`post ${i}`));
+    for (let round = 0; round < 12; round++) {
+      for (let e = 0; e < 1 + Math.floor(rand() * 6); e++) {
+        const i = Math.floor(rand() * 1700);
+        const roll = rand();
+        if (roll < 0.3) files.delete(`/posts/${i}/index.html`);
+        else if (roll < 0.6) files.set(`/posts/${i}/index.html`, enc(`post ${i} v${round}`));
+        else files.set(`/posts/${i}/extra-${round}.html`, enc(`extra ${round}`));
+      }
+      const snapshot = withManifest(files);
+      const digests = manifestDigests(snapshot);
+      const ours = await importSnapshotIncremental(snapshot, store, { digests, cache });
+      const fresh = await importSnapshotIncremental(snapshot, createMemoryBlockstore(), { digests });
+      expect(ours.root.toString(), `round ${round}`).toBe(fresh.root.toString());
+      expect(ours.blocks, `round ${round}`).toBe(fresh.blocks);
+      if (round > 0) expect(ours.encoded, `round ${round}`).toBeLessThan(fresh.encoded);
+      if (round === 11) expect(ours.root.toString()).toBe((await importSnapshot(snapshot, createMemoryBlockstore())).root.toString());
+    }
+  });
+
   const hamtCases: Array<{ seed: number; entries: number; nameLength: number; sharding: 'ipfs-car' | 'kubo' }> = [
     { seed: 1, entries: 1001, nameLength: 6, sharding: 'ipfs-car' },
     { seed: 2, entries: 1500, nameLength: 3, sharding: 'ipfs-car' },

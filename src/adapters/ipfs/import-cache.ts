@@ -34,6 +34,26 @@ export interface DirEntry {
   entries: number;
   /** A sharded folder: every block of its HAMT, root included. */
   shards?: string[];
+  /** A sharded folder: its top level, so a change rebuilds only the buckets it touches. */
+  hamt?: HamtTop;
+}
+
+/** A HAMT's top level: the slot of every name, and what each used slot links to. */
+export interface HamtTop {
+  slots: Map<string, number>;
+  buckets: Map<number, HamtBucket>;
+}
+
+export interface HamtBucket {
+  /** The entry itself (one name in the slot) or the sub-shard. */
+  cid: string;
+  size: number;
+  /** Names in the slot. */
+  count: number;
+  /** One name in the slot: that name. */
+  name?: string;
+  /** Blocks of the sub-shard (none for a single entry). */
+  shards: string[];
 }
 
 export interface ImportCacheState {
@@ -117,8 +137,11 @@ export function createFileImportCache({ file, onInvalid = () => undefined }: Fil
 }
 
 export function serializeImportCache(state: ImportCacheState): string {
-  const dirs: Record<string, DirEntry> = {};
-  for (const [path, entry] of state.dirs) dirs[path] = entry;
+  const dirs: Record<string, unknown> = {};
+  for (const [path, entry] of state.dirs) {
+    const { hamt, ...rest } = entry;
+    dirs[path] = hamt === undefined ? rest : { ...rest, hamt: { slots: Object.fromEntries(hamt.slots), buckets: Object.fromEntries(hamt.buckets) } };
+  }
   const largeFiles: Record<string, LargeFileEntry> = {};
   for (const [key, entry] of state.largeFiles) largeFiles[key] = entry;
   return `${JSON.stringify({ format: IMPORT_CACHE_FORMAT, root: state.root, sharding: state.sharding, files: Object.fromEntries(state.files), dirs, largeFiles })}\n`;
@@ -161,6 +184,11 @@ export function parseImportCache(text: string): ImportCacheState | string {
       if (!isCidList(entry.shards) || !entry.shards.includes(entry.cid)) return `${where}: bad shard list`;
       dir.shards = entry.shards;
     }
+    if (entry.hamt !== undefined) {
+      const hamt = parseHamtTop(entry.hamt);
+      if (typeof hamt === 'string') return `${where}.hamt: ${hamt}`;
+      dir.hamt = hamt;
+    }
     state.dirs.set(path, dir);
   }
   if (!isRecord(raw.largeFiles)) return 'largeFiles is not an object';
@@ -174,11 +202,35 @@ export function parseImportCache(text: string): ImportCacheState | string {
   return state;
 }
 
+function parseHamtTop(raw: unknown): HamtTop | string {
+  if (!isRecord(raw) || !isRecord(raw.slots) || !isRecord(raw.buckets)) return 'not { slots, buckets }';
+  const top: HamtTop = { slots: new Map(), buckets: new Map() };
+  for (const [name, slot] of Object.entries(raw.slots)) {
+    if (!isCount(slot) || slot > 255) return `bad slot for ${JSON.stringify(name)}`;
+    top.slots.set(name, slot);
+  }
+  for (const [key, bucket] of Object.entries(raw.buckets)) {
+    const slot = Number(key);
+    if (!/^\d{1,3}$/.test(key) || slot > 255) return `bad bucket ${JSON.stringify(key)}`;
+    if (!isRecord(bucket) || typeof bucket.cid !== 'string' || !CID_TEXT.test(bucket.cid) || !isCount(bucket.size) || !isCount(bucket.count) || bucket.count < 1) {
+      return `bucket ${key}: bad cid, size or count`;
+    }
+    if (!isCidList(bucket.shards) || (bucket.name !== undefined && typeof bucket.name !== 'string')) return `bucket ${key}: bad shards or name`;
+    top.buckets.set(slot, { cid: bucket.cid, size: bucket.size, count: bucket.count, shards: bucket.shards, ...(bucket.name === undefined ? {} : { name: bucket.name }) });
+  }
+  return top;
+}
+
 function copyState(state: ImportCacheState): ImportCacheState {
   const copy: ImportCacheState = { files: new Map(state.files), dirs: new Map(), largeFiles: new Map() };
   if (state.root !== undefined) copy.root = state.root;
   if (state.sharding !== undefined) copy.sharding = state.sharding;
-  for (const [key, entry] of state.dirs) copy.dirs.set(key, { ...entry, ...(entry.shards === undefined ? {} : { shards: [...entry.shards] }) });
+  for (const [key, entry] of state.dirs) {
+    const dir: DirEntry = { ...entry };
+    if (entry.shards !== undefined) dir.shards = [...entry.shards];
+    if (entry.hamt !== undefined) dir.hamt = { slots: new Map(entry.hamt.slots), buckets: new Map([...entry.hamt.buckets].map(([k, b]) => [k, { ...b, shards: [...b.shards] }])) };
+    copy.dirs.set(key, dir);
+  }
   for (const [key, entry] of state.largeFiles) copy.largeFiles.set(key, { ...entry, blocks: [...entry.blocks] });
   return copy;
 }

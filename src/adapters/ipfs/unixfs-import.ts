@@ -29,7 +29,7 @@ import { utf8ToString } from '../../core/bytes.ts';
 import type { BlockStore } from '../../ports/ipfs.ts';
 import { collectBytes } from './car.ts';
 import { DAG_PB_CODE, RAW_CODE } from './block-hash.ts';
-import { emptyImportCacheState, largeFileKey, type ImportCache, type ImportCacheState, type LargeFileEntry } from './import-cache.ts';
+import { emptyImportCacheState, largeFileKey, type HamtBucket, type HamtTop, type ImportCache, type ImportCacheState, type LargeFileEntry } from './import-cache.ts';
 
 /** The unixfs-v1-2025 profile, spelled out. */
 export const UNIXFS_V1_2025 = {
@@ -500,25 +500,35 @@ export async function importSnapshotIncremental(
       continue;
     }
     // Encode this folder from its entries' CIDs.
-    const children = new Map<string, Child>();
+    const children = new Map<string, ChildRef>();
     for (const [name, sub] of folder.subs) {
       if (sub.result === undefined) throw new Error(`UnixFS import: ${sub.key} was not built`);
-      children.set(name, { cid: typeof sub.result.cid === 'string' ? CID.parse(sub.result.cid) : sub.result.cid, size: sub.result.size });
+      children.set(name, sub.result);
     }
     for (const [name, { info }] of folder.files) {
       if (info === undefined) continue;
-      children.set(name, info.large === undefined ? { cid: rawCid(info.sha256), size: BigInt(info.size) } : { cid: CID.parse(info.large.cid), size: BigInt(info.large.size) });
+      children.set(name, info.large === undefined ? { cid: rawCid(info.sha256), size: BigInt(info.size) } : { cid: info.large.cid, size: BigInt(info.large.size) });
     }
     const known = new Set(before?.shards ?? []);
-    const blocks: string[] = [];
-    const result = encodeDirectory(children, sharding, (block) => {
-      const text = block.cid.toString();
-      blocks.push(text);
-      distinct.add(text);
-      if (!known.has(text)) pending.push(block);
-    });
+    const changedNames = new Set<string>();
+    for (const [name, sub] of folder.subs) if (sub.result?.changed !== false) changedNames.add(name);
+    for (const [name, { info }] of folder.files) if (info?.changed !== false) changedNames.add(name);
+    const reuse = before?.hamt === undefined ? undefined : { previous: before.hamt, changed: changedNames };
+    const result = encodeDirectory(
+      children,
+      sharding,
+      (block) => {
+        const text = block.cid.toString();
+        distinct.add(text);
+        if (!known.has(text)) pending.push(block);
+      },
+      reuse,
+    );
     encoded += 1;
-    next.dirs.set(folder.key, { cid: result.cid.toString(), size: Number(result.size), entries: children.size, ...(result.sharded ? { shards: blocks } : {}) });
+    const cid = result.cid.toString();
+    distinct.add(cid);
+    for (const shard of result.hamt?.shards ?? []) distinct.add(shard);
+    next.dirs.set(folder.key, { cid, size: Number(result.size), entries: children.size, ...(result.hamt === undefined ? {} : { shards: result.hamt.shards, hamt: result.hamt.top }) });
     folder.result = { cid: result.cid, size: result.size, changed: true };
   }
   const root = folders[folders.length - 1]?.result;
@@ -558,11 +568,34 @@ function toHex(bytes: Uint8Array): string {
  * One directory's node(s), byte for byte what ipfs-unixfs-importer writes (its DirFlat or
  * DirSharded, no mode or mtime). `emit` receives every block, sub-shards before their parent.
  */
-function encodeDirectory(children: ReadonlyMap<string, Child>, sharding: ShardingRule, emit: (block: Block) => void): Child & { sharded: boolean } {
+interface EncodedDirectory extends Child {
+  /** Sharded: every block of the HAMT (root first) and its top level. */
+  hamt?: { shards: string[]; top: HamtTop };
+}
+
+/**
+ * A sharded folder's previous top level and the names whose entry changed since: buckets holding
+ * the same names, none changed, keep their link; only the others are encoded again.
+ */
+interface HamtReuse {
+  previous: HamtTop;
+  changed: ReadonlySet<string>;
+}
+
+/** An entry of a folder: its CID may still be text (from the cache), parsed only when needed. */
+interface ChildRef {
+  cid: CID | string;
+  size: bigint;
+}
+
+const toChild = (ref: ChildRef): Child => ({ cid: typeof ref.cid === 'string' ? CID.parse(ref.cid) : ref.cid, size: ref.size });
+
+function encodeDirectory(children: ReadonlyMap<string, ChildRef>, sharding: ShardingRule, emit: (block: Block) => void, reuse?: HamtReuse): EncodedDirectory {
   if (sharding === 'ipfs-car' ? children.size <= UNIXFS_V1_2025.ipfsCarShardEntries : true) {
     const links: dagPb.PBLink[] = [];
     let total = 0n;
-    for (const [name, child] of children) {
+    for (const [name, ref] of children) {
+      const child = toChild(ref);
       links.push({ Name: name, Hash: child.cid, Tsize: Number(child.size) });
       total += child.size;
     }
@@ -570,11 +603,62 @@ function encodeDirectory(children: ReadonlyMap<string, Child>, sharding: Shardin
     if (sharding === 'ipfs-car' || bytes.byteLength <= UNIXFS_V1_2025.hamtSizeThresholdBytes) {
       const cid = CID.createV1(DAG_PB_CODE, Digest.create(SHA2_256, sha256Of(bytes)));
       emit({ cid, bytes });
-      return { cid, size: BigInt(bytes.byteLength) + total, sharded: false };
+      return { cid, size: BigInt(bytes.byteLength) + total };
     }
   }
-  const entries: HamtEntry[] = [...children].map(([name, child]) => ({ name, nameBytes: new TextEncoder().encode(name), child, hashes: [] }));
-  return { ...encodeShard(entries, 0, emit), sharded: true };
+  return encodeHamtTop(children, emit, reuse);
+}
+
+const encoder = new TextEncoder();
+/** Placeholder child for computing a name's slot (the slot depends on the name only). */
+const SLOT_ONLY_CID = CID.createV1(DAG_PB_CODE, Digest.create(SHA2_256, new Uint8Array(32)));
+const hamtEntry = (name: string, child: Child): HamtEntry => ({ name, nameBytes: encoder.encode(name), child, hashes: [] });
+
+/** A HAMT's root shard, reusing the buckets `reuse` says are unchanged. Same bytes as encodeShard(…, 0). */
+function encodeHamtTop(children: ReadonlyMap<string, ChildRef>, emit: (block: Block) => void, reuse?: HamtReuse): EncodedDirectory {
+  const top: HamtTop = { slots: new Map(), buckets: new Map() };
+  const groups = new Map<number, string[]>();
+  for (const name of children.keys()) {
+    const slot = reuse?.previous.slots.get(name) ?? slotOf(hamtEntry(name, { cid: SLOT_ONLY_CID, size: 0n }), 0);
+    top.slots.set(name, slot);
+    const group = groups.get(slot);
+    if (group === undefined) groups.set(slot, [name]);
+    else group.push(name);
+  }
+  const links: Array<{ slot: number; link: dagPb.PBLink }> = [];
+  const shards: string[] = [];
+  for (const [slot, names] of groups) {
+    const before = reuse?.previous.buckets.get(slot);
+    const same = before !== undefined && before.count === names.length && names.every((n) => !reuse?.changed.has(n) && reuse?.previous.slots.has(n));
+    let bucket: HamtBucket;
+    if (same) {
+      bucket = before;
+    } else if (names.length === 1) {
+      const [name] = names;
+      const child = name === undefined ? undefined : children.get(name);
+      if (name === undefined || child === undefined) throw new Error('UnixFS import: HAMT bucket without its entry');
+      bucket = { cid: child.cid.toString(), size: Number(child.size), count: 1, name, shards: [] };
+    } else {
+      const entries = names.map((name) => {
+        const child = children.get(name);
+        if (child === undefined) throw new Error('UnixFS import: HAMT bucket without its entry');
+        return hamtEntry(name, toChild(child));
+      });
+      const blocks: string[] = [];
+      const sub = encodeShard(entries, 1, (block) => {
+        blocks.push(block.cid.toString());
+        emit(block);
+      });
+      bucket = { cid: sub.cid.toString(), size: Number(sub.size), count: names.length, shards: blocks };
+    }
+    top.buckets.set(slot, bucket);
+    shards.push(...bucket.shards);
+    const prefix = slot.toString(16).toUpperCase().padStart(2, '0');
+    links.push({ slot, link: { Name: prefix + (bucket.name ?? ''), Hash: CID.parse(bucket.cid), Tsize: bucket.size } });
+  }
+  const root = shardBlock(links);
+  emit(root.block);
+  return { cid: root.block.cid, size: root.size, hamt: { shards: [root.block.cid.toString(), ...shards], top } };
 }
 
 interface HamtEntry {
@@ -609,18 +693,27 @@ function encodeShard(entries: readonly HamtEntry[], level: number, emit: (block:
     if (group === undefined) slots.set(slot, [entry]);
     else group.push(entry);
   }
-  const bitfield = new Uint8Array(HAMT_FANOUT / 8);
-  const links: dagPb.PBLink[] = [];
-  let total = 0n;
-  for (const slot of [...slots.keys()].sort((a, b) => a - b)) {
-    const group = slots.get(slot) ?? [];
+  const links: Array<{ slot: number; link: dagPb.PBLink }> = [];
+  for (const [slot, group] of slots) {
     const prefix = slot.toString(16).toUpperCase().padStart(2, '0');
-    const at = bitfield.length - 1 - (slot >> 3);
-    bitfield[at] = (bitfield[at] ?? 0) | (1 << (slot & 7));
     const only = group.length === 1 ? group[0] : undefined;
     const child = only === undefined ? encodeShard(group, level + 1, emit) : only.child;
-    links.push({ Name: only === undefined ? prefix : prefix + only.name, Hash: child.cid, Tsize: Number(child.size) });
-    total += child.size;
+    links.push({ slot, link: { Name: only === undefined ? prefix : prefix + only.name, Hash: child.cid, Tsize: Number(child.size) } });
+  }
+  const { block, size } = shardBlock(links);
+  emit(block);
+  return { cid: block.cid, size };
+}
+
+/** One HAMT shard node from its links (each with its slot), in slot order. */
+function shardBlock(slotted: Array<{ slot: number; link: dagPb.PBLink }>): { block: Block; size: bigint } {
+  slotted.sort((a, b) => a.slot - b.slot);
+  const bitfield = new Uint8Array(HAMT_FANOUT / 8);
+  let total = 0n;
+  for (const { slot, link } of slotted) {
+    const at = bitfield.length - 1 - (slot >> 3);
+    bitfield[at] = (bitfield[at] ?? 0) | (1 << (slot & 7));
+    total += BigInt(link.Tsize ?? 0);
   }
   // Big-endian, without leading zero bytes (what the importer's sparse-array bit field gives).
   let first = 0;
@@ -631,10 +724,9 @@ function encodeShard(entries: readonly HamtEntry[], level: number, emit: (block:
     fanout: BigInt(HAMT_FANOUT),
     hashType: BigInt(murmur364.code),
   }).marshal();
-  const bytes = dagPb.encode(dagPb.prepare({ Data: data, Links: links }));
+  const bytes = dagPb.encode(dagPb.prepare({ Data: data, Links: slotted.map((s) => s.link) }));
   const cid = CID.createV1(DAG_PB_CODE, Digest.create(SHA2_256, sha256Of(bytes)));
-  emit({ cid, bytes });
-  return { cid, size: BigInt(bytes.byteLength) + total };
+  return { block: { cid, bytes }, size: BigInt(bytes.byteLength) + total };
 }
 
 function sha256Of(bytes: Uint8Array): Uint8Array {
