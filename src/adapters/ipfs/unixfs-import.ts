@@ -306,7 +306,6 @@ interface Block {
 }
 
 interface FileJob {
-  dir: DirNode;
   name: string;
   path: string;
   source: FileSource;
@@ -371,7 +370,7 @@ export async function importSnapshotIncremental(
     for (const [name, sub] of dir.dirs) subs.set(name, collect(sub, `${path}/${name}`));
     const files = new Map<string, FileJob>();
     for (const [name, source] of dir.files) {
-      const job: FileJob = { dir, name, path: `${path}/${name}`, source };
+      const job: FileJob = { name, path: `${path}/${name}`, source };
       files.set(name, job);
       jobs.push(job);
     }
