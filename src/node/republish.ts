@@ -7,7 +7,8 @@ import type { IpfsResult, RunRecord, RunStore, TargetResult } from '../ports/run
 import type { BlockStore } from '../ports/ipfs.ts';
 import { newRunId } from '../adapters/node/file-run-store.ts';
 import { readSnapshotFiles } from '../adapters/node/snapshot-dir.ts';
-import { importSnapshot } from '../adapters/ipfs/unixfs-import.ts';
+import { importSnapshotIncremental, manifestDigests } from '../adapters/ipfs/unixfs-import.ts';
+import type { ImportCache } from '../adapters/ipfs/import-cache.ts';
 import { toCar, walkDag } from '../adapters/ipfs/car.ts';
 import { PointerGuardError, type GuardReport, type PointerGuard } from '../adapters/ipfs/pointer-guard.ts';
 import type { CID } from 'multiformats/cid';
@@ -24,6 +25,8 @@ export interface RepublishOptions {
   runs: RunStore;
   /** The embedded IPFS block store; undefined to skip the import. */
   ipfs?: BlockStore;
+  /** What the last import built, so only changed files and folders are imported again. */
+  ipfsCache?: ImportCache;
   /** Pins the new root, verifies it through gateways, then moves the pointers. */
   ipfsGuard?: PointerGuard;
   trigger: RunRecord['trigger'];
@@ -79,7 +82,10 @@ export async function republish(opts: RepublishOptions): Promise<RepublishResult
     const files = await readSnapshotFiles(opts.build.out);
     if (opts.ipfs !== undefined) {
       progress('ipfs', `importing ${files.size} files into the IPFS block store`);
-      const summary = await importSnapshot(files, opts.ipfs);
+      const summary = await importSnapshotIncremental(files, opts.ipfs, {
+        digests: manifestDigests(files),
+        ...(opts.ipfsCache === undefined ? {} : { cache: opts.ipfsCache }),
+      });
       run.cid = summary.root.toString();
       progress('ipfs', `root ${run.cid}: ${summary.newBlocks} new of ${summary.blocks} blocks`);
       if (opts.ipfsGuard !== undefined) run.ipfs = await pinAndPoint(opts.ipfsGuard, summary.root, opts.ipfs, build.version, signal, progress);

@@ -3,7 +3,7 @@
 // never overlap across processes, and bounded retries with backoff.
 import { join } from 'node:path';
 import { dirname } from 'node:path';
-import { mkdir } from 'node:fs/promises';
+import { mkdir, rm } from 'node:fs/promises';
 import cron from 'node-cron';
 import type { LoadedConfig } from './load-config.ts';
 import { loadPublicMirrors } from './load-config.ts';
@@ -14,6 +14,7 @@ import { republish, type RepublishResult, type RepublishStage } from './republis
 import { createFileRunStore } from '../adapters/node/file-run-store.ts';
 import { acquireLock } from '../adapters/node/process-lock.ts';
 import { blockstoreDir, createFsBlockstore } from '../adapters/ipfs/fs-blockstore.ts';
+import { createFileImportCache, importCacheFile } from '../adapters/ipfs/import-cache.ts';
 import type { RunRecord, RunStore } from '../ports/runs.ts';
 import type { BlockStore } from '../ports/ipfs.ts';
 import { ConfigError } from '../core/config.ts';
@@ -45,7 +46,12 @@ export async function createRepublisher(opts: RepublisherOptions): Promise<Repub
     env: opts.env,
   });
   const runs = createFileRunStore(join(config.data, 'runs'));
-  const ipfs = config.ipfs.embedded ? createFsBlockstore({ dir: blockstoreDir(config.data) }) : undefined;
+  // A damaged block is dropped by the store; forgetting the import cache then makes the next
+  // import check (and rewrite) every block instead of trusting unchanged folders.
+  const ipfs = config.ipfs.embedded
+    ? createFsBlockstore({ dir: blockstoreDir(config.data), onCorrupt: () => void rm(importCacheFile(config.data), { force: true }) })
+    : undefined;
+  const ipfsCache = createFileImportCache({ file: importCacheFile(config.data) });
   const ipfsGuard = createIpfsGuard(config.ipfs, { ...opts.env });
   const sleep = opts.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
   await mkdir(config.data, { recursive: true });
@@ -74,7 +80,7 @@ export async function createRepublisher(opts: RepublisherOptions): Promise<Repub
             buildMemoryMb: config.buildMemoryMb,
             targets,
             runs,
-            ...(ipfs === undefined ? {} : { ipfs }),
+            ...(ipfs === undefined ? {} : { ipfs, ipfsCache }),
             ...(ipfsGuard === undefined ? {} : { ipfsGuard }),
             trigger,
             attempt,
