@@ -134,19 +134,32 @@ export function* generatePages(site: Site, opts: RenderOptions, cache?: PageCach
   }
 
   // Index pages.
-  const pageCount = Math.max(1, Math.ceil(views.length / pageSize));
-  for (let page = 1; page <= pageCount; page++) {
-    const slice = views.slice((page - 1) * pageSize, page * pageSize);
-    const newer = page > 1 ? indexPath(page - 1) : undefined;
-    const older = page < pageCount ? indexPath(page + 1) : undefined;
-    const head =
-      (newer ? `<link rel="prev" href="${newer}">\n` : '') + (older ? `<link rel="next" href="${older}">\n` : '');
-    const title = page === 1 ? siteTitle : `${bilingual(UI.page)} ${page} · ${siteTitle}`;
+  // The front page shows the newest posts. Older posts are on pages numbered from the OLDEST
+  // (/page/1.html holds the first pageSize posts ever published), so a new post changes the front
+  // page and the newest archive page only: every older page keeps its bytes on every mirror.
+  const n = views.length;
+  const pageCount = n <= pageSize ? 0 : Math.ceil(n / pageSize);
+  const pageOf = (newestFirstIndex: number): number => Math.floor((n - 1 - newestFirstIndex) / pageSize) + 1;
+  const listing = (path: string, title: string, heading: string, slice: readonly PostView[], newer?: string, older?: string): [string, string] => {
+    const head = (newer ? `<link rel="prev" href="${newer}">\n` : '') + (older ? `<link rel="next" href="${older}">\n` : '');
     const main =
-      (page === 1 ? '' : `<h1>${e(`${bilingual(UI.page)} ${page} / ${pageCount}`)}</h1>\n`) +
+      heading +
       (slice.length === 0 ? `<p>${e(bilingual(UI.noPosts))}</p>\n` : postList(slice, true)) +
-      pager(page, pageCount, newer, older);
-    yield add(indexPath(page), shell(indexPath(page), title, main, siteLang, head));
+      (newer || older ? pager(newer, older) : '');
+    return add(path, shell(path, title, main, siteLang, head));
+  };
+  yield listing('/index.html', siteTitle, '', views.slice(0, pageSize), undefined, pageCount > 0 ? indexPath(pageOf(pageSize)) : undefined);
+  for (let page = 1; page <= pageCount; page++) {
+    const slice = views.slice(Math.max(0, n - page * pageSize), n - (page - 1) * pageSize);
+    const label = `${bilingual(UI.page)} ${page}`;
+    yield listing(
+      indexPath(page),
+      `${label} · ${siteTitle}`,
+      `<h1>${e(label)}</h1>\n`,
+      slice,
+      page < pageCount ? indexPath(page + 1) : '/index.html',
+      page > 1 ? indexPath(page - 1) : undefined,
+    );
   }
 
   // Monthly archives, newest month first.
@@ -279,12 +292,10 @@ function postList(views: readonly PostView[], withExcerpt: boolean): string {
   return `<ul class="post-list">\n${items.join('')}</ul>\n`;
 }
 
-function pager(page: number, count: number, newer: string | undefined, older: string | undefined): string {
-  if (count === 1) return '';
+function pager(newer: string | undefined, older: string | undefined): string {
   return (
     `<nav class="pager">` +
-    (newer ? `<a rel="prev" href="${newer}">← ${e(bilingual(UI.newer))}</a>` : '') +
-    `<span>${page} / ${count}</span>` +
+    (newer ? `<a rel="prev" href="${newer}">← ${e(bilingual(UI.newer))}</a>` : '<span></span>') +
     (older ? `<a rel="next" href="${older}">${e(bilingual(UI.older))} →</a>` : '') +
     `</nav>\n`
   );
@@ -351,7 +362,7 @@ function monthTitle(name: Bilingual): string {
 }
 
 function indexPath(page: number): string {
-  return page === 1 ? '/index.html' : `/page/${page}.html`;
+  return `/page/${page}.html`;
 }
 
 function monthPath(year: string, month: string): string {

@@ -76,31 +76,39 @@ describe('renderPages', () => {
     vi.useRealTimers();
   });
 
-  it('paginates 23 posts into 3 index pages of 10, 10 and 3, newest first, with prev/next links', () => {
+  it('paginates 23 posts: the newest 10 in front, archive pages numbered from the oldest', () => {
     const posts = Array.from({ length: 23 }, (_, i) => makePost(i));
     const files = renderPages(makeSite(posts), { ...OPTS, pageSize: 10 });
-    const pages = ['/index.html', '/page/2.html', '/page/3.html'];
-    for (const p of pages) expect(files.has(p), p).toBe(true);
+    const pages = ['/page/1.html', '/page/2.html', '/page/3.html'];
+    for (const p of ['/index.html', ...pages]) expect(files.has(p), p).toBe(true);
     expect(files.has('/page/4.html')).toBe(false);
-    expect(files.has('/page/1.html')).toBe(false);
 
+    const front = files.get('/index.html') ?? '';
     const [p1 = '', p2 = '', p3 = ''] = pages.map((p) => files.get(p) ?? '');
-    expect(postHrefs(p1)).toHaveLength(10);
-    expect(postHrefs(p2)).toHaveLength(10);
-    expect(postHrefs(p3)).toHaveLength(3);
-    // Every post once, newest first (makePost dates grow with i, so post 22 is the newest).
-    const all = [...postHrefs(p1), ...postHrefs(p2), ...postHrefs(p3)];
-    expect(all).toEqual(posts.map((p) => p.path).reverse());
+    // makePost dates grow with i: post 22 is the newest.
+    expect(postHrefs(front)).toEqual(posts.slice(13).map((p) => p.path).reverse());
+    expect(postHrefs(p1)).toEqual(posts.slice(0, 10).map((p) => p.path).reverse());
+    expect(postHrefs(p2)).toEqual(posts.slice(10, 20).map((p) => p.path).reverse());
+    expect(postHrefs(p3)).toEqual(posts.slice(20).map((p) => p.path).reverse());
 
-    expect(p1).not.toMatch(/rel="prev"/);
-    expect(p1).toMatch(/<a rel="next" href="\/page\/2.html">/);
-    expect(p1).toContain('<link rel="next" href="/page/2.html">');
-    expect(p2).toMatch(/<a rel="prev" href="\/index.html">/);
-    expect(p2).toMatch(/<a rel="next" href="\/page\/3.html">/);
-    expect(p3).toMatch(/<a rel="prev" href="\/page\/2.html">/);
-    expect(p3).not.toMatch(/rel="next"/);
-    expect(p2).toContain('<span>2 / 3</span>');
+    // "Older" from the front goes to the page holding the first post not shown (post 12: page 2).
+    expect(front).not.toMatch(/rel="prev"/);
+    expect(front).toMatch(/<a rel="next" href="\/page\/2.html">/);
+    expect(front).toContain('<link rel="next" href="/page/2.html">');
+    expect(p3).toMatch(/<a rel="prev" href="\/index.html">/);
+    expect(p3).toMatch(/<a rel="next" href="\/page\/2.html">/);
+    expect(p2).toMatch(/<a rel="prev" href="\/page\/3.html">/);
+    expect(p2).toMatch(/<a rel="next" href="\/page\/1.html">/);
+    expect(p1).not.toMatch(/rel="next"/);
     expect(brokenLinks(files)).toEqual([]);
+  });
+
+  it('a new post changes the front page and the newest archive page, no older one', () => {
+    const posts = Array.from({ length: 25 }, (_, i) => makePost(i));
+    const before = renderPages(makeSite(posts.slice(0, 24)), { ...OPTS, pageSize: 10 });
+    const after = renderPages(makeSite(posts), { ...OPTS, pageSize: 10 });
+    const changed = [...after.keys()].filter((p) => /^\/(index|page\/\d+)\.html$/.test(p) && before.get(p) !== after.get(p));
+    expect(changed.sort()).toEqual(['/index.html', '/page/3.html']);
   });
 
   it('renders one index page without a pager for a few posts, and an empty site', () => {
