@@ -107,17 +107,51 @@ export function createEdge(options: EdgeOptions): Edge {
     requestHeader = (c, name) => c.req.header(name),
   } = options;
 
+  // Compromised marks are shared through the store (KV on Workers), so every isolate or process
+  // skips a mirror once any of them caught it serving bad bytes, until the health checker clears it.
+  let marksDirty = false;
+  let applyingMarks = false;
   const pool = createMirrorPool({
     mirrors: options.mirrors,
     ...(options.hedge ? { hedge: options.hedge } : {}),
-    onStateChange: (mirror, state, obs) =>
+    onStateChange: (mirror, state, obs) => {
+      if (!applyingMarks && (obs.type === 'compromised' || obs.type === 'cleared')) marksDirty = true;
       onEvent({
         type: 'mirror-state',
         mirror: mirror.id,
         state: state.health,
         ...('error' in obs ? { error: obs.error } : {}),
-      }),
+      });
+    },
   });
+  let marksLoaded: Promise<void> | undefined;
+  const loadMarks = (): Promise<void> =>
+    (marksLoaded ??= store.loadCompromised().then(
+      (marks) => {
+        applyingMarks = true;
+        try {
+          for (const [id, reason] of Object.entries(marks)) {
+            if (pool.state(id) !== undefined && pool.state(id)?.health !== 'compromised') {
+              pool.observe(id, { type: 'compromised', error: `${reason} (recorded by another edge)` });
+            }
+          }
+        } finally {
+          applyingMarks = false;
+        }
+      },
+      () => undefined,
+    ));
+  const flushMarks = (c: Context): void => {
+    if (!marksDirty) return;
+    marksDirty = false;
+    const marks = Object.fromEntries(
+      pool
+        .status()
+        .filter((m) => m.state === 'compromised')
+        .map((m) => [m.id, m.compromisedReason ?? 'served bytes that fail verification']),
+    );
+    background(c, store.saveCompromised(marks));
+  };
   const reader = createSnapshotReader({
     pool,
     publicKey: options.publicKey,
@@ -285,6 +319,15 @@ export function createEdge(options: EdgeOptions): Edge {
 
   /** Serve one snapshot path (everything but the hot cached case). */
   const serveSlow = async (c: Context, requestPath: string): Promise<Response> => {
+    await loadMarks();
+    try {
+      return await serveVerified(c, requestPath);
+    } finally {
+      flushMarks(c);
+    }
+  };
+
+  const serveVerified = async (c: Context, requestPath: string): Promise<Response> => {
     let a = reader.current() ?? (await reader.ensure());
     if (a === undefined) return unavailable(undefined);
     let path = resolvePath(requestPath, a);
@@ -332,6 +375,7 @@ export function createEdge(options: EdgeOptions): Edge {
   if (options.ipfs !== undefined) app.route('/ipfs', createIpfsGateway({ blocks: options.ipfs }));
 
   app.get('/_ferry/health', async (c) => {
+    await loadMarks();
     const a = reader.current() ?? (await reader.ensure());
     const body = {
       manifest: a

@@ -16,6 +16,12 @@ export interface StoredFile {
 }
 
 export interface EdgeStateStore {
+  /**
+   * Mirrors found serving bytes that fail verification (id -> reason), shared by every edge
+   * process or Worker isolate on this store, until the health checker clears them.
+   */
+  loadCompromised(): Promise<Record<string, string>>;
+  saveCompromised(marks: Record<string, string>): Promise<void>;
   loadManifest(): Promise<StoredManifest | undefined>;
   saveManifest(manifest: StoredManifest): Promise<void>;
   loadFile(path: string): Promise<StoredFile | undefined>;

@@ -121,4 +121,43 @@ describe('edge app in workerd', () => {
     const health: unknown = await (await second.app.request('/_ferry/health')).json();
     expect(health).toMatchObject({ manifest: { version: 2 } });
   });
+
+  it('shares compromised marks through KV: a second isolate never asks the tampering mirror', async () => {
+    const v1 = snap(1);
+    const asked: string[] = [];
+    const bad = hostFetch(
+      () => v1,
+      (path, body) => (path.endsWith('.html') ? new TextEncoder().encode(decode(body).replace('<h1>', '<h2>')) : undefined),
+    );
+    const counting: typeof fetch = async (input, init) => {
+      asked.push(new URL(input instanceof Request ? input.url : String(input)).pathname);
+      return bad(input, init);
+    };
+    const mirrors = () => [
+      createHttpMirror({ id: 'bad', kind: 'http', url: 'https://bad.example/', priority: 1 }, { fetch: createLimitedFetch({ fetch: counting }) }),
+      createHttpMirror({ id: 'good', kind: 'http', url: 'https://good.example/', priority: 2 }, { fetch: createLimitedFetch({ fetch: hostFetch(() => v1) }) }),
+    ];
+    const store = createKvEdgeState(env.FERRY_KV, 'marks-test/');
+    const first = createEdge({ mirrors: mirrors(), publicKey: key.publicKey, store });
+    expect((await first.app.request('/')).status).toBe(200);
+    expect(first.pool.status().find((m) => m.id === 'bad')?.state).toBe('compromised');
+    await new Promise((r) => setTimeout(r, 50)); // the background KV write
+
+    // Another isolate on the same KV: it knows before its first request, and does not ask 'bad'.
+    const second = createEdge({ mirrors: mirrors(), publicKey: key.publicKey, store });
+    const health: unknown = await (await second.app.request('/_ferry/health')).json();
+    expect(health).toMatchObject({ mirrors: [{ id: 'bad', state: 'compromised' }, { id: 'good' }] });
+    asked.length = 0;
+    const res = await second.app.request('/2016/06/');
+    expect(res.status).toBe(200);
+    expect(asked.filter((p) => p.endsWith('.html'))).toEqual([]);
+
+    // Cleared by the health checker: the mark is lifted for everyone.
+    second.pool.clear('bad');
+    await second.app.request('/rss.xml');
+    await new Promise((r) => setTimeout(r, 50));
+    const third = createEdge({ mirrors: mirrors(), publicKey: key.publicKey, store });
+    const after: unknown = await (await third.app.request('/_ferry/health')).json();
+    expect(after).toMatchObject({ mirrors: [{ id: 'bad', state: 'healthy' }, { id: 'good' }] });
+  });
 });

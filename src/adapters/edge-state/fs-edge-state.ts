@@ -4,6 +4,7 @@ import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { sha256Hex } from '../../core/bytes.ts';
 import type { EdgeStateStore } from '../../ports/edge-state.ts';
+import { parseMarks } from './kv-edge-state.ts';
 
 export function createFsEdgeState(dir: string): EdgeStateStore {
   const filesDir = join(dir, 'files');
@@ -22,6 +23,12 @@ export function createFsEdgeState(dir: string): EdgeStateStore {
     }
   };
   return {
+    async loadCompromised() {
+      return parseMarks((await get(join(dir, 'compromised.json')))?.toString('utf8') ?? null);
+    },
+    async saveCompromised(marks) {
+      await put(join(dir, 'compromised.json'), JSON.stringify(marks));
+    },
     async loadManifest() {
       const manifest = await get(join(dir, 'manifest.json'));
       const signature = await get(join(dir, 'manifest.json.sig'));

@@ -4,7 +4,12 @@ import type { EdgeStateStore, StoredFile, StoredManifest } from '../../ports/edg
 export function createMemoryEdgeState(): EdgeStateStore {
   let manifest: StoredManifest | undefined;
   const files = new Map<string, StoredFile>();
+  let compromised: Record<string, string> = {};
   return {
+    loadCompromised: async () => ({ ...compromised }),
+    saveCompromised: async (marks) => {
+      compromised = { ...marks };
+    },
     loadManifest: async () => manifest,
     saveManifest: async (m) => {
       manifest = m;
