@@ -7,6 +7,7 @@ import { ensureKeyPair } from '../keys.ts';
 import { readCurrentManifest } from '../../adapters/node/snapshot-dir.ts';
 import { startEdgeServer } from '../edge-server.ts';
 import { createRepublisher, scheduleRepublish } from '../republisher.ts';
+import { LockedError } from '../../adapters/node/process-lock.ts';
 
 export const command: Command = {
   name: 'serve',
@@ -39,8 +40,13 @@ export const command: Command = {
     });
 
     if (values['no-build'] !== true) {
-      const { run } = await republisher.run('start');
-      io.out(`Republish ${run.outcome}${run.version === undefined ? '' : `: version ${run.version}, ${run.posts ?? 0} posts`}${run.error === undefined ? '' : ` (${run.error}; the last good snapshot stays served)`}`);
+      try {
+        const { run } = await republisher.run('start');
+        io.out(`Republish ${run.outcome}${run.version === undefined ? '' : `: version ${run.version}, ${run.posts ?? 0} posts`}${run.error === undefined ? '' : ` (${run.error}; the last good snapshot stays served)`}`);
+      } catch (e) {
+        if (!(e instanceof LockedError)) throw e;
+        io.err(`${e.message}; serving the current snapshot meanwhile`);
+      }
     }
     if ((await readCurrentManifest(config.out)) === undefined) {
       io.err(`No snapshot in ${config.out} to serve; fix the error above and run again.`);
