@@ -10,6 +10,8 @@ export interface PublishedRecord {
   hash: string;
   title: string;
   updated: string;
+  /** Hash of the whole entry as the origin served it, and of how it was processed (see reuseKeyOf). */
+  reuseKey?: string;
 }
 
 export interface Quarantined {
@@ -49,6 +51,15 @@ export interface GuardDecision {
 /** The hash that decides whether a post "changed": what the origin served, before sanitizing. */
 export function contentHashOf(entry: Pick<RawEntry, 'title' | 'html' | 'tags' | 'originUrl'>): string {
   return sha256Hex(JSON.stringify(['ferry-post/1', entry.title, entry.html, entry.tags, entry.originUrl]));
+}
+
+/**
+ * When an entry's reuse key equals the published record's, the published post (sanitized, media
+ * copied, links localized) is exactly what processing the entry again would give: a rebuild can
+ * take it as is. `processing` fingerprints everything else that shapes the result.
+ */
+export function reuseKeyOf(entry: RawEntry, processing: string): string {
+  return sha256Hex(JSON.stringify(['ferry-reuse/1', processing, entry]));
 }
 
 /** A marker hash for approving the removal of a post that vanished from the origin. */

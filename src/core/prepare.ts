@@ -8,6 +8,12 @@ import { detectLanguage } from './language.ts';
 import { rewriteUrls, sanitizePostHtml, type UrlDecision } from './sanitize.ts';
 import { hostMatches } from './media.ts';
 
+/**
+ * Bump when sanitizing or localizing changes its output for the same input: it is part of every
+ * post's reuse key, so the next build processes every post again.
+ */
+export const PREPARE_VERSION = 'prepare/1';
+
 export interface PreparedCandidate extends Candidate {
   /** Absolute URLs of images the post loads or links to (from the sanitizer). */
   images: string[];
@@ -16,6 +22,8 @@ export interface PreparedCandidate extends Candidate {
 export interface PrepareOptions {
   /** Base for relative URLs in post HTML: the feed page the entries came from. */
   baseUrl: string;
+  /** Posts already processed from exactly these entries (see reuseKeyOf): taken as they are. */
+  reuse?: ReadonlyMap<string, Post>;
 }
 
 export function preparePosts(
@@ -35,6 +43,8 @@ export function preparePosts(
   }
   const paths = assignPaths(unique);
   const candidates = unique.map((entry): PreparedCandidate => {
+    const reused = opts.reuse?.get(entry.id);
+    if (reused !== undefined) return { post: reused, removed: [], updated: entry.updated, images: [] };
     const clean = sanitizePostHtml(entry.html, { baseUrl: opts.baseUrl });
     const place = paths.get(entry.id);
     if (place === undefined) throw new Error(`no path for ${entry.id}`);

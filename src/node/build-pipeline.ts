@@ -8,8 +8,9 @@ import type { LimitedFetch } from '../ports/fetch.ts';
 import type { StateStore } from '../ports/state.ts';
 import type { MirrorRef, Post, Site, SiteMeta } from '../core/model.ts';
 import { sortPosts } from '../core/model.ts';
-import { decide, type GuardDecision, type Quarantined } from '../core/guard.ts';
-import { localizePost, mediaRefs, preparePosts } from '../core/prepare.ts';
+import { decide, reuseKeyOf, type GuardDecision, type Quarantined } from '../core/guard.ts';
+import { PREPARE_VERSION, localizePost, mediaRefs, preparePosts } from '../core/prepare.ts';
+import { sha256Hex } from '../core/bytes.ts';
 import { BLOGGER_MEDIA_HOSTS } from '../core/media.ts';
 import { REUSED, generateSnapshot, signedManifestFiles, type PageCache } from '../core/build.ts';
 import { MAX_SIGNATURE_LINES, createManifestFromDigests, decodeSignatures, digestOf, type FileEntry } from '../core/manifest.ts';
@@ -164,7 +165,7 @@ export async function runBuild(opts: BuildOptions): Promise<BuildReport> {
   }
   // A changed origin id stays unaccepted (and every post held) until `ferry approve --all`.
   const originIds = curated.originHeld ? { originId: curated.previousOriginId ?? meta.id, pendingOriginId: meta.id } : { originId: meta.id };
-  await state.save({ siteId: opts.source, ...originIds, version, approvals: decision.approvals, pending: decision.quarantined, renderKeys }, posts);
+  await state.save({ siteId: opts.source, ...originIds, version, approvals: decision.approvals, pending: decision.quarantined, renderKeys }, posts, curated.reuseKeys);
 
   return {
     posts: posts.length,
@@ -193,6 +194,8 @@ interface Curated {
   renderKeys: Record<string, string>;
   /** The origin declared a new id and every post is held for it. */
   originHeld: boolean;
+  /** Post id -> reuse key, for the posts published now whose processing is complete. */
+  reuseKeys: Map<string, string>;
   previousOriginId?: string;
 }
 
@@ -224,28 +227,49 @@ async function curate(
     previous.originId !== undefined && previous.originId !== origin.meta.id
       ? [`the origin's feed id changed (${previous.originId} -> ${origin.meta.id}); approve with ferry approve --all if the blog really moved`]
       : [];
-  progress('sanitize', 'sanitizing and comparing with what was published');
   const baseUrl = /^https?:\/\//.test(origin.location) ? origin.location : ctx.canonical;
-  const { candidates, duplicates } = preparePosts(origin.entries, origin.meta, { baseUrl });
+  const originHosts = hostsOf([origin.meta.originUrl, origin.location]);
+  const mediaHosts = [...originHosts, ...BLOGGER_MEDIA_HOSTS, ...(opts.mediaHosts ?? [])];
+  const blockedHosts = opts.blockedHosts ?? [];
+
+  // Incremental: an entry exactly as published last time, processed the same way, with every image
+  // copied, is taken from the published state instead of being sanitized and localized again.
+  const processing = sha256Hex(JSON.stringify([PREPARE_VERSION, baseUrl, originHosts, [...mediaHosts].sort(), [...blockedHosts].sort()]));
+  const reuseKeys = new Map(origin.entries.map((e) => [e.id, reuseKeyOf(e, processing)]));
+  const reusableIds =
+    siteReasons.length > 0
+      ? []
+      : origin.entries
+          .filter((e) => Object.hasOwn(previous.published, e.id) && previous.published[e.id]?.reuseKey === reuseKeys.get(e.id))
+          .map((e) => e.id);
+  const reuse = new Map((await ctx.state.loadPosts(opts.source, reusableIds)).map((p) => [p.id, p]));
+  progress('sanitize', `sanitizing ${origin.entries.length - reuse.size} posts (${reuse.size} unchanged since they were published)`);
+  const { candidates, duplicates } = preparePosts(origin.entries, origin.meta, { baseUrl, reuse });
   const decision = decide(candidates, previous, siteReasons);
   for (const q of decision.quarantined) progress('sanitize', `held back: ${q.title} (${q.id}): ${q.reasons.join('; ')}`);
 
   const publishing = new Set(decision.publish.map((p) => p.id));
-  const images = candidates.filter((c) => publishing.has(c.post.id)).flatMap((c) => c.images);
-  const originHosts = hostsOf([origin.meta.originUrl, origin.location]);
+  const fresh = candidates.filter((c) => publishing.has(c.post.id) && !reuse.has(c.post.id));
   const mediaStore = await openMediaStore(join(opts.dataDir, 'media'));
-  const media = await fetchMedia(images, {
-    fetch: ctx.fetch,
-    store: mediaStore,
-    hosts: [...originHosts, ...BLOGGER_MEDIA_HOSTS, ...(opts.mediaHosts ?? [])],
-    limits: { ...DEFAULT_MEDIA, ...opts.media },
-    onProgress: (done, total) => progress('media', `${done}/${total} images`),
-  });
+  const media = await fetchMedia(
+    fresh.flatMap((c) => c.images),
+    {
+      fetch: ctx.fetch,
+      store: mediaStore,
+      hosts: mediaHosts,
+      limits: { ...DEFAULT_MEDIA, ...opts.media },
+      onProgress: (done, total) => progress('media', `${done}/${total} images`),
+    },
+  );
   for (const f of media.failures) progress('media', `image not copied: ${f.url}: ${f.error}`);
 
-  const policy = { originHosts, blockedHosts: opts.blockedHosts ?? [], media: media.map };
+  // A post whose copyable images did not all arrive is processed again next time (to retry them).
+  const retry = new Set(media.failures.filter((f) => f.retryable).map((f) => f.url));
+  const incomplete = new Set(fresh.filter((c) => c.images.some((u) => retry.has(u))).map((c) => c.post.id));
+  const policy = { originHosts, blockedHosts, media: media.map };
   const kept = await ctx.state.loadPosts(opts.source, decision.kept);
-  const posts = sortPosts([...decision.publish.map((p) => localizePost(p, policy)), ...kept]);
+  const posts = sortPosts([...decision.publish.map((p) => (reuse.get(p.id) === p ? p : localizePost(p, policy))), ...kept]);
+  const keysToSave = new Map([...reuseKeys].filter(([id]) => publishing.has(id) && !incomplete.has(id)));
   return {
     meta: origin.meta,
     posts,
@@ -257,6 +281,7 @@ async function curate(
     renderKeys: previous.renderKeys,
     originHeld: siteReasons.length > 0,
     ...(previous.originId === undefined ? {} : { previousOriginId: previous.originId }),
+    reuseKeys: keysToSave,
   };
 }
 

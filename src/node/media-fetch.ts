@@ -15,6 +15,8 @@ export interface MediaLimits {
 export interface MediaFailure {
   url: string;
   error: string;
+  /** A fetch that failed (may work next time), as opposed to an image Ferry never copies. */
+  retryable: boolean;
 }
 
 export interface MediaResult {
@@ -42,7 +44,7 @@ export async function fetchMedia(
     const cached = opts.store.lookup(url);
     if (cached !== undefined) map.set(url, cached);
     else if (isFetchable(url, opts.hosts)) todo.push(url);
-    else failures.push({ url, error: 'not on an origin media host: shown as a link, not copied' });
+    else failures.push({ url, error: 'not on an origin media host: shown as a link, not copied', retryable: false });
   }
   let fetchedBytes = 0;
   let fetched = 0;
@@ -68,7 +70,7 @@ export async function fetchMedia(
         map.set(url, await opts.store.put(url, res.body, ext));
         fetched++;
       } catch (e) {
-        failures.push({ url, error: (e as Error).message });
+        failures.push({ url, error: (e as Error).message, retryable: true });
       }
       opts.onProgress?.(++done, todo.length);
     }

@@ -28,7 +28,7 @@ export interface StateStore {
    * Record a build: `posts` is every post it published. Atomic: after a crash the store holds
    * either the old or the new state, never a mix.
    */
-  save(state: Omit<SiteState, 'published'>, posts: readonly Post[]): Promise<void>;
+  save(state: Omit<SiteState, 'published'>, posts: readonly Post[], reuseKeys?: ReadonlyMap<string, string>): Promise<void>;
   /** Record approvals (and, when given, an accepted new origin id) for a site. */
   saveApprovals(siteId: string, approvals: Record<string, string>, acceptOriginId?: string): Promise<void>;
   /** Every site this store knows, for commands that look a post up by id. */

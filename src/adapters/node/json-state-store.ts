@@ -51,7 +51,9 @@ export function createJsonStateStore(dataDir: string): StateStore {
   const empty = (siteId: string): StoredState => ({ siteId, version: 0, published: {}, approvals: {}, pending: [], renderKeys: {} });
   const publicView = (s: StoredState): SiteState => ({
     ...s,
-    published: Object.fromEntries(Object.entries(s.published).map(([id, { hash, title, updated }]) => [id, { hash, title, updated }])),
+    published: Object.fromEntries(
+      Object.entries(s.published).map(([id, { hash, title, updated, reuseKey }]) => [id, { hash, title, updated, ...(reuseKey === undefined ? {} : { reuseKey }) }]),
+    ),
   });
   const writeState = (s: StoredState): Promise<void> =>
     writeFileAtomic(stateFile(s.siteId), `${JSON.stringify({ format: FORMAT, ...s })}\n`);
@@ -91,7 +93,7 @@ export function createJsonStateStore(dataDir: string): StateStore {
       });
     },
 
-    async save(state, posts) {
+    async save(state, posts, reuseKeys) {
       const dir = siteDir(state.siteId);
       await mkdir(dir, { recursive: true });
       const pack = `posts-v${state.version}-${randomBytes(3).toString('hex')}.ndjson`;
@@ -101,7 +103,15 @@ export function createJsonStateStore(dataDir: string): StateStore {
       try {
         for (const [line, post] of posts.entries()) {
           const text = JSON.stringify(post);
-          published.set(post.id, { hash: post.contentHash, title: post.title, updated: post.updated, ref: sha256Hex(text).slice(0, 32), line });
+          const reuseKey = reuseKeys?.get(post.id);
+          published.set(post.id, {
+            hash: post.contentHash,
+            title: post.title,
+            updated: post.updated,
+            ref: sha256Hex(text).slice(0, 32),
+            line,
+            ...(reuseKey === undefined ? {} : { reuseKey }),
+          });
           if (!out.write(`${text}\n`)) await once(out, 'drain');
         }
         out.end();
@@ -189,7 +199,14 @@ function parseState(text: string, file: string): StoredState {
     ) {
       return fail(`published[${id}] invalid`);
     }
-    pub.set(id, { hash: rec.hash, title: rec.title, updated: rec.updated, ref: rec.ref, line: rec.line });
+    pub.set(id, {
+      hash: rec.hash,
+      title: rec.title,
+      updated: rec.updated,
+      ref: rec.ref,
+      line: rec.line,
+      ...(typeof rec.reuseKey === 'string' ? { reuseKey: rec.reuseKey } : {}),
+    });
   }
   const appr = new Map<string, string>();
   for (const [id, hash] of Object.entries(approvals)) {
