@@ -6,6 +6,24 @@ import { fromBase64, sha256Hex, toBase64, utf8ToBytes } from './bytes.ts';
 
 export const MANIFEST_PATH = '/manifest.json';
 export const SIGNATURE_PATH = '/manifest.json.sig';
+/**
+ * A mirror updated in place announces the manifest it is moving to before its first new file, so
+ * an edge that meets a new file under the old manifest sees a publish in progress, not tampering.
+ */
+export const NEXT_MANIFEST_PATH = '/manifest.next.json';
+export const NEXT_SIGNATURE_PATH = '/manifest.next.json.sig';
+
+/** The snapshot as an in-place mirror gets it: plus the announcement of its own manifest. */
+export function withAnnouncement(files: ReadonlyMap<string, Uint8Array>): Map<string, Uint8Array> {
+  const out = new Map(files);
+  const manifest = files.get(MANIFEST_PATH);
+  const signature = files.get(SIGNATURE_PATH);
+  if (manifest !== undefined && signature !== undefined) {
+    out.set(NEXT_MANIFEST_PATH, manifest);
+    out.set(NEXT_SIGNATURE_PATH, signature);
+  }
+  return out;
+}
 export const MANIFEST_FORMAT = 'ferry-manifest/1';
 
 export interface FileEntry {

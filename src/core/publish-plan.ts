@@ -1,7 +1,7 @@
 // Which paths a publish must upload or delete, given what the snapshot wants and what the target
 // already holds. Pure: digests come in as strings (each target compares in the digest it can learn
 // cheaply: sha256 of a file, an S3 ETag, KV metadata), so nothing here hashes or does I/O.
-import { MANIFEST_PATH, SIGNATURE_PATH } from './manifest.ts';
+import { MANIFEST_PATH, NEXT_MANIFEST_PATH, NEXT_SIGNATURE_PATH, SIGNATURE_PATH } from './manifest.ts';
 
 export interface PublishPlan {
   /** Content files first (sorted), then /manifest.json.sig, then /manifest.json: readers never
@@ -27,6 +27,7 @@ export function planPublish(
   const upload: string[] = [];
   const unchanged: string[] = [];
   const last: string[] = [];
+  const first: string[] = [];
   for (const path of [...want.keys()].sort()) {
     const digest = want.get(path);
     const held = have.get(path);
@@ -34,6 +35,9 @@ export function planPublish(
       unchanged.push(path);
     } else if (path === MANIFEST_PATH || path === SIGNATURE_PATH) {
       last.push(path);
+    } else if (path === NEXT_MANIFEST_PATH || path === NEXT_SIGNATURE_PATH) {
+      first.push(path); // the announcement goes before any new file (signature, then manifest)
+      first.sort((a, b) => (a === NEXT_SIGNATURE_PATH ? -1 : b === NEXT_SIGNATURE_PATH ? 1 : 0));
     } else {
       upload.push(path);
     }
@@ -42,5 +46,5 @@ export function planPublish(
   // manifest a reader (or a crash) sees in between has its signature. The manifest switches last.
   last.sort((a, b) => (a === SIGNATURE_PATH ? -1 : b === SIGNATURE_PATH ? 1 : 0));
   const del = [...have.keys()].filter((p) => !want.has(p) && !keep.has(p)).sort();
-  return { upload: [...upload, ...last], delete: del, unchanged };
+  return { upload: [...first, ...upload, ...last], delete: del, unchanged };
 }

@@ -5,6 +5,8 @@ import { sha256Hex, utf8ToString } from '../core/bytes.ts';
 import {
   MANIFEST_PATH,
   SIGNATURE_PATH,
+  NEXT_MANIFEST_PATH,
+  NEXT_SIGNATURE_PATH,
   SignatureError,
   parseManifest,
   verifySignatureText,
@@ -239,21 +241,7 @@ export function createSnapshotReader({
     body: Uint8Array,
     mismatch: IntegrityError,
   ): Promise<VerifiedFile> => {
-    let theirs: { manifest: Manifest; bytes: Uint8Array; signature: string } | undefined;
-    try {
-      const [m, s] = await Promise.all([
-        mirror.get(MANIFEST_PATH, { signal, timeoutMs: t.requestMs, maxBytes: t.manifestMaxBytes }),
-        mirror.get(SIGNATURE_PATH, { signal, timeoutMs: t.requestMs, maxBytes: 1024 }),
-      ]);
-      if (m.found && s.found) {
-        const signature = new TextDecoder().decode(s.body);
-        if (verifySignatureText(m.body, signature, publicKey)) {
-          theirs = { manifest: parseManifest(utf8ToString(m.body, 'manifest.json')), bytes: m.body, signature };
-        }
-      }
-    } catch {
-      theirs = undefined;
-    }
+    const theirs = await readPair(mirror, signal, MANIFEST_PATH, SIGNATURE_PATH);
     const ours = current;
     if (theirs !== undefined && ours !== undefined && matches(theirs.manifest.files[path], body)) {
       const fresh = Date.parse(theirs.manifest.expires) > now().getTime();
@@ -268,7 +256,34 @@ export function createSnapshotReader({
         error: `${path}: serves manifest version ${theirs.manifest.version}${fresh ? '' : ' (expired)'}, not version ${ours.manifest.version} (outdated)`,
       });
     }
+    // Updated in place, the mirror may be between its first new file and its new manifest: it
+    // announced that manifest (signed, newer) beforehand, and the bytes match it.
+    const next = await readPair(mirror, signal, NEXT_MANIFEST_PATH, NEXT_SIGNATURE_PATH);
+    if (next !== undefined && ours !== undefined && next.manifest.version > ours.manifest.version && matches(next.manifest.files[path], body)) {
+      throw new AttemptError({ type: 'failure', error: `${path}: publishing version ${next.manifest.version} (not complete yet)` });
+    }
     throw new AttemptError({ type: 'compromised', error: mismatch.message });
+  };
+
+  /** A mirror's manifest and signature at these paths, if present and signed by the pinned key. */
+  const readPair = async (
+    mirror: Mirror,
+    signal: AbortSignal,
+    manifestPath: string,
+    signaturePath: string,
+  ): Promise<{ manifest: Manifest; bytes: Uint8Array; signature: string } | undefined> => {
+    try {
+      const [m, s] = await Promise.all([
+        mirror.get(manifestPath, { signal, timeoutMs: t.requestMs, maxBytes: t.manifestMaxBytes }),
+        mirror.get(signaturePath, { signal, timeoutMs: t.requestMs, maxBytes: 1024 }),
+      ]);
+      if (!m.found || !s.found) return undefined;
+      const signature = new TextDecoder().decode(s.body);
+      if (!verifySignatureText(m.body, signature, publicKey)) return undefined;
+      return { manifest: parseManifest(utf8ToString(m.body, manifestPath)), bytes: m.body, signature };
+    } catch {
+      return undefined;
+    }
   };
 
   return { current: () => current, ensure, refresh, getFile };

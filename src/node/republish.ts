@@ -7,6 +7,7 @@ import type { IpfsResult, RunRecord, RunStore, TargetResult } from '../ports/run
 import type { BlockStore } from '../ports/ipfs.ts';
 import { newRunId } from '../adapters/node/file-run-store.ts';
 import { readSnapshotFiles } from '../adapters/node/snapshot-dir.ts';
+import { withAnnouncement } from '../core/manifest.ts';
 import { importSnapshotIncremental, manifestDigests } from '../adapters/ipfs/unixfs-import.ts';
 import type { ImportCache } from '../adapters/ipfs/import-cache.ts';
 import { toCar, walkDag } from '../adapters/ipfs/car.ts';
@@ -90,12 +91,13 @@ export async function republish(opts: RepublishOptions): Promise<RepublishResult
       progress('ipfs', `root ${run.cid}: ${summary.newBlocks} new of ${summary.blocks} blocks`);
       if (opts.ipfsGuard !== undefined) run.ipfs = await pinAndPoint(opts.ipfsGuard, summary.root, opts.ipfs, build.version, signal, progress);
     }
+    const announced = withAnnouncement(files);
     for (const target of opts.targets) {
       const result: TargetResult = { id: target.id, kind: target.kind, outcome: 'ok' };
       progress('publish', `publishing to ${target.id} (${target.kind})`, target.id);
       try {
         signal.throwIfAborted();
-        const r = await target.publish(files, { signal, onProgress: (m) => progress('publish', m, target.id) });
+        const r = await target.publish(announced, { signal, onProgress: (m) => progress('publish', m, target.id) });
         Object.assign(result, r);
         progress('publish', `${target.id}: ${r.uploaded} uploaded, ${r.deleted} deleted, ${r.unchanged} unchanged`, target.id);
       } catch (e) {

@@ -2,7 +2,7 @@
 import { readFile, readdir } from 'node:fs/promises';
 import { join, relative, sep } from 'node:path';
 import { FetchError, type LimitedFetch } from '../ports/fetch.ts';
-import { MANIFEST_PATH, SIGNATURE_PATH } from '../core/manifest.ts';
+import { MANIFEST_PATH, NEXT_MANIFEST_PATH, NEXT_SIGNATURE_PATH, SIGNATURE_PATH } from '../core/manifest.ts';
 import { acceptManifest, checkFile } from '../core/verify.ts';
 import { utf8ToString } from '../core/bytes.ts';
 import { createLimitedFetch } from '../adapters/web/limited-fetch.ts';
@@ -74,7 +74,8 @@ export async function verifySnapshot(
   await Promise.all(Array.from({ length: opts.concurrency ?? 16 }, worker));
   if (reader.list !== undefined) {
     for (const path of await reader.list()) {
-      if (path !== MANIFEST_PATH && path !== SIGNATURE_PATH && manifest.files[path] === undefined) {
+      const own = path === MANIFEST_PATH || path === SIGNATURE_PATH || path === NEXT_MANIFEST_PATH || path === NEXT_SIGNATURE_PATH;
+      if (!own && manifest.files[path] === undefined) {
         problems.push({ path, problem: 'not listed in the manifest (a mirror must serve nothing else)' });
       }
     }

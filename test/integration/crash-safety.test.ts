@@ -5,9 +5,12 @@
 //    its version never goes back;
 //  - the directory target: manifest.json + manifest.json.sig always verify as a pair; every file
 //    the current manifest lists is there, and either matches it, or (a publish was cut short
-//    before its manifest moved) the pair is exactly the previous complete pair and the file
-//    already holds the bytes of the snapshot being published (now in out). Unlisted leftovers
-//    are allowed (a cut-short publish writes new files first and deletes stale ones last);
+//    before its manifest moved) the manifest is the previous complete one and the file holds the
+//    bytes of a signed version built since (the one being published, or one whose publish an
+//    earlier kill cut short): never foreign bytes. Unlisted leftovers are allowed (a cut-short
+//    publish writes new files first and deletes stale ones last). Such a torn in-place target is
+//    what an edge sees during any publish window too: it serves no mismatching byte, but may call
+//    the mirror compromised until the next publish completes (a known gap: see the closing note);
 //  - a Ferry edge with out as its directory mirror serves / with 200 and bytes whose sha256 is
 //    the one out's signed manifest lists;
 //  - the run store opens; recover() marks the killed run 'interrupted' (or the run had finished),
@@ -156,6 +159,9 @@ const samePair = (a: { manifest: Uint8Array; sig: Uint8Array }, b: { manifest: U
   b !== undefined && Buffer.from(a.manifest).equals(b.manifest);
 
 /** The edge-visible invariant of the directory target (see the header). Returns how many listed files hold the next snapshot's bytes. */
+/** Every file digest of every snapshot version `out` has held during the test, by path. */
+const signedVersions = new Map<string, Set<string>>();
+
 async function checkTarget(previousPair: { manifest: Uint8Array; sig: Uint8Array } | undefined, outManifest: Manifest, what: string): Promise<number> {
   const pair = await readPair(paths.pub);
   if (pair === undefined) {
@@ -178,7 +184,10 @@ async function checkTarget(previousPair: { manifest: Uint8Array; sig: Uint8Array
     if (digest === entry.sha256 && bytes.length === entry.size) continue;
     mixed++;
     expect(samePair(pair, previousPair), `${what}: ${path} does not match the target's manifest, which is not the previous complete one`).toBe(true);
-    expect(digest, `${what}: ${path} holds bytes of neither the current manifest nor the snapshot being published`).toBe(outManifest.files[path]?.sha256);
+    // Bytes from the snapshot being published, or from an earlier publish a kill interrupted: a
+    // genuine signed version's file in any case, never foreign bytes. (The edge serves such a file
+    // only if it matches; see the note on torn in-place publishes in this file's header.)
+    expect(signedVersions.get(path)?.has(digest) || outManifest.files[path]?.sha256 === digest, `${what}: ${path} holds bytes of no signed version`).toBe(true);
   }
   return mixed;
 }
@@ -264,6 +273,11 @@ it(`survives kill -9 at ${KILLS} random points of ferry publish (seed ${SEED})`,
     const outManifest = accept(outPair);
     expect(outManifest.version, what).toBeGreaterThanOrEqual(outVersion);
     outVersion = outManifest.version;
+    for (const [path, entry] of Object.entries(outManifest.files)) {
+      const known = signedVersions.get(path) ?? new Set<string>();
+      known.add(entry.sha256);
+      signedVersions.set(path, known);
+    }
 
     const mixed = await checkTarget(previousPair, outManifest, what);
     await checkEdge(outManifest);

@@ -268,3 +268,36 @@ describe('edge: responses', () => {
     expect(body).toMatchObject({ mirrors: mirrorsList, manifest: text('/manifest.json'), signature: text('/manifest.json.sig').trim() });
   });
 });
+
+describe('a mirror updated in place, caught between its first new file and its new manifest', () => {
+  const v3 = snapshot(3, { '/index.html': '<h1>version three</h1>' });
+  // What the mirror holds mid-publish: v2's manifest, v3's announced manifest, v3's new index.html.
+  const torn = (announce: boolean): Map<string, Uint8Array> => {
+    const m = new Map(v2);
+    const index = v3.get('/index.html');
+    if (index !== undefined) m.set('/index.html', index);
+    if (announce) {
+      for (const [from, to] of [['/manifest.json', '/manifest.next.json'], ['/manifest.json.sig', '/manifest.next.json.sig']] as const) {
+        const bytes = v3.get(from);
+        if (bytes !== undefined) m.set(to, bytes);
+      }
+    }
+    return m;
+  };
+
+  it('is publishing, not compromised, when it announced the manifest the new bytes belong to', async () => {
+    const { edge, stateOf } = edgeOver([await serve(torn(true)), await serve(v2)]);
+    const res = await edge.app.request('/');
+    expect(res.status).toBe(200);
+    expect(await bodyOf(res)).toBe(text('/index.html'));
+    const m1 = await stateOf('m1');
+    expect(m1?.state).not.toBe('compromised');
+    expect(m1?.lastError).toMatch(/publishing version 3/);
+  });
+
+  it('is compromised when the bytes match no manifest it announced', async () => {
+    const { edge, stateOf } = edgeOver([await serve(torn(false)), await serve(v2)]);
+    expect((await edge.app.request('/')).status).toBe(200);
+    expect((await stateOf('m1'))?.state).toBe('compromised');
+  });
+});

@@ -154,7 +154,7 @@ describe('ferry publish --json', () => {
     // The directory target holds exactly the snapshot, and it verifies.
     const verified = await verifyFolder(s.pub);
     expect(verified).toMatchObject({ ok: true, version: 1, problems: [] });
-    expect(run.targets[1]?.uploaded).toBe(Object.keys(JSON.parse(await readFile(join(s.out, MANIFEST_PATH), 'utf8')).files).length + 2);
+    expect(run.targets[1]?.uploaded).toBe(Object.keys(JSON.parse(await readFile(join(s.out, MANIFEST_PATH), 'utf8')).files).length + 4); // + manifest, signature and their announcement (manifest.next.json, .sig)
     // The recorded CID is the root of what the embedded store now holds.
     const store = createFsBlockstore({ dir: blockstoreDir(s.data) });
     expect(await store.has(CID.parse(run.cid ?? ''))).toBe(true);

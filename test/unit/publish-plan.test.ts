@@ -3,6 +3,8 @@ import { planPublish } from '../../src/core/publish-plan.ts';
 
 const M = '/manifest.json';
 const S = '/manifest.json.sig';
+const NM = '/manifest.next.json';
+const NS = '/manifest.next.json.sig';
 
 describe('planPublish', () => {
   const cases: {
@@ -19,6 +21,14 @@ describe('planPublish', () => {
       want: { [S]: 's1', '/b.html': 'b', [M]: 'm1', '/a.html': 'a' },
       have: {},
       upload: ['/a.html', '/b.html', S, M],
+      del: [],
+      unchanged: [],
+    },
+    {
+      name: 'an in-place mirror: the announcement first, then content, then signature and manifest',
+      want: { '/b.html': 'b2', [M]: 'm2', [S]: 's2', [NM]: 'm2', [NS]: 's2' },
+      have: { '/b.html': 'b', [M]: 'm1', [S]: 's1', [NM]: 'm1', [NS]: 's1' },
+      upload: [NS, NM, '/b.html', S, M],
       del: [],
       unchanged: [],
     },

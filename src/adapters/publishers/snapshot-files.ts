@@ -3,7 +3,7 @@
 // manifest whose files are missing or different.
 import { createHash } from 'node:crypto';
 import { utf8ToString } from '../../core/bytes.ts';
-import { MANIFEST_PATH, SIGNATURE_PATH, isSafeSnapshotPath, parseManifest, type Manifest } from '../../core/manifest.ts';
+import { MANIFEST_PATH, NEXT_MANIFEST_PATH, NEXT_SIGNATURE_PATH, SIGNATURE_PATH, isSafeSnapshotPath, parseManifest, type Manifest } from '../../core/manifest.ts';
 import { PublishError } from '../../ports/publisher.ts';
 
 export interface CheckedSnapshot {
@@ -30,6 +30,11 @@ export function checkSnapshot(targetId: string, files: ReadonlyMap<string, Uint8
     const digest = sha256Hex(bytes);
     sha256.set(path, digest);
     if (path === MANIFEST_PATH || path === SIGNATURE_PATH) continue;
+    if (path === NEXT_MANIFEST_PATH || path === NEXT_SIGNATURE_PATH) {
+      const same = files.get(path === NEXT_MANIFEST_PATH ? MANIFEST_PATH : SIGNATURE_PATH);
+      if (same === undefined || sha256Hex(same) !== digest) throw fail('the announcement must be a copy of the snapshot\'s own manifest and signature', path);
+      continue;
+    }
     const entry = manifest.files[path];
     if (entry === undefined) throw fail('file is not listed in manifest.json; rebuild and sign the snapshot', path);
     if (entry.sha256 !== digest || entry.size !== bytes.length) {
