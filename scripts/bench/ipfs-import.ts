@@ -22,23 +22,15 @@ import { readSnapshotFiles } from '../../src/adapters/node/snapshot-dir.ts';
 import { blockstoreDir, createFsBlockstore } from '../../src/adapters/ipfs/fs-blockstore.ts';
 import { createFileImportCache, importCacheFile } from '../../src/adapters/ipfs/import-cache.ts';
 import { importSnapshot, importSnapshotIncremental, manifestDigests, type IncrementalImportSummary, type ImportSummary } from '../../src/adapters/ipfs/unixfs-import.ts';
+import { seededRandom } from '../../test/helpers/generate-origin.ts';
 
 const { values } = parseArgs({ options: { posts: { type: 'string', default: '10000' }, images: { type: 'string', default: '300' } } });
 const posts = Number(values.posts);
 const images = Number(values.images);
 
-function pseudoRandom(seed: number): () => number {
-  let x = seed >>> 0 || 1;
-  return () => {
-    x ^= x << 13;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    return (x >>> 0) / 2 ** 32;
-  };
-}
 
 function postHtml(i: number, edited = false): string {
-  const rand = pseudoRandom(i + 1);
+  const rand = seededRandom(i + 1);
   const words = ['人权', '自由', 'freedom', 'report', '新闻', 'the', 'and', '记录', 'witness', 'court', '律师', 'lawyer'];
   let body = '';
   while (body.length < 4800) body += `${words[Math.floor(rand() * words.length)] ?? ''} `;
@@ -68,7 +60,7 @@ try {
     await put(postPath(i), html);
   }
   for (let i = 0; i < images; i++) {
-    const rand = pseudoRandom(1_000_000 + i);
+    const rand = seededRandom(1_000_000 + i);
     const bytes = new Uint8Array(20_000 + Math.floor(rand() * 180_000)).map(() => Math.floor(rand() * 256));
     totalBytes += bytes.byteLength;
     await put(`/media/photo-${i}.jpg`, bytes);

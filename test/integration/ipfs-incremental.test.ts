@@ -15,6 +15,7 @@ import { createFileImportCache, createMemoryImportCache, importCacheFile, parseI
 import { importSnapshot, importSnapshotIncremental, manifestDigests } from '../../src/adapters/ipfs/unixfs-import.ts';
 import type { BlockGetter } from '../../src/ports/ipfs.ts';
 import { ipfsCarPack } from '../helpers/ipfs-car-cli.ts';
+import { seededRandom } from '../helpers/generate-origin.ts';
 
 let work: string;
 beforeAll(async () => {
@@ -27,18 +28,9 @@ afterAll(async () => {
 const MiB = 1024 * 1024;
 const enc = (s: string): Uint8Array => new TextEncoder().encode(s);
 
-function prng(seed: number): () => number {
-  let x = seed >>> 0 || 1;
-  return () => {
-    x ^= x << 13;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    return (x >>> 0) / 2 ** 32;
-  };
-}
 
 function noise(length: number, seed: number): Uint8Array {
-  const rand = prng(seed);
+  const rand = seededRandom(seed);
   const out = new Uint8Array(length);
   for (let i = 0; i < length; i++) out[i] = Math.floor(rand() * 256);
   return out;
@@ -151,7 +143,7 @@ describe('randomised trees and HAMT name sets', () => {
     Array.from({ length }, () => alphabet[Math.floor(rand() * alphabet.length)] ?? 'x').join('').replace(/^\.+/, 'n');
 
   it('random edits of a random tree: incremental root equals the full import at every step', async () => {
-    const rand = prng(20260101);
+    const rand = seededRandom(20260101);
     const store = createMemoryBlockstore();
     const cache = createMemoryImportCache();
     const files = new Map<string, Uint8Array>();
@@ -181,7 +173,7 @@ describe('randomised trees and HAMT name sets', () => {
   });
 
   it('random edits inside a HAMT folder: reused buckets give the root of a fresh build', async () => {
-    const rand = prng(77);
+    const rand = seededRandom(77);
     const store = createMemoryBlockstore();
     const cache = createMemoryImportCache();
     const files = new Map<string, Uint8Array>([['/index.html', enc('home')]]);
@@ -213,7 +205,7 @@ describe('randomised trees and HAMT name sets', () => {
   ];
   for (const { seed, entries, nameLength, sharding } of hamtCases) {
     it(`HAMT of ${entries} random names (${nameLength} characters, ${sharding} rule) equals the importer's`, async () => {
-      const rand = prng(seed);
+      const rand = seededRandom(seed);
       const files = new Map<string, Uint8Array>([['/index.html', enc('home')]]);
       while (files.size < entries + 1) files.set(`/dir/${randomName(rand, 1 + Math.floor(rand() * nameLength))}`, enc(`${files.size}`));
       const ours = await importSnapshotIncremental(files, createMemoryBlockstore(), { sharding });
