@@ -17,6 +17,7 @@ export interface MarkdownSourceOptions {
 }
 
 const SLUG = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
+const READ_CONCURRENCY = 16;
 const LANGUAGE_TAG = /^[A-Za-z]{2,3}(?:-[A-Za-z0-9]{1,8})*$/;
 
 export function createMarkdownSource(folder: string, { maxBytes, onProgress }: MarkdownSourceOptions): OriginSource {
@@ -36,9 +37,20 @@ export function createMarkdownSource(folder: string, { maxBytes, onProgress }: M
       const marked = new Marked({ gfm: true, async: false });
       const entries: RawEntry[] = [];
       const fileOfId = new Map<string, string>();
-      for (const name of names) {
-        const file = join(folder, name);
-        const entry = parseMarkdownPost(await readText(file, maxBytes), file, (md) => marked.parse(md, { async: false }));
+      // Read with bounded concurrency (one file at a time leaves the disk idle between requests),
+      // parse in name order.
+      const files = names.map((name) => join(folder, name));
+      const texts = new Array<string>(files.length);
+      let next = 0;
+      const reader = async (): Promise<void> => {
+        for (let i = next++; i < files.length; i = next++) {
+          const file = files[i];
+          if (file !== undefined) texts[i] = await readText(file, maxBytes);
+        }
+      };
+      await Promise.all(Array.from({ length: Math.min(READ_CONCURRENCY, files.length) }, reader));
+      for (const [i, file] of files.entries()) {
+        const entry = parseMarkdownPost(texts[i] ?? '', file, (md) => marked.parse(md, { async: false }));
         const clash = fileOfId.get(entry.id);
         if (clash !== undefined) throw new SourceError(file, `id "${entry.id}" is already used by ${clash}`);
         fileOfId.set(entry.id, file);
