@@ -2,7 +2,7 @@
 // A post that was published before and whose content changed, a post from which the sanitizer had
 // to remove active content, or a published post that vanished from the origin is held back until
 // a maintainer approves exactly that version. Pure: state in, decision out.
-import type { Post, RawEntry } from './model.ts';
+import type { Post, RawEntry, SiteMeta } from './model.ts';
 import { sha256Hex } from './bytes.ts';
 
 /** What the guard remembers of a published post (the post itself is kept by the state store). */
@@ -119,4 +119,35 @@ export function decide(candidates: readonly Candidate[], state: GuardState, site
     });
   }
   return { publish, kept, quarantined, approvals };
+}
+
+/** The id under which a change of the site's own title or description is held back. */
+export const SITE_META_ID = 'site:meta';
+
+export interface MetaDecision {
+  /** What the pages show: the new title and description, or the published ones while held. */
+  shown: Pick<SiteMeta, 'title' | 'subtitle'>;
+  held?: Quarantined;
+}
+
+/**
+ * The site's title and description appear on every page: a compromised origin must not change
+ * them silently either. A change is held (the published ones stay) until `ferry approve site:meta`.
+ */
+export function decideMeta(
+  now: Pick<SiteMeta, 'title' | 'subtitle'>,
+  published: Pick<SiteMeta, 'title' | 'subtitle'> | undefined,
+  approvals: Readonly<Record<string, string>>,
+): MetaDecision {
+  const shown = { title: now.title, subtitle: now.subtitle };
+  if (published === undefined || (published.title === now.title && published.subtitle === now.subtitle)) return { shown };
+  const hash = sha256Hex(JSON.stringify(['ferry-meta/1', now.title, now.subtitle]));
+  if ((Object.hasOwn(approvals, SITE_META_ID) ? approvals[SITE_META_ID] : undefined) === hash) return { shown };
+  const changed = [published.title !== now.title ? `title "${published.title}" -> "${now.title}"` : '', published.subtitle !== now.subtitle ? 'description' : '']
+    .filter((x) => x !== '')
+    .join(' and ');
+  return {
+    shown: { title: published.title, subtitle: published.subtitle },
+    held: { id: SITE_META_ID, title: 'the site title and description', hash, reasons: [`the origin changed the site's ${changed}`] },
+  };
 }

@@ -8,7 +8,7 @@ import type { LimitedFetch } from '../ports/fetch.ts';
 import type { StateStore } from '../ports/state.ts';
 import type { MirrorRef, Post, Site, SiteMeta } from '../core/model.ts';
 import { sortPosts } from '../core/model.ts';
-import { decide, reuseKeyOf, type GuardDecision, type Quarantined } from '../core/guard.ts';
+import { decide, decideMeta, reuseKeyOf, type GuardDecision, type Quarantined } from '../core/guard.ts';
 import { PREPARE_VERSION, localizePost, mediaRefs, preparePosts } from '../core/prepare.ts';
 import { sha256Hex } from '../core/bytes.ts';
 import { BLOGGER_MEDIA_HOSTS } from '../core/media.ts';
@@ -165,7 +165,7 @@ export async function runBuild(opts: BuildOptions): Promise<BuildReport> {
   }
   // A changed origin id stays unaccepted (and every post held) until `ferry approve --all`.
   const originIds = curated.originHeld ? { originId: curated.previousOriginId ?? meta.id, pendingOriginId: meta.id } : { originId: meta.id };
-  await state.save({ siteId: opts.source, ...originIds, version, approvals: decision.approvals, pending: decision.quarantined, renderKeys }, posts, curated.reuseKeys);
+  await state.save({ siteId: opts.source, ...originIds, version, approvals: decision.approvals, pending: decision.quarantined, renderKeys, meta: { title: meta.title, subtitle: meta.subtitle } }, posts, curated.reuseKeys);
 
   return {
     posts: posts.length,
@@ -246,6 +246,9 @@ async function curate(
   progress('sanitize', `sanitizing ${origin.entries.length - reuse.size} posts (${reuse.size} unchanged since they were published)`);
   const { candidates, duplicates } = preparePosts(origin.entries, origin.meta, { baseUrl, reuse });
   const decision = decide(candidates, previous, siteReasons);
+  const metaDecision = decideMeta(origin.meta, previous.meta, previous.approvals);
+  if (metaDecision.held !== undefined) decision.quarantined.push(metaDecision.held);
+  const meta: SiteMeta = { ...origin.meta, ...metaDecision.shown };
   for (const q of decision.quarantined) progress('sanitize', `held back: ${q.title} (${q.id}): ${q.reasons.join('; ')}`);
 
   const publishing = new Set(decision.publish.map((p) => p.id));
@@ -271,7 +274,7 @@ async function curate(
   const posts = sortPosts([...decision.publish.map((p) => (reuse.get(p.id) === p ? p : localizePost(p, policy))), ...kept]);
   const keysToSave = new Map([...reuseKeys].filter(([id]) => publishing.has(id) && !incomplete.has(id)));
   return {
-    meta: origin.meta,
+    meta,
     posts,
     decision: { approvals: decision.approvals, quarantined: decision.quarantined },
     media,

@@ -18,6 +18,8 @@ export interface SiteState {
   pending: Quarantined[];
   /** Post page path -> the key it was rendered from, so an incremental build can keep it. */
   renderKeys: Record<string, string>;
+  /** The site title and description the published pages show. */
+  meta?: { title: string; subtitle: string };
 }
 
 export interface StateStore {

@@ -302,6 +302,33 @@ describe('the compromised-origin guard', () => {
     }
   });
 
+  it('holds a change of the site title until a maintainer approves site:meta', async () => {
+    const retitled = join(work, 'retitled-fixture');
+    await cp(CLEAN, retitled, { recursive: true });
+    for (const page of ['feed-page1.xml', 'feed-page2.xml']) {
+      const file = join(retitled, 'blogger', page);
+      const text = await readFile(file, 'utf8');
+      await writeFile(file, text.replace("<title type='text'>公民自由联盟 Coalition for Citizens Rights</title>", "<title type='text'>Defaced</title>"));
+    }
+    const blogger = await startBloggerServer(CLEAN);
+    const out = join(work, 'title-out');
+    const data = join(work, 'title-data');
+    try {
+      expect((await build(`${blogger.base}/feeds/posts/default`, out, data)).code).toBe(0);
+      blogger.setFolder(retitled);
+      const held = await build(`${blogger.base}/feeds/posts/default`, out, data);
+      expect(held.report.quarantined.map((q) => q.id)).toEqual(['site:meta']);
+      expect(held.report.quarantined[0]?.reasons.join(' ')).toMatch(/title "公民自由联盟 Coalition for Citizens Rights" -> "Defaced"/);
+      expect(await readFile(join(out, 'index.html'), 'utf8')).not.toContain('Defaced');
+      expect((await runCli(['approve', 'site:meta', '--data', data])).code).toBe(0);
+      const approved = await build(`${blogger.base}/feeds/posts/default`, out, data);
+      expect(approved.report.quarantined).toEqual([]);
+      expect(await readFile(join(out, 'index.html'), 'utf8')).toContain('Defaced');
+    } finally {
+      await blogger.close();
+    }
+  });
+
   it('treats post ids like __proto__ and constructor as plain ids', async () => {
     const feed = (ids: string[], text: string): string =>
       `<feed xmlns="http://www.w3.org/2005/Atom"><id>proto-blog</id><title>t</title>` +

@@ -223,6 +223,9 @@ function parseState(text: string, file: string): StoredState {
   return {
     siteId,
     ...(typeof raw.pack === 'string' ? { pack: raw.pack } : {}),
+    ...(isObj(raw.meta) && typeof raw.meta.title === 'string' && typeof raw.meta.subtitle === 'string'
+      ? { meta: { title: raw.meta.title, subtitle: raw.meta.subtitle } }
+      : {}),
     ...(typeof raw.originId === 'string' ? { originId: raw.originId } : {}),
     ...(typeof raw.pendingOriginId === 'string' ? { pendingOriginId: raw.pendingOriginId } : {}),
     version,
