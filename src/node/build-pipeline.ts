@@ -5,11 +5,11 @@ import { join } from 'node:path';
 import { readFile, realpath } from 'node:fs/promises';
 import { statSync } from 'node:fs';
 import type { LimitedFetch } from '../ports/fetch.ts';
-import type { StateStore } from '../ports/state.ts';
+import type { SiteState, StateStore } from '../ports/state.ts';
 import type { MirrorRef, Post, Site, SiteMeta } from '../core/model.ts';
 import { sortPosts } from '../core/model.ts';
 import { decide, decideMeta, reuseKeyOf, type GuardDecision, type Quarantined } from '../core/guard.ts';
-import { PREPARE_VERSION, localizePost, mediaRefs, preparePosts } from '../core/prepare.ts';
+import { PREPARE_VERSION, localizePost, mediaRefs, preparePosts, type PreparedCandidate } from '../core/prepare.ts';
 import { sha256Hex } from '../core/bytes.ts';
 import { BLOGGER_MEDIA_HOSTS } from '../core/media.ts';
 import { REUSED, generateSnapshot, signedManifestFiles, type PageCache } from '../core/build.ts';
@@ -213,42 +213,16 @@ async function curate(
   },
 ): Promise<Curated> {
   const { progress } = ctx;
-  progress('ingest', `reading ${opts.source}`);
-  const origin = await openSource(opts.source, {
-    fetch: ctx.fetch,
-    ...opts.sourceLimits,
-    onProgress: (m) => progress('ingest', m),
-  }).read();
-  progress('ingest', `${origin.entries.length} posts read`);
-
-  // Kept under the configured source, never under an id the origin declares about itself.
   const previous = await ctx.state.load(opts.source);
-  const siteReasons =
-    previous.originId !== undefined && previous.originId !== origin.meta.id
-      ? [`the origin's feed id changed (${previous.originId} -> ${origin.meta.id}); approve with ferry approve --all if the blog really moved`]
-      : [];
-  const baseUrl = /^https?:\/\//.test(origin.location) ? origin.location : ctx.canonical;
-  const originHosts = hostsOf([origin.meta.originUrl, origin.location]);
+  const prepared = await ingestAndPrepare(opts, ctx, previous);
+  const { originMeta, location, candidates, duplicates, reuse, reuseKeys, siteReasons } = prepared;
+  const originHosts = hostsOf([originMeta.originUrl, location]);
   const mediaHosts = [...originHosts, ...BLOGGER_MEDIA_HOSTS, ...(opts.mediaHosts ?? [])];
   const blockedHosts = opts.blockedHosts ?? [];
-
-  // Incremental: an entry exactly as published last time, processed the same way, with every image
-  // copied, is taken from the published state instead of being sanitized and localized again.
-  const processing = sha256Hex(JSON.stringify([PREPARE_VERSION, baseUrl, originHosts, [...mediaHosts].sort(), [...blockedHosts].sort()]));
-  const reuseKeys = new Map(origin.entries.map((e) => [e.id, reuseKeyOf(e, processing)]));
-  const reusableIds =
-    siteReasons.length > 0
-      ? []
-      : origin.entries
-          .filter((e) => Object.hasOwn(previous.published, e.id) && previous.published[e.id]?.reuseKey === reuseKeys.get(e.id))
-          .map((e) => e.id);
-  const reuse = new Map((await ctx.state.loadPosts(opts.source, reusableIds)).map((p) => [p.id, p]));
-  progress('sanitize', `sanitizing ${origin.entries.length - reuse.size} posts (${reuse.size} unchanged since they were published)`);
-  const { candidates, duplicates } = preparePosts(origin.entries, origin.meta, { baseUrl, reuse });
   const decision = decide(candidates, previous, siteReasons);
-  const metaDecision = decideMeta(origin.meta, previous.meta, previous.approvals);
+  const metaDecision = decideMeta(originMeta, previous.meta, previous.approvals);
   if (metaDecision.held !== undefined) decision.quarantined.push(metaDecision.held);
-  const meta: SiteMeta = { ...origin.meta, ...metaDecision.shown };
+  const meta: SiteMeta = { ...originMeta, ...metaDecision.shown };
   for (const q of decision.quarantined) progress('sanitize', `held back: ${q.title} (${q.id}): ${q.reasons.join('; ')}`);
 
   const publishing = new Set(decision.publish.map((p) => p.id));
@@ -271,7 +245,15 @@ async function curate(
   const incomplete = new Set(fresh.filter((c) => c.images.some((u) => retry.has(u))).map((c) => c.post.id));
   const policy = { originHosts, blockedHosts, media: media.map };
   const kept = await ctx.state.loadPosts(opts.source, decision.kept);
-  const posts = sortPosts([...decision.publish.map((p) => (reuse.get(p.id) === p ? p : localizePost(p, policy))), ...kept]);
+  // Localize one post at a time and let go of its unlocalized copy (memory holds one version).
+  const localized: Post[] = [];
+  const publish = decision.publish;
+  candidates.length = 0;
+  fresh.length = 0;
+  for (let p = publish.pop(); p !== undefined; p = publish.pop()) {
+    localized.push(reuse.get(p.id) === p ? p : localizePost(p, policy));
+  }
+  const posts = sortPosts([...localized, ...kept]);
   const keysToSave = new Map([...reuseKeys].filter(([id]) => publishing.has(id) && !incomplete.has(id)));
   return {
     meta,
@@ -286,6 +268,60 @@ async function curate(
     ...(previous.originId === undefined ? {} : { previousOriginId: previous.originId }),
     reuseKeys: keysToSave,
   };
+}
+
+interface Prepared {
+  originMeta: SiteMeta;
+  location: string;
+  candidates: PreparedCandidate[];
+  duplicates: string[];
+  reuse: Map<string, Post>;
+  reuseKeys: Map<string, string>;
+  siteReasons: string[];
+}
+
+/**
+ * Read the origin and prepare its entries. Its own function so the raw entries are garbage once
+ * it returns: a large blog is then never held as raw, sanitized and localized copies at once.
+ */
+async function ingestAndPrepare(
+  opts: BuildOptions,
+  ctx: { fetch: LimitedFetch; progress: (stage: Stage, message: string) => void; canonical: string; state: StateStore },
+  previous: SiteState,
+): Promise<Prepared> {
+  const { progress } = ctx;
+  progress('ingest', `reading ${opts.source}`);
+  const origin = await openSource(opts.source, {
+    fetch: ctx.fetch,
+    ...opts.sourceLimits,
+    onProgress: (m) => progress('ingest', m),
+  }).read();
+  progress('ingest', `${origin.entries.length} posts read`);
+
+  // Kept under the configured source, never under an id the origin declares about itself.
+  const siteReasons =
+    previous.originId !== undefined && previous.originId !== origin.meta.id
+      ? [`the origin's feed id changed (${previous.originId} -> ${origin.meta.id}); approve with ferry approve --all if the blog really moved`]
+      : [];
+  const baseUrl = /^https?:\/\//.test(origin.location) ? origin.location : ctx.canonical;
+  const originHosts = hostsOf([origin.meta.originUrl, origin.location]);
+  const mediaHosts = [...originHosts, ...BLOGGER_MEDIA_HOSTS, ...(opts.mediaHosts ?? [])];
+  const blockedHosts = opts.blockedHosts ?? [];
+
+  // Incremental: an entry exactly as published last time, processed the same way, with every image
+  // copied, is taken from the published state instead of being sanitized and localized again.
+  const processing = sha256Hex(JSON.stringify([PREPARE_VERSION, baseUrl, originHosts, [...mediaHosts].sort(), [...blockedHosts].sort()]));
+  const reuseKeys = new Map(origin.entries.map((e) => [e.id, reuseKeyOf(e, processing)]));
+  const reusableIds =
+    siteReasons.length > 0
+      ? []
+      : origin.entries
+          .filter((e) => Object.hasOwn(previous.published, e.id) && previous.published[e.id]?.reuseKey === reuseKeys.get(e.id))
+          .map((e) => e.id);
+  const reuse = new Map((await ctx.state.loadPosts(opts.source, reusableIds)).map((p) => [p.id, p]));
+  progress('sanitize', `sanitizing ${origin.entries.length - reuse.size} posts (${reuse.size} unchanged since they were published)`);
+  const { candidates, duplicates } = preparePosts(origin.entries, origin.meta, { baseUrl, reuse });
+  return { originMeta: origin.meta, location: origin.location, candidates, duplicates, reuse, reuseKeys, siteReasons };
 }
 
 /** The signatures of the snapshot at out (current version first), to carry into the next one. */

@@ -39,7 +39,7 @@ export function runBuildIsolated(job: BuildJob, opts: IsolatedBuildOptions = {})
     opts.signal?.throwIfAborted();
     const worker = new Worker(new URL('./build-worker-entry.js', import.meta.url), {
       workerData: job,
-      resourceLimits: { maxOldGenerationSizeMb: memoryMb },
+      resourceLimits: { maxOldGenerationSizeMb: memoryMb, maxYoungGenerationSizeMb: 16 },
     });
     let settled = false;
     const settle = (fn: () => void): void => {
