@@ -2,8 +2,9 @@
 // build renders and hashes for seconds, and the build gets a memory budget of its own (V8 sizes
 // its heap to the budget instead of to the machine, so a 10,000-post build peaks near 300 MB).
 // Exceeding the budget fails the build cleanly: the last good snapshot stays.
-import { Worker, type MessagePort } from 'node:worker_threads';
+import { Worker } from 'node:worker_threads';
 import type { BuildOptions, BuildReport, Stage } from './build-pipeline.ts';
+import { buildWorkerScript } from './worker-script.ts';
 
 /** What crosses into the worker: plain data only (no functions, no ports). */
 export type BuildJob = Omit<BuildOptions, 'now' | 'fetch' | 'state' | 'onProgress' | 'signal'> & {
@@ -11,7 +12,7 @@ export type BuildJob = Omit<BuildOptions, 'now' | 'fetch' | 'state' | 'onProgres
   nowMs?: number;
 };
 
-type FromWorker =
+export type FromWorker =
   | { type: 'progress'; stage: Stage; message: string }
   | { type: 'done'; report: BuildReport }
   | { type: 'error'; name: string; message: string };
@@ -33,11 +34,12 @@ export interface IsolatedBuildOptions {
   memoryMb?: number;
 }
 
-export function runBuildIsolated(job: BuildJob, opts: IsolatedBuildOptions = {}): Promise<BuildReport> {
+export async function runBuildIsolated(job: BuildJob, opts: IsolatedBuildOptions = {}): Promise<BuildReport> {
   const memoryMb = opts.memoryMb ?? DEFAULT_BUILD_MEMORY_MB;
+  const script = await buildWorkerScript();
   return new Promise<BuildReport>((resolve, reject) => {
     opts.signal?.throwIfAborted();
-    const worker = new Worker(new URL('./build-worker-entry.js', import.meta.url), {
+    const worker = new Worker(script, {
       workerData: job,
       resourceLimits: { maxOldGenerationSizeMb: memoryMb, maxYoungGenerationSizeMb: 16 },
     });
@@ -69,23 +71,4 @@ export function runBuildIsolated(job: BuildJob, opts: IsolatedBuildOptions = {})
     });
     worker.on('exit', (code) => settle(() => reject(new BuildWorkerError('BuildWorkerError', `build worker exited with code ${code}`))));
   });
-}
-
-/** Worker side: run the job, report progress, send the report or the error. */
-export async function serveBuildJob(job: BuildJob, port: MessagePort): Promise<void> {
-  const send = (m: FromWorker): void => port.postMessage(m);
-  const { nowMs, ...options } = job;
-  try {
-    // Loaded here, in the worker: the thread that starts builds never loads the pipeline.
-    const { runBuild } = await import('./build-pipeline.ts');
-    const report = await runBuild({
-      ...options,
-      ...(nowMs === undefined ? {} : { now: () => new Date(nowMs) }),
-      onProgress: (stage, message) => send({ type: 'progress', stage, message }),
-    });
-    send({ type: 'done', report });
-  } catch (e) {
-    const err = e instanceof Error ? e : new Error(String(e));
-    send({ type: 'error', name: err.name, message: err.message });
-  }
 }
