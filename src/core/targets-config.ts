@@ -51,6 +51,14 @@ export const PINNER_KINDS: Readonly<Record<string, Readonly<Record<string, Field
     endpoint: { type: 'string', required: true, example: '"https://api.pinata.cloud/psa"' },
     tokenEnv: { type: 'env', required: true, example: '"PINNING_TOKEN"' },
   },
+  /** A service that imports a whole CAR through the S3 API and pins its root (e.g. Filebase). */
+  's3-car': {
+    endpoint: { type: 'string', required: true, example: '"https://s3.filebase.com"' },
+    bucket: { type: 'string', required: true, example: '"blog-ipfs"' },
+    region: { type: 'string', example: '"us-east-1"' },
+    accessKeyIdEnv: { type: 'env', required: true, example: '"FILEBASE_KEY"' },
+    secretAccessKeyEnv: { type: 'env', required: true, example: '"FILEBASE_SECRET"' },
+  },
 };
 
 /** IPFS pointers: names that follow the newest verified root. */

@@ -5,6 +5,7 @@ import type { KindConfig } from '../core/targets-config.ts';
 import type { Pinner, Pointer } from '../ports/ipfs.ts';
 import { createKuboIpnsPointer, createKuboPinner } from '../adapters/ipfs/kubo-publisher.ts';
 import { createPinningServicePinner } from '../adapters/ipfs/pinning-service.ts';
+import { createS3CarPinner } from '../adapters/ipfs/s3-car-pinner.ts';
 import { createCloudflareDnslinkPointer } from '../adapters/ipfs/dnslink-cloudflare.ts';
 import { createPointerGuard, type PointerGuard } from '../adapters/ipfs/pointer-guard.ts';
 
@@ -17,6 +18,16 @@ const str = (c: KindConfig, k: string): string => {
 const PINNERS: Readonly<Record<string, (c: KindConfig, env: Env) => Pinner>> = {
   kubo: (c) => createKuboPinner({ url: str(c, 'url'), name: c.id }),
   'pinning-service': (c, env) => createPinningServicePinner({ name: c.id, endpoint: str(c, 'endpoint'), tokenEnv: str(c, 'tokenEnv'), env }),
+  's3-car': (c, env) =>
+    createS3CarPinner({
+      name: c.id,
+      endpoint: str(c, 'endpoint'),
+      bucket: str(c, 'bucket'),
+      ...(str(c, 'region') === '' ? {} : { region: str(c, 'region') }),
+      accessKeyIdEnv: str(c, 'accessKeyIdEnv'),
+      secretAccessKeyEnv: str(c, 'secretAccessKeyEnv'),
+      env,
+    }),
 };
 
 const POINTERS: Readonly<Record<string, (c: KindConfig, env: Env) => Pointer>> = {

@@ -4,11 +4,15 @@
 // URI, query, signed headers, x-amz-content-sha256 matching the body), Content-MD5 when sent (and
 // required for DeleteObjects), path-style PutObject / GetObject / DeleteObject, ListObjectsV2 XML
 // (paged by continuation token) and DeleteObjects XML. verifySigV4 is checked against AWS's
-// published examples in publishers.test.ts.
+// published examples in publishers.test.ts. Like Filebase, a PutObject with `x-amz-meta-import: car`
+// imports the CAR (every block rehashed, the DAG complete) and HeadObject answers its root in
+// `x-amz-meta-cid`; a CAR that does not verify is refused.
 import { createHash, createHmac } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { XMLParser } from 'fast-xml-parser';
+import { CarReader } from '@ipld/car';
+import { verifyCar } from '../../src/adapters/ipfs/car.ts';
 
 export interface FakeS3Options {
   bucket: string;
@@ -27,7 +31,7 @@ export interface S3Write {
 
 export interface FakeS3 {
   endpoint: string;
-  objects: Map<string, { body: Uint8Array; contentType: string; etag: string }>;
+  objects: Map<string, { body: Uint8Array; contentType: string; etag: string; cid?: string }>;
   log: S3Write[];
   failNextWriteOf(key: string): void;
   close(): Promise<void>;
@@ -107,7 +111,7 @@ function xmlEscape(s: string): string {
 }
 
 export async function startFakeS3(opts: FakeS3Options): Promise<FakeS3> {
-  const objects = new Map<string, { body: Uint8Array; contentType: string; etag: string }>();
+  const objects = new Map<string, { body: Uint8Array; contentType: string; etag: string; cid?: string }>();
   const log: S3Write[] = [];
   const failing = new Set<string>();
   const pageSize = opts.pageSize ?? 1000;
@@ -185,7 +189,18 @@ export async function startFakeS3(opts: FakeS3Options): Promise<FakeS3> {
     if (key !== '' && method === 'PUT') {
       if (failing.delete(key)) return fail(res, 500, 'InternalError', 'We encountered an internal error. Please try again.');
       const etag = createHash('md5').update(body).digest('hex');
-      objects.set(key, { body, contentType: String(req.headers['content-type'] ?? 'binary/octet-stream'), etag });
+      let cid: string | undefined;
+      if (req.headers['x-amz-meta-import'] === 'car') {
+        try {
+          const [root] = await (await CarReader.fromBytes(body)).getRoots();
+          if (root === undefined) throw new Error('the CAR has no root');
+          await verifyCar(body, root, 'fake-s3 import');
+          cid = root.toString();
+        } catch (e) {
+          return fail(res, 400, 'InvalidCar', (e as Error).message);
+        }
+      }
+      objects.set(key, { body, contentType: String(req.headers['content-type'] ?? 'binary/octet-stream'), etag, ...(cid === undefined ? {} : { cid }) });
       log.push({ op: 'put', key });
       res.writeHead(200, { etag: `"${etag}"` });
       res.end();
@@ -196,6 +211,13 @@ export async function startFakeS3(opts: FakeS3Options): Promise<FakeS3> {
       if (o === undefined) return fail(res, 404, 'NoSuchKey', 'The specified key does not exist.');
       res.writeHead(200, { 'content-type': o.contentType, etag: `"${o.etag}"`, 'content-length': String(o.body.length) });
       res.end(o.body);
+      return;
+    }
+    if (key !== '' && method === 'HEAD') {
+      const o = objects.get(key);
+      if (o === undefined) return void res.writeHead(404).end();
+      res.writeHead(200, { etag: `"${o.etag}"`, 'content-length': String(o.body.length), ...(o.cid === undefined ? {} : { 'x-amz-meta-cid': o.cid }) });
+      res.end();
       return;
     }
     if (key !== '' && method === 'DELETE') {

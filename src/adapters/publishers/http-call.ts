@@ -33,7 +33,8 @@ export function createHttpCall({ fetch = globalThis.fetch }: { fetch?: typeof gl
         init.body = typeof request.body === 'string' ? request.body : new Uint8Array(request.body);
       }
       const response = await fetch(url, init);
-      const body = await readResponseCapped(response, request.maxBytes);
+      // A HEAD answer has no body; its Content-Length describes the object, not the answer.
+      const body = request.method === 'HEAD' ? new Uint8Array(0) : await readResponseCapped(response, request.maxBytes);
       return { status: response.status, headers: response.headers, body };
     } catch (e) {
       if (e instanceof TooLargeError) {
