@@ -1,9 +1,8 @@
 // A pinner for services that take a whole CAR through the S3 API and pin its root, as Filebase
 // does: PutObject of the CAR with `x-amz-meta-import: car`, then HeadObject answers the pinned
 // root in `x-amz-meta-cid`. The root must be exactly ours, or the pin does not count.
-import { AwsV4Signer } from 'aws4fetch';
+import { signS3Request } from '../web/s3-sign.ts';
 import { IpfsServiceError, type Pinner, type PinReceipt } from '../../ports/ipfs.ts';
-import { createHash } from 'node:crypto';
 import { collectCapped, TooLargeError } from '../web/read-capped.ts';
 import { createHttpCall, type HttpCall } from '../publishers/http-call.ts';
 
@@ -37,20 +36,10 @@ export function createS3CarPinner(options: S3CarPinnerOptions): Pinner {
     return { accessKeyId, secretAccessKey };
   };
   const call = async (method: 'PUT' | 'HEAD', url: string, extra: Record<string, string>, body: Uint8Array | undefined, signal?: AbortSignal) => {
-    // A signed payload hash, as S3 requires for a body (the signer cannot hash bytes it is not given).
-    const headers = { ...extra, 'x-amz-content-sha256': createHash('sha256').update(body ?? new Uint8Array(0)).digest('hex') };
-    const signed = await new AwsV4Signer({
-      method,
-      url,
-      headers,
-      ...credentials(),
-      service: 's3',
-      region,
-      datetime: now().toISOString().replace(/[:-]|\.\d{3}/g, ''),
-    }).sign();
+    const headers = await signS3Request({ method, url, headers: extra, ...(body === undefined ? {} : { body }), credentials: credentials(), region, now: now() });
     const res = await http(url, {
       method,
-      headers: signed.headers,
+      headers,
       ...(body === undefined ? {} : { body }),
       timeoutMs,
       maxBytes: 64 * 1024,

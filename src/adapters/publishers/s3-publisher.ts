@@ -6,7 +6,7 @@
 // then stale keys go in DeleteObjects batches of 1,000. Credentials come from the environment
 // variables the config names; they are never stored or logged.
 import { createHash } from 'node:crypto';
-import { AwsV4Signer } from 'aws4fetch';
+import { signS3Request } from '../web/s3-sign.ts';
 import { XMLParser } from 'fast-xml-parser';
 import { MANIFEST_PATH, SIGNATURE_PATH, isSafeSnapshotPath } from '../../core/manifest.ts';
 import { planPublish } from '../../core/publish-plan.ts';
@@ -84,23 +84,19 @@ export function createS3Publisher(config: S3TargetConfig, deps: S3PublisherDeps 
     init: { method: 'GET' | 'PUT' | 'POST'; body?: Uint8Array; headers?: Record<string, string>; signal?: AbortSignal | undefined },
     path?: string,
   ): Promise<HttpResponse> => {
-    const body = init.body ?? new Uint8Array(0);
-    const headers: Record<string, string> = { ...init.headers, 'x-amz-content-sha256': createHash('sha256').update(body).digest('hex') };
-    if (init.body !== undefined) headers['content-md5'] = createHash('md5').update(body).digest('base64');
-    const signer = new AwsV4Signer({
+    const headers = await signS3Request({
       method: init.method,
       url,
-      headers,
-      ...credentials(),
-      service: 's3',
+      ...(init.headers === undefined ? {} : { headers: init.headers }),
+      ...(init.body === undefined ? {} : { body: init.body }),
+      credentials: credentials(),
       region,
-      datetime: now().toISOString().replace(/[:-]|\.\d{3}/g, ''),
+      now: now(),
     });
-    const signed = await signer.sign();
     try {
       return await http(url, {
         method: init.method,
-        headers: signed.headers,
+        headers,
         ...(init.body === undefined ? {} : { body: init.body }),
         timeoutMs,
         maxBytes: MAX_ANSWER_BYTES,
