@@ -1,7 +1,7 @@
 // A pinner for services that take a whole CAR through the S3 API and pin its root, as Filebase
 // does: PutObject of the CAR with `x-amz-meta-import: car`, then HeadObject answers the pinned
 // root in `x-amz-meta-cid`. The root must be exactly ours, or the pin does not count.
-import { signS3Request } from '../web/s3-sign.ts';
+import { signS3Request } from '../publishers/s3-sign.ts';
 import { IpfsServiceError, type Pinner, type PinReceipt } from '../../ports/ipfs.ts';
 import { collectCapped, TooLargeError } from '../web/read-capped.ts';
 import { createHttpCall, type HttpCall } from '../publishers/http-call.ts';

@@ -6,7 +6,7 @@
 // then stale keys go in DeleteObjects batches of 1,000. Credentials come from the environment
 // variables the config names; they are never stored or logged.
 import { createHash } from 'node:crypto';
-import { signS3Request } from '../web/s3-sign.ts';
+import { signS3Request } from './s3-sign.ts';
 import { XMLParser } from 'fast-xml-parser';
 import { MANIFEST_PATH, SIGNATURE_PATH, isSafeSnapshotPath } from '../../core/manifest.ts';
 import { planPublish } from '../../core/publish-plan.ts';
