@@ -10,7 +10,7 @@ export interface PublishedRecord {
   hash: string;
   title: string;
   updated: string;
-  /** Hash of the whole entry as the origin served it, and of how it was processed (see reuseKeyOf). */
+  /** Hash of the whole entry as the origin served it, and of how it was processed (see reuseKeyInput). */
   reuseKey?: string;
 }
 
@@ -54,12 +54,22 @@ export function contentHashOf(entry: Pick<RawEntry, 'title' | 'html' | 'tags' | 
 }
 
 /**
+ * What an entry's digest is taken over: the whole entry exactly as the origin served it. Sources
+ * and the pipeline hash this text (natively, on Node) to tell an unchanged entry without
+ * processing it again.
+ */
+export function entryDigestInput(entry: RawEntry): string {
+  return JSON.stringify(['ferry-entry/1', entry]);
+}
+
+/**
  * When an entry's reuse key equals the published record's, the published post (sanitized, media
  * copied, links localized) is exactly what processing the entry again would give: a rebuild can
- * take it as is. `processing` fingerprints everything else that shapes the result.
+ * take it as is. The key is the sha256 hex of this text, where `entryDigest` is the sha256 of
+ * entryDigestInput(entry) and `processing` fingerprints everything else that shapes the result.
  */
-export function reuseKeyOf(entry: RawEntry, processing: string): string {
-  return sha256Hex(JSON.stringify(['ferry-reuse/1', processing, entry]));
+export function reuseKeyInput(entryDigest: string, processing: string): string {
+  return `ferry-reuse/2\n${processing}\n${entryDigest}`;
 }
 
 /** A marker hash for approving the removal of a post that vanished from the origin. */

@@ -37,6 +37,18 @@ export interface OriginSnapshot {
   entries: RawEntry[];
   /** The URL or folder it was read from, for messages. */
   location: string;
+  /**
+   * Entries the source did not read again (see ReadOptions.reusable): only a source that can tell
+   * an entry is unchanged without reading it (a Markdown folder) returns these.
+   */
+  unchanged?: UnchangedEntry[];
+}
+
+/** An entry known to be exactly as when it was last read: its id and the digest of it then. */
+export interface UnchangedEntry {
+  id: string;
+  /** sha256 hex of entryDigestInput(entry) (see guard.ts). */
+  digest: string;
 }
 
 /** A post ready to publish: sanitized, with a stable path. */
@@ -75,10 +87,11 @@ export interface Site {
 
 /** Newest first; ties broken by id so the order never depends on input order. */
 export function sortPosts(posts: readonly Post[]): Post[] {
-  return [...posts].sort((a, b) => {
-    const ta = Date.parse(a.published);
-    const tb = Date.parse(b.published);
-    if (ta !== tb) return tb - ta;
-    return a.id < b.id ? -1 : a.id > b.id ? 1 : 0;
+  // Each date parsed once, not once per comparison.
+  const keyed = posts.map((post) => ({ post, t: Date.parse(post.published) }));
+  keyed.sort((a, b) => {
+    if (a.t !== b.t) return b.t - a.t;
+    return a.post.id < b.post.id ? -1 : a.post.id > b.post.id ? 1 : 0;
   });
+  return keyed.map((k) => k.post);
 }

@@ -1,6 +1,6 @@
 // From what the origin served to posts ready for the guard: sanitize, assign paths, hash, and
 // (after media is fetched) point links and images at the snapshot's own copies. Pure.
-import type { Post, RawEntry, SiteMeta } from './model.ts';
+import type { Post, RawEntry, SiteMeta, UnchangedEntry } from './model.ts';
 import type { Candidate } from './guard.ts';
 import { contentHashOf } from './guard.ts';
 import { assignPaths, hrefOf, originPath } from './paths.ts';
@@ -22,8 +22,10 @@ export interface PreparedCandidate extends Candidate {
 export interface PrepareOptions {
   /** Base for relative URLs in post HTML: the feed page the entries came from. */
   baseUrl: string;
-  /** Posts already processed from exactly these entries (see reuseKeyOf): taken as they are. */
+  /** Posts already processed from exactly these entries (see reuseKeyInput): taken as they are. */
   reuse?: ReadonlyMap<string, Post>;
+  /** Entries the source did not read again; each must have its post in `reuse`. */
+  unchanged?: readonly UnchangedEntry[];
 }
 
 export function preparePosts(
@@ -41,7 +43,18 @@ export function preparePosts(
       unique.push(e);
     }
   }
-  const paths = assignPaths(unique);
+  const kept: Post[] = [];
+  for (const u of opts.unchanged ?? []) {
+    const post = opts.reuse?.get(u.id);
+    if (post === undefined) throw new Error(`unchanged entry ${u.id} has no published post to take`);
+    if (seen.has(u.id)) duplicates.push(u.id);
+    else {
+      seen.add(u.id);
+      kept.push(post);
+    }
+  }
+  // Unchanged posts take part so that a new post never takes a path one of them holds.
+  const paths = assignPaths([...unique, ...kept]);
   const candidates = unique.map((entry): PreparedCandidate => {
     const reused = opts.reuse?.get(entry.id);
     if (reused !== undefined) return { post: reused, removed: [], updated: entry.updated, images: [] };
@@ -64,6 +77,7 @@ export function preparePosts(
     };
     return { post, removed: clean.removed, updated: entry.updated, images: clean.images };
   });
+  for (const post of kept) candidates.push({ post, removed: [], updated: post.updated, images: [] });
   return { candidates, duplicates };
 }
 

@@ -1,10 +1,20 @@
 // Where posts come from: a blog's feed (Atom, RSS) or a folder of Markdown files, read into plain
 // data. Reading is the only I/O; what is read is passed on exactly as the origin served it.
-import type { OriginSnapshot } from '../core/model.ts';
+import type { OriginSnapshot, SiteMeta } from '../core/model.ts';
+
+export interface ReadOptions {
+  /**
+   * True when the caller already holds what processing this entry gave (the entry with this
+   * digest was published as is). A source that can tell that an entry is unchanged without
+   * reading it (a Markdown folder, by each file's size, times and inode) then returns
+   * { id, digest } in OriginSnapshot.unchanged instead of reading and parsing it again.
+   */
+  reusable?: (origin: { meta: SiteMeta; location: string }, id: string, digest: string) => boolean;
+}
 
 export interface OriginSource {
   /** Reads the whole origin (every page of a feed). Throws SourceError when the origin is unusable. */
-  read(): Promise<OriginSnapshot>;
+  read(options?: ReadOptions): Promise<OriginSnapshot>;
 }
 
 /**

@@ -1,12 +1,13 @@
 // The Markdown folder source: the bundled example blog, front matter rules, and errors that name
 // the file and the field.
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SourceError } from '../../src/ports/source.ts';
 import { parseMarkdownPost } from '../../src/adapters/sources/markdown-source.ts';
 import { openSource } from '../../src/adapters/sources/open-source.ts';
+import { entryDigestOf } from '../../src/adapters/node/native-crypto.ts';
 
 let scratch = '';
 let counter = 0;
@@ -146,5 +147,46 @@ describe('Markdown folders', () => {
     const latin1 = await folderWith({ 'a.md': '' });
     await writeFile(join(latin1, 'a.md'), Uint8Array.from([0x2d, 0x2d, 0x2d, 0x0a, 0xe9, 0xff]));
     expect((await readError(latin1)).message).toBe(`${join(latin1, 'a.md')}: not valid UTF-8 text`);
+  });
+
+  it('does not read again a file that is as indexed when the caller holds its entry', async () => {
+    const folder = await folderWith({ 'a.md': post('title: A\ndate: 2024-01-01'), 'b.md': post('title: B\ndate: 2024-01-02') });
+    const indexFile = join(scratch, `index-${++counter}.json`);
+    const past = new Date(Date.now() - 60_000);
+    for (const name of ['a.md', 'b.md']) await utimes(join(folder, name), past, past);
+    const digests = new Map<string, string>();
+    const first = await openSource(folder, { indexFile }).read({ reusable: () => true });
+    expect(first.entries.map((e) => e.id)).toEqual(['markdown:a', 'markdown:b']);
+    expect(first.unchanged).toBeUndefined();
+    for (const e of first.entries) digests.set(e.id, entryDigestOf(e));
+
+    // The caller holds both: nothing is read; the stubs carry the digests of the entries read before.
+    const asked: string[] = [];
+    const second = await openSource(folder, { indexFile }).read({
+      reusable: ({ location }, id, digest) => {
+        asked.push(`${location === folder}:${id}`);
+        return digests.get(id) === digest;
+      },
+    });
+    expect(second.entries).toEqual([]);
+    expect(second.unchanged).toEqual([...digests].map(([id, digest]) => ({ id, digest })));
+    expect(asked).toEqual(['true:markdown:a', 'true:markdown:b']);
+
+    // The caller does not hold b: b is read; an index that is not JSON is ignored and rewritten.
+    const third = await openSource(folder, { indexFile }).read({ reusable: (_o, id) => id !== 'markdown:b' });
+    expect(third.entries.map((e) => e.id)).toEqual(['markdown:b']);
+    await writeFile(indexFile, '{"format": broken');
+    const fourth = await openSource(folder, { indexFile }).read({ reusable: () => true });
+    expect(fourth.entries.map((e) => e.id)).toEqual(['markdown:a', 'markdown:b']);
+    expect((await openSource(folder, { indexFile }).read({ reusable: () => true })).entries).toEqual([]);
+
+    // A file just written is read again next time too: its time may not tell a second change.
+    await writeFile(join(folder, 'c.md'), post('title: C\ndate: 2024-01-03'));
+    for (let i = 0; i < 2; i++) {
+      const again = await openSource(folder, { indexFile }).read({ reusable: () => true });
+      expect(again.entries.map((e) => e.id)).toEqual(['markdown:c']);
+    }
+    // Without an index every file is read.
+    expect((await openSource(folder).read({ reusable: () => true })).entries).toHaveLength(3);
   });
 });

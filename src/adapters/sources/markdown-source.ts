@@ -2,11 +2,15 @@
 // optional site.yaml. Errors name the file and the field, e.g.
 // "examples/posts/x.md: front matter: title is missing".
 import { readdir, readFile, stat } from 'node:fs/promises';
+import { statSync } from 'node:fs';
 import { basename, join } from 'node:path';
+import { createRequire } from 'node:module';
 import { Marked } from 'marked';
 import { LineCounter, parseDocument } from 'yaml';
-import type { OriginSnapshot, RawEntry, SiteMeta } from '../../core/model.ts';
-import { SourceError, type OriginSource } from '../../ports/source.ts';
+import type { OriginSnapshot, RawEntry, SiteMeta, UnchangedEntry } from '../../core/model.ts';
+import { SourceError, type OriginSource, type ReadOptions } from '../../ports/source.ts';
+import { entryDigestOf } from '../node/native-crypto.ts';
+import { writeFileAtomic } from '../node/atomic-file.ts';
 import { toSourceError } from './source-error.ts';
 import { isRfc3339 } from './xml.ts';
 
@@ -14,15 +18,23 @@ export interface MarkdownSourceOptions {
   /** Largest file accepted, in bytes. */
   maxBytes: number;
   onProgress?: (msg: string) => void;
+  /**
+   * Where to remember, between reads, each file's size, times and inode with the id and digest
+   * of the entry read from it (a file in Ferry's data folder). With it, a file that has not
+   * changed and whose entry the caller already holds (ReadOptions.reusable) is not read again.
+   */
+  indexFile?: string;
+  /** Clock for the index, ms since 1970 (a file modified within the last 2 s is not indexed). */
+  now?: () => number;
 }
 
 const SLUG = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
 const READ_CONCURRENCY = 16;
 const LANGUAGE_TAG = /^[A-Za-z]{2,3}(?:-[A-Za-z0-9]{1,8})*$/;
 
-export function createMarkdownSource(folder: string, { maxBytes, onProgress }: MarkdownSourceOptions): OriginSource {
+export function createMarkdownSource(folder: string, { maxBytes, onProgress, indexFile, now = Date.now }: MarkdownSourceOptions): OriginSource {
   return {
-    async read(): Promise<OriginSnapshot> {
+    async read(options: ReadOptions = {}): Promise<OriginSnapshot> {
       let names: string[];
       try {
         names = (await readdir(folder, { withFileTypes: true }))
@@ -34,32 +46,146 @@ export function createMarkdownSource(folder: string, { maxBytes, onProgress }: M
       }
       const meta = await readSiteMeta(folder, maxBytes);
       if (names.length === 0) throw new SourceError(folder, 'folder has no .md posts (refusing to treat the blog as empty)');
-      const marked = new Marked({ gfm: true, async: false });
-      const entries: RawEntry[] = [];
+      const scanned = now();
+      const index = indexFile === undefined ? new Map<string, IndexedFile>() : await loadIndex(indexFile);
+      const nextIndex = new Map<string, IndexedFile>();
+      const origin = { meta, location: folder };
+      const unchanged: UnchangedEntry[] = [];
       const fileOfId = new Map<string, string>();
+      const claim = (id: string, file: string): void => {
+        const clash = fileOfId.get(id);
+        if (clash !== undefined) throw new SourceError(file, `id "${id}" is already used by ${clash}`);
+        fileOfId.set(id, file);
+      };
+      // A file is taken as unchanged only when its size, both times and its inode are as indexed
+      // and the caller holds its entry; anything else is read and parsed.
+      const toRead: Array<{ name: string; file: string; stat: FileStat }> = [];
+      for (const name of names) {
+        const file = join(folder, name);
+        let info;
+        try {
+          info = statSync(file);
+        } catch (e) {
+          throw toSourceError(e, file);
+        }
+        const stat: FileStat = { size: info.size, mtimeMs: info.mtimeMs, ctimeMs: info.ctimeMs, ino: info.ino };
+        const known = index.get(name);
+        if (known !== undefined && sameStat(known, stat) && options.reusable?.(origin, known.id, known.digest) === true) {
+          claim(known.id, file);
+          unchanged.push({ id: known.id, digest: known.digest });
+          nextIndex.set(name, known);
+        } else {
+          toRead.push({ name, file, stat });
+        }
+      }
+      const marked = new Marked({ gfm: true, async: false });
       // Read with bounded concurrency (one file at a time leaves the disk idle between requests),
       // parse in name order.
-      const files = names.map((name) => join(folder, name));
-      const texts = new Array<string>(files.length);
+      const texts = new Array<string>(toRead.length);
       let next = 0;
       const reader = async (): Promise<void> => {
-        for (let i = next++; i < files.length; i = next++) {
-          const file = files[i];
-          if (file !== undefined) texts[i] = await readText(file, maxBytes);
+        for (let i = next++; i < toRead.length; i = next++) {
+          const job = toRead[i];
+          if (job !== undefined) texts[i] = await readText(job.file, maxBytes);
         }
       };
-      await Promise.all(Array.from({ length: Math.min(READ_CONCURRENCY, files.length) }, reader));
-      for (const [i, file] of files.entries()) {
-        const entry = parseMarkdownPost(texts[i] ?? '', file, (md) => marked.parse(md, { async: false }));
-        const clash = fileOfId.get(entry.id);
-        if (clash !== undefined) throw new SourceError(file, `id "${entry.id}" is already used by ${clash}`);
-        fileOfId.set(entry.id, file);
+      await Promise.all(Array.from({ length: Math.min(READ_CONCURRENCY, toRead.length) }, reader));
+      const entries: RawEntry[] = [];
+      for (const [i, job] of toRead.entries()) {
+        const entry = parseMarkdownPost(texts[i] ?? '', job.file, (md) => marked.parse(md, { async: false }));
+        texts[i] = '';
+        claim(entry.id, job.file);
         entries.push(entry);
+        // A file changed within the last 2 s could change again within the same time tick
+        // unnoticed: it is read again next time instead of being indexed now.
+        if (job.stat.mtimeMs < scanned - 2000) {
+          nextIndex.set(job.name, { ...job.stat, id: entry.id, digest: entryDigestOf(entry) });
+        }
       }
-      onProgress?.(`read ${entries.length} Markdown posts from ${folder}`);
-      return { meta, entries, location: folder };
+      if (indexFile !== undefined && !sameIndex(index, nextIndex)) await saveIndex(indexFile, nextIndex);
+      onProgress?.(
+        `read ${entries.length} Markdown posts from ${folder}` + (unchanged.length > 0 ? ` (${unchanged.length} more unchanged since they were published)` : ''),
+      );
+      return { meta, entries, location: folder, ...(unchanged.length > 0 ? { unchanged } : {}) };
     },
   };
+}
+
+interface FileStat {
+  size: number;
+  mtimeMs: number;
+  ctimeMs: number;
+  ino: number;
+}
+
+interface IndexedFile extends FileStat {
+  id: string;
+  digest: string;
+}
+
+/**
+ * The index is valid only for the parser that made it: a new Markdown or YAML library version may
+ * read the same file differently, and then every file is read again.
+ */
+const INDEX_FORMAT = `ferry-markdown-index/1 marked@${packageVersion('marked')} yaml@${packageVersion('yaml')}`;
+
+function packageVersion(name: string): string {
+  try {
+    const { version } = createRequire(import.meta.url)(`${name}/package.json`) as { version?: unknown };
+    return typeof version === 'string' ? version : 'unknown';
+  } catch {
+    return 'unknown';
+  }
+}
+
+function sameStat(a: FileStat, b: FileStat): boolean {
+  return a.size === b.size && a.mtimeMs === b.mtimeMs && a.ctimeMs === b.ctimeMs && a.ino === b.ino;
+}
+
+function sameIndex(a: ReadonlyMap<string, IndexedFile>, b: ReadonlyMap<string, IndexedFile>): boolean {
+  if (a.size !== b.size) return false;
+  for (const [name, x] of b) {
+    const y = a.get(name);
+    if (y === undefined || !sameStat(x, y) || x.id !== y.id || x.digest !== y.digest) return false;
+  }
+  return true;
+}
+
+/** The index, or an empty one when it is missing or damaged (every file is then read again). */
+async function loadIndex(file: string): Promise<Map<string, IndexedFile>> {
+  const index = new Map<string, IndexedFile>();
+  let raw: unknown;
+  try {
+    raw = JSON.parse(await readFile(file, 'utf8'));
+  } catch {
+    return index;
+  }
+  if (typeof raw !== 'object' || raw === null || !('format' in raw) || raw.format !== INDEX_FORMAT || !('files' in raw) || !Array.isArray(raw.files)) {
+    return index;
+  }
+  for (const row of raw.files as unknown[]) {
+    if (!Array.isArray(row) || row.length !== 7) return new Map();
+    const [name, size, mtimeMs, ctimeMs, ino, id, digest] = row as unknown[];
+    if (
+      typeof name !== 'string' ||
+      typeof size !== 'number' ||
+      typeof mtimeMs !== 'number' ||
+      typeof ctimeMs !== 'number' ||
+      typeof ino !== 'number' ||
+      typeof id !== 'string' ||
+      typeof digest !== 'string' ||
+      !/^[0-9a-f]{64}$/.test(digest)
+    ) {
+      return new Map();
+    }
+    index.set(name, { size, mtimeMs, ctimeMs, ino, id, digest });
+  }
+  return index;
+}
+
+async function saveIndex(file: string, index: ReadonlyMap<string, IndexedFile>): Promise<void> {
+  const files = [...index].map(([name, f]) => [name, f.size, f.mtimeMs, f.ctimeMs, f.ino, f.id, f.digest]);
+  await writeFileAtomic(file, `${JSON.stringify({ format: INDEX_FORMAT, files })}\n`);
 }
 
 async function readText(file: string, maxBytes: number): Promise<string> {

@@ -4,7 +4,7 @@ import { stat } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import type { OriginSnapshot } from '../../core/model.ts';
 import type { LimitedFetch } from '../../ports/fetch.ts';
-import { SourceError, type OriginSource } from '../../ports/source.ts';
+import { SourceError, type OriginSource, type ReadOptions } from '../../ports/source.ts';
 import { createLimitedFetch } from '../web/limited-fetch.ts';
 import { createFeedFileSource, createFeedUrlSource } from './feed-source.ts';
 import { createMarkdownSource } from './markdown-source.ts';
@@ -19,6 +19,8 @@ export interface OpenSourceOptions {
   /** Most feed pages followed (default 1000). */
   maxPages?: number;
   onProgress?: (msg: string) => void;
+  /** For a Markdown folder: where to keep the index of files already read (see MarkdownSourceOptions). */
+  indexFile?: string;
 }
 
 export const SOURCE_DEFAULTS = { timeoutMs: 20_000, maxBytes: 20 * 1024 * 1024, maxPages: 1000 } as const;
@@ -33,7 +35,7 @@ export function openSource(location: string, opts: OpenSourceOptions = {}): Orig
     return createFeedUrlSource(location, { fetch, timeoutMs, maxBytes, maxPages, ...(onProgress ? { onProgress } : {}) });
   }
   return {
-    async read(): Promise<OriginSnapshot> {
+    async read(options?: ReadOptions): Promise<OriginSnapshot> {
       const path = toLocalPath(location);
       let isDirectory: boolean;
       try {
@@ -42,7 +44,9 @@ export function openSource(location: string, opts: OpenSourceOptions = {}): Orig
         throw toSourceError(e, location);
       }
       const extra = onProgress ? { onProgress } : {};
-      if (isDirectory) return createMarkdownSource(path, { maxBytes, ...extra }).read();
+      if (isDirectory) {
+        return createMarkdownSource(path, { maxBytes, ...extra, ...(opts.indexFile === undefined ? {} : { indexFile: opts.indexFile }) }).read(options);
+      }
       if (/\.xml$/i.test(path)) return createFeedFileSource(path, { maxBytes, ...extra }).read();
       throw new SourceError(location, 'not a feed URL (http or https), a .xml feed file or a folder of Markdown posts');
     },
