@@ -27,6 +27,11 @@ export interface StateStore {
   /** The published versions of these posts (to keep them in place of a held-back change). */
   loadPosts(siteId: string, ids: readonly string[]): Promise<Post[]>;
   /**
+   * For a post loadPosts returned: the first 32 hex of the sha256 of JSON.stringify(post) as
+   * the store recorded it, so a build need not serialize and hash every post again.
+   */
+  digestOf?(post: Post): string | undefined;
+  /**
    * Record a build: `posts` is every post it published. Atomic: after a crash the store holds
    * either the old or the new state, never a mix.
    */

@@ -1,17 +1,22 @@
 // StateStore on the local file system. Per site: state.json (small: a record per post, approvals,
-// what is held back), written atomically, and the published posts themselves in one pack file
-// (a JSON line per post, streamed, so memory never holds the whole blog as one string), written
-// under a new name before state.json points at it. A crash at any point leaves the old or the new
-// state. One sequential file instead of a file per post: creating 10,000 small files costs seconds.
+// what is held back), written atomically, and the published posts themselves in one pack file (a
+// JSON line per post). A build appends only the posts that changed to the pack, then state.json
+// records the pack's new valid length; lines past that length (a crash mid-append) are ignored and
+// cut off by the next save. When most lines are stale the pack is written anew under a new name
+// before state.json points at it. A crash at any point leaves the old or the new state. One
+// sequential file instead of a file per post: creating 10,000 small files costs seconds.
 import { createWriteStream } from 'node:fs';
 import { once } from 'node:events';
-import { randomBytes } from 'node:crypto';
-import { mkdir, open, readFile, readdir, rename, rm } from 'node:fs/promises';
+import { createHash, randomBytes } from 'node:crypto';
+import { mkdir, open, readFile, readdir, rename, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { SiteState, StateStore } from '../../ports/state.ts';
 import type { PublishedRecord, Quarantined } from '../../core/guard.ts';
 import type { Post } from '../../core/model.ts';
 import { sha256Hex } from '../../core/bytes.ts';
+
+/** The first 32 hex of a pack line's sha256 (node:crypto: a blog's worth of lines is hashed on every load). */
+const refOf = (line: string): string => createHash('sha256').update(line).digest('hex').slice(0, 32);
 import { writeFileAtomic } from './atomic-file.ts';
 
 const FORMAT = 'ferry-state/3';
@@ -31,22 +36,39 @@ interface StoredState extends Omit<SiteState, 'published'> {
   published: Record<string, StoredRecord>;
   /** The pack file (in the site's folder) holding the published posts. */
   pack?: string;
+  /** How many bytes and lines of the pack are valid (absent: the whole file, as older stores wrote it). */
+  packBytes?: number;
+  packLines?: number;
 }
 
-export function createJsonStateStore(dataDir: string): StateStore {
+export interface JsonStateStoreOptions {
+  /** Stale lines the pack may hold (besides one per live post) before it is written anew. */
+  minStaleLines?: number;
+}
+
+export function createJsonStateStore(dataDir: string, { minStaleLines = 1000 }: JsonStateStoreOptions = {}): StateStore {
   const sitesDir = join(dataDir, 'sites');
   const siteDir = (siteId: string): string => join(sitesDir, sha256Hex(siteId).slice(0, 16));
   const stateFile = (siteId: string): string => join(siteDir(siteId), 'state.json');
 
+  // A build reads state.json several times (4 MB at 10,000 posts): parsed once while the file
+  // stays the same (same inode, size and modification time; every write is a new inode).
+  let lastRead: { file: string; stamp: string; state: StoredState } | undefined;
   const read = async (file: string): Promise<StoredState | undefined> => {
     let text: string;
+    let stamp: string;
     try {
+      const info = await stat(file);
+      stamp = `${info.ino}:${info.size}:${info.mtimeMs}`;
+      if (lastRead !== undefined && lastRead.file === file && lastRead.stamp === stamp) return lastRead.state;
       text = await readFile(file, 'utf8');
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
       throw e;
     }
-    return parseState(text, file);
+    const state = parseState(text, file);
+    lastRead = { file, stamp, state };
+    return state;
   };
   const empty = (siteId: string): StoredState => ({ siteId, version: 0, published: {}, approvals: {}, pending: [], renderKeys: {} });
   const publicView = (s: StoredState): SiteState => ({
@@ -57,6 +79,25 @@ export function createJsonStateStore(dataDir: string): StateStore {
   });
   const writeState = (s: StoredState): Promise<void> =>
     writeFileAtomic(stateFile(s.siteId), `${JSON.stringify({ format: FORMAT, ...s })}\n`);
+  // Posts this store handed out, with where they are in which pack.
+  const loaded = new WeakMap<Post, { pack: string; line: number; ref: string }>();
+  // The last pack read, so that the posts a build reuses and the ones it keeps cost one read.
+  let cachedPack: { file: string; bytes: number | undefined; lines: string[] } | undefined;
+  const packLines = async (packFile: string, validBytes: number | undefined): Promise<string[]> => {
+    if (cachedPack !== undefined && cachedPack.file === packFile && cachedPack.bytes === validBytes) return cachedPack.lines;
+    let buffer: Buffer;
+    try {
+      buffer = await readFile(packFile);
+    } catch (e) {
+      throw new StateError(`${packFile}: ${(e as Error).message} (the data folder is damaged; restore it from a backup)`);
+    }
+    if (validBytes !== undefined && buffer.length < validBytes) {
+      throw new StateError(`${packFile}: shorter than state.json says (${buffer.length} < ${validBytes} bytes); restore the data folder from a backup`);
+    }
+    const lines = buffer.toString('utf8', 0, validBytes ?? buffer.length).split('\n');
+    cachedPack = { file: packFile, bytes: validBytes, lines };
+    return lines;
+  };
 
   return {
     async load(siteId) {
@@ -67,14 +108,10 @@ export function createJsonStateStore(dataDir: string): StateStore {
       if (ids.length === 0) return [];
       const file = stateFile(siteId);
       const stored = (await read(file)) ?? empty(siteId);
-      if (stored.pack === undefined) throw new StateError(`${file}: names no pack of published posts`);
-      const packFile = join(siteDir(siteId), stored.pack);
-      let lines: string[];
-      try {
-        lines = (await readFile(packFile, 'utf8')).split('\n');
-      } catch (e) {
-        throw new StateError(`${packFile}: ${(e as Error).message} (the data folder is damaged; restore it from a backup)`);
-      }
+      const pack = stored.pack;
+      if (pack === undefined) throw new StateError(`${file}: names no pack of published posts`);
+      const packFile = join(siteDir(siteId), pack);
+      const lines = await packLines(packFile, stored.packBytes);
       return ids.map((id) => {
         const rec = Object.hasOwn(stored.published, id) ? stored.published[id] : undefined;
         if (rec === undefined) throw new StateError(`${file}: no published post ${id}`);
@@ -86,32 +123,74 @@ export function createJsonStateStore(dataDir: string): StateStore {
           raw = undefined;
         }
         const post = parsePost(raw);
-        if (post === undefined || post.id !== id || sha256Hex(text).slice(0, 32) !== rec.ref) {
+        if (post === undefined || post.id !== id || refOf(text) !== rec.ref) {
           throw new StateError(`${packFile}: line ${rec.line + 1} is damaged (post ${id}); restore the data folder from a backup`);
         }
-        return post;
+        // Frozen, and remembered: saving this very object again needs neither JSON nor a new line.
+        loaded.set(post, { pack, line: rec.line, ref: rec.ref });
+        return Object.freeze(post);
       });
+    },
+
+    digestOf(post) {
+      return loaded.get(post)?.ref;
     },
 
     async save(state, posts, reuseKeys) {
       const dir = siteDir(state.siteId);
       await mkdir(dir, { recursive: true });
+      const stored = await read(stateFile(state.siteId));
+      const published = new Map<string, StoredRecord>();
+      const record = (post: Post, at: { ref: string; line: number }): void => {
+        const reuseKey = reuseKeys?.get(post.id);
+        published.set(post.id, {
+          hash: post.contentHash,
+          title: post.title,
+          updated: post.updated,
+          ref: at.ref,
+          line: at.line,
+          ...(reuseKey === undefined ? {} : { reuseKey }),
+        });
+      };
+      // Append: posts already in the pack keep their line; only new or changed ones are written.
+      const current = stored?.pack;
+      if (current !== undefined && stored !== undefined) {
+        const validBytes = stored.packBytes ?? (await sizeOf(join(dir, current)));
+        let lineCount = stored.packLines ?? (await packLines(join(dir, current), validBytes)).length - 1;
+        const appended: string[] = [];
+        for (const post of posts) {
+          const known = loaded.get(post);
+          if (known !== undefined && known.pack === current) {
+            record(post, known);
+            continue;
+          }
+          const text = JSON.stringify(post);
+          const ref = refOf(text);
+          const before = Object.hasOwn(stored.published, post.id) ? stored.published[post.id] : undefined;
+          if (before !== undefined && before.ref === ref) {
+            record(post, before);
+            continue;
+          }
+          record(post, { ref, line: lineCount++ });
+          appended.push(`${text}\n`);
+        }
+        const live = posts.length;
+        if (lineCount - live <= Math.max(live, minStaleLines)) {
+          const bytes = appended.length === 0 ? validBytes : await appendLines(join(dir, current), validBytes, appended);
+          await writeState({ ...state, published: Object.fromEntries(published), pack: current, packBytes: bytes, packLines: lineCount });
+          return;
+        }
+        published.clear(); // mostly stale lines: write the pack anew
+      }
       const pack = `posts-v${state.version}-${randomBytes(3).toString('hex')}.ndjson`;
       const tmp = join(dir, `.${pack}.tmp`);
-      const published = new Map<string, StoredRecord>();
       const out = createWriteStream(tmp, { flags: 'wx' });
+      let bytes = 0;
       try {
         for (const [line, post] of posts.entries()) {
           const text = JSON.stringify(post);
-          const reuseKey = reuseKeys?.get(post.id);
-          published.set(post.id, {
-            hash: post.contentHash,
-            title: post.title,
-            updated: post.updated,
-            ref: sha256Hex(text).slice(0, 32),
-            line,
-            ...(reuseKey === undefined ? {} : { reuseKey }),
-          });
+          record(post, { ref: refOf(text), line });
+          bytes += Buffer.byteLength(text) + 1;
           if (!out.write(`${text}\n`)) await once(out, 'drain');
         }
         out.end();
@@ -124,7 +203,7 @@ export function createJsonStateStore(dataDir: string): StateStore {
         await rm(tmp, { force: true });
         throw e;
       }
-      await writeState({ ...state, published: Object.fromEntries(published), pack });
+      await writeState({ ...state, published: Object.fromEntries(published), pack, packBytes: bytes, packLines: posts.length });
       // Only now that state.json names the new pack can the old ones go.
       for (const name of await readdir(dir)) {
         if (name !== pack && /^(\.)?posts-v\d+-[0-9a-f]{6}\.ndjson(\.tmp)?$/.test(name)) await rm(join(dir, name), { force: true });
@@ -156,6 +235,29 @@ export function createJsonStateStore(dataDir: string): StateStore {
       return states;
     },
   };
+}
+
+async function sizeOf(file: string): Promise<number> {
+  const handle = await open(file, 'r');
+  try {
+    return (await handle.stat()).size;
+  } finally {
+    await handle.close();
+  }
+}
+
+/** Cut the pack to its valid length (dropping what a crash left), append lines, fsync; the new length. */
+async function appendLines(file: string, validBytes: number, lines: readonly string[]): Promise<number> {
+  const handle = await open(file, 'r+');
+  try {
+    await handle.truncate(validBytes);
+    const data = Buffer.from(lines.join(''));
+    await handle.write(data, 0, data.length, validBytes);
+    await handle.sync();
+    return validBytes + data.length;
+  } finally {
+    await handle.close();
+  }
 }
 
 // ---- validation: stored JSON is parsed and checked, never cast -------------------------
@@ -220,9 +322,13 @@ function parseState(text: string, file: string): StoredState {
     return { id: q.id, title: q.title, hash: q.hash, reasons: q.reasons };
   });
   if (raw.pack !== undefined && (typeof raw.pack !== 'string' || !/^posts-v\d+-[0-9a-f]{6}\.ndjson$/.test(raw.pack))) return fail('pack invalid');
+  const count = (v: unknown): v is number => typeof v === 'number' && Number.isSafeInteger(v) && v >= 0;
+  if ((raw.packBytes !== undefined && !count(raw.packBytes)) || (raw.packLines !== undefined && !count(raw.packLines))) return fail('packBytes/packLines invalid');
   return {
     siteId,
     ...(typeof raw.pack === 'string' ? { pack: raw.pack } : {}),
+    ...(count(raw.packBytes) ? { packBytes: raw.packBytes } : {}),
+    ...(count(raw.packLines) ? { packLines: raw.packLines } : {}),
     ...(isObj(raw.meta) && typeof raw.meta.title === 'string' && typeof raw.meta.subtitle === 'string'
       ? { meta: { title: raw.meta.title, subtitle: raw.meta.subtitle } }
       : {}),
