@@ -115,9 +115,10 @@ export function signedManifestFiles(
   manifest: Manifest,
   privateKey: Uint8Array,
   previousSignatures: readonly Uint8Array[] = [],
+  sign: (bytes: Uint8Array, privateKey: Uint8Array) => Uint8Array = signBytes,
 ): Map<string, Uint8Array> {
   const manifestBytes = serializeManifest(manifest);
-  const signature = signBytes(manifestBytes, privateKey);
+  const signature = sign(manifestBytes, privateKey);
   return new Map([
     [MANIFEST_PATH, manifestBytes],
     [SIGNATURE_PATH, utf8ToBytes(encodeSignatures([signature, ...previousSignatures]))],

@@ -60,10 +60,10 @@ export interface PathInput {
  * first (then by id), so an older post keeps its path when a newer one would collide.
  */
 export function assignPaths(posts: readonly PathInput[]): Map<string, { path: string; slug: string }> {
-  const ordered = [...posts].sort((a, b) => {
-    const d = Date.parse(a.published) - Date.parse(b.published);
-    return d !== 0 ? d : a.id < b.id ? -1 : a.id > b.id ? 1 : 0;
-  });
+  const ordered = posts
+    .map((p) => ({ p, t: Date.parse(p.published) }))
+    .sort((a, b) => a.t - b.t || (a.p.id < b.p.id ? -1 : a.p.id > b.p.id ? 1 : 0))
+    .map(({ p }) => p);
   const taken = new Set<string>();
   const out = new Map<string, { path: string; slug: string }>();
   for (const p of ordered) {

@@ -20,10 +20,10 @@ export interface RenderOptions {
 }
 
 /**
- * Bump whenever the HTML of a post page changes for the same input (templates, escaping, i18n):
- * it is part of every post page's render key, so an incremental build re-renders them all.
+ * Bump whenever the HTML of a page changes for the same input (templates, escaping, i18n): it is
+ * part of every page's render key, so an incremental build renders every page again.
  */
-export const RENDER_VERSION = 'post-page/1';
+export const RENDER_VERSION = 'pages/2';
 
 /** Marks a page that an incremental build keeps from the previous snapshot instead of rendering. */
 export const REUSED = Symbol('reused');
@@ -34,8 +34,12 @@ export const REUSED = Symbol('reused');
  */
 export interface PageCache {
   has(path: string, key: string): boolean;
-  /** Every post page's key, as rendered (or reused) now, for the next build. */
+  /** Every cacheable page's key, as rendered (or reused) now, for the next build. */
   note(path: string, key: string): void;
+  /** A digest of a text (sha256 hex): a page's key is the digest of everything it shows. */
+  digest(text: string): string;
+  /** A digest of everything in a post, the same for the same post: digest(JSON.stringify(post)), remembered. */
+  identity(post: Post): string;
 }
 
 /** The site or options cannot be rendered; the message says which post or option to fix. */
@@ -100,7 +104,13 @@ export function* generatePages(site: Site, opts: RenderOptions, cache?: PageCach
   }
 
   const siteLang = isLanguageTag(site.meta.language) ? site.meta.language : 'und';
-  const views = sortPosts(site.posts).map((post) => toView(post, siteLang));
+  const labelPathMemo = new Map<string, string>();
+  const labelPathOf = (name: string): string => {
+    let path = labelPathMemo.get(name);
+    if (path === undefined) labelPathMemo.set(name, (path = labelPath(name)));
+    return path;
+  };
+  const views = sortPosts(site.posts).map((post) => toView(post, siteLang, labelPathOf));
   const owners = new Map<string, string>();
   const add = (path: string, text: string, owner = 'a generated page'): [string, string] => {
     const taken = owners.get(path);
@@ -114,23 +124,31 @@ export function* generatePages(site: Site, opts: RenderOptions, cache?: PageCach
     renderShell({ path, title, siteTitle: site.meta.title, lang, canonical, main, headLinks });
   const siteTitle = site.meta.title;
 
+  // An incremental build keeps a page rendered from the same key as last time (REUSED).
+  const cached = (path: string, parts: unknown, owner?: string): [string, typeof REUSED] | undefined => {
+    if (cache === undefined) return undefined;
+    const key = cache.digest(JSON.stringify([RENDER_VERSION, canonical, siteTitle, siteLang, path, parts]));
+    cache.note(path, key);
+    if (!cache.has(path, key)) return undefined;
+    add(path, '', owner);
+    return [path, REUSED];
+  };
+  const shown = (list: readonly PostView[]): unknown[] => list.map((v) => [cache?.identity(v.post), v.lang]);
+
   // Posts first, so a post whose path collides with a generated page is named in the error.
   for (const [i, view] of views.entries()) {
     const newer = views[i - 1];
     const older = views[i + 1];
-    if (cache !== undefined) {
-      // Everything a post page is rendered from: the post, its neighbours' links, the site shell.
-      const neighbour = (v: PostView | undefined): unknown => (v === undefined ? null : [v.post.path, v.post.title, v.lang]);
-      const key = sha256Hex(JSON.stringify([RENDER_VERSION, canonical, siteTitle, siteLang, view.post, view.lang, neighbour(newer), neighbour(older)]));
-      cache.note(view.post.path, key);
-      if (cache.has(view.post.path, key)) {
-        const [path] = add(view.post.path, '', `post ${JSON.stringify(view.post.id)}`);
-        yield [path, REUSED];
-        continue;
-      }
+    const owner = `post ${JSON.stringify(view.post.id)}`;
+    // Everything a post page is rendered from: the post, its neighbours' links, the site shell.
+    const neighbour = (v: PostView | undefined): unknown => (v === undefined ? null : [v.post.path, v.post.title, v.lang]);
+    const reused = cached(view.post.path, [cache?.identity(view.post), view.lang, neighbour(newer), neighbour(older)], owner);
+    if (reused !== undefined) {
+      yield reused;
+      continue;
     }
     const main = postMain(view, newer, older);
-    yield add(view.post.path, shell(view.post.path, `${view.post.title} · ${siteTitle}`, main, view.lang), `post ${JSON.stringify(view.post.id)}`);
+    yield add(view.post.path, shell(view.post.path, `${view.post.title} · ${siteTitle}`, main, view.lang), owner);
   }
 
   // Index pages.
@@ -140,7 +158,9 @@ export function* generatePages(site: Site, opts: RenderOptions, cache?: PageCach
   const n = views.length;
   const pageCount = n <= pageSize ? 0 : Math.ceil(n / pageSize);
   const pageOf = (newestFirstIndex: number): number => Math.floor((n - 1 - newestFirstIndex) / pageSize) + 1;
-  const listing = (path: string, title: string, heading: string, slice: readonly PostView[], newer?: string, older?: string): [string, string] => {
+  const listing = (path: string, title: string, heading: string, slice: readonly PostView[], newer?: string, older?: string): [string, string | typeof REUSED] => {
+    const reused = cached(path, [title, heading, shown(slice), newer ?? null, older ?? null]);
+    if (reused !== undefined) return reused;
     const head = (newer ? `<link rel="prev" href="${newer}">\n` : '') + (older ? `<link rel="next" href="${older}">\n` : '');
     const main =
       heading +
@@ -169,6 +189,11 @@ export function* generatePages(site: Site, opts: RenderOptions, cache?: PageCach
     const [year = '', month = ''] = key.split('/');
     const name = monthName(year, month);
     const path = monthPath(year, month);
+    const reused = cached(path, shown(months.get(key) ?? []));
+    if (reused !== undefined) {
+      yield reused;
+      continue;
+    }
     const main =
       `<h1>${e(monthTitle(name))}</h1>\n` +
       postList(months.get(key) ?? [], false) +
@@ -191,6 +216,11 @@ export function* generatePages(site: Site, opts: RenderOptions, cache?: PageCach
     const group = labels.get(path);
     if (!group) continue;
     const name = [...group.names].sort(compareText).join(' / ');
+    const reused = cached(path, [name, shown(group.posts)]);
+    if (reused !== undefined) {
+      yield reused;
+      continue;
+    }
     const main =
       `<h1>${e(bilingual(UI.label))}: ${e(name)}</h1>\n` +
       postList(group.posts, false) +
@@ -230,7 +260,7 @@ export function* generatePages(site: Site, opts: RenderOptions, cache?: PageCach
   yield add('/favicon.svg', FAVICON_SVG);
 }
 
-function toView(post: Post, siteLang: string): PostView {
+function toView(post: Post, siteLang: string, labelPathOf: (name: string) => string): PostView {
   if (!isSafeSnapshotPath(post.path) || post.path.endsWith('/')) {
     throw new RenderError(`render: post ${JSON.stringify(post.id)} has an unsafe path ${JSON.stringify(post.path)}`);
   }
@@ -243,7 +273,7 @@ function toView(post: Post, siteLang: string): PostView {
   const labels: Array<[string, string]> = [];
   for (const tag of post.tags) {
     const name = tag.trim();
-    const path = labelPath(name);
+    const path = labelPathOf(name);
     if (name !== '' && !labels.some(([p]) => p === path)) labels.push([path, name]);
   }
   return { post, lang: isLanguageTag(post.language) ? post.language : siteLang, date, updated, labels };

@@ -3,17 +3,17 @@
 // snapshot and state exactly as they were.
 import { join } from 'node:path';
 import { readFile, realpath } from 'node:fs/promises';
-import { statSync } from 'node:fs';
 import type { LimitedFetch } from '../ports/fetch.ts';
 import type { SiteState, StateStore } from '../ports/state.ts';
 import type { MirrorRef, Post, Site, SiteMeta } from '../core/model.ts';
 import { sortPosts } from '../core/model.ts';
-import { decide, decideMeta, reuseKeyOf, type GuardDecision, type Quarantined } from '../core/guard.ts';
+import { decide, decideMeta, type GuardDecision, type Quarantined } from '../core/guard.ts';
 import { PREPARE_VERSION, localizePost, mediaRefs, preparePosts, type PreparedCandidate } from '../core/prepare.ts';
 import { sha256Hex } from '../core/bytes.ts';
+import { entryDigestOf, nativeSha256, nativeSignEd25519, reuseKeyOf } from '../adapters/node/native-crypto.ts';
 import { BLOGGER_MEDIA_HOSTS } from '../core/media.ts';
 import { REUSED, generateSnapshot, signedManifestFiles, type PageCache } from '../core/build.ts';
-import { MAX_SIGNATURE_LINES, createManifestFromDigests, decodeSignatures, digestOf, type FileEntry } from '../core/manifest.ts';
+import { MAX_SIGNATURE_LINES, createManifestFromDigests, decodeSignatures, type FileEntry, type Manifest } from '../core/manifest.ts';
 import { createLimitedFetch } from '../adapters/web/limited-fetch.ts';
 import { openSource } from '../adapters/sources/open-source.ts';
 import { openMediaStore, type MediaStore } from '../adapters/node/media-store.ts';
@@ -49,6 +49,11 @@ export interface BuildOptions {
   signal?: AbortSignal;
   /** The snapshot's last known IPFS root, shown on mirrors.html. */
   ipfsCid?: string;
+  /**
+   * Removing old versions is not part of the build's time: given this, the build returns as soon
+   * as the new version is in and hands over the removal's promise; without it, it waits.
+   */
+  deferCleanup?: (done: Promise<void>) => void;
 }
 
 export interface BuildReport {
@@ -102,70 +107,22 @@ export async function runBuild(opts: BuildOptions): Promise<BuildReport> {
   const expires = new Date(created.getTime() + (opts.expiresDays ?? 14) * 86_400_000);
 
   progress('build', `rendering ${posts.length} posts into ${opts.out} (version ${version})`);
-  // Incremental: a post page rendered from the same inputs as last time, and a media file (its
-  // name is its hash), are linked from the previous version instead of rendered, hashed, written.
   const previousDir = current === undefined ? undefined : await realpath(opts.out).catch(() => undefined);
-  const keptFrom = (path: string): string | undefined => {
-    const entry = current?.files[path];
-    if (previousDir === undefined || entry === undefined) return undefined;
-    const file = join(previousDir, ...path.slice(1).split('/'));
-    return statSync(file, { throwIfNoEntry: false })?.size === entry.size ? file : undefined;
-  };
-  const renderKeys: Record<string, string> = {};
-  const pageCache: PageCache = {
-    has: (path, key) => curated.renderKeys[path] === key && keptFrom(path) !== undefined,
-    note: (path, key) => {
-      renderKeys[path] = key;
-    },
-  };
-  const mediaFiles = new Map<string, Uint8Array | typeof REUSED>();
-  for (const path of new Set(posts.flatMap((p) => mediaRefs(p.html)))) {
-    mediaFiles.set(path, keptFrom(path) !== undefined ? REUSED : await curated.mediaStore.read(path));
-  }
-  let reused = 0;
-  // Stream: each file is hashed for the manifest and written as it is rendered, so memory holds
-  // the posts, not the whole site. Nothing readers see changes until commit().
-  const writer = await openSnapshotWriter(opts.out, `v${version}`);
-  let manifest;
-  let fileCount = 0;
+  let written: Written;
   try {
-    const digests = new Map<string, FileEntry>();
-    for (const [path, bytes] of generateSnapshot({
-      site,
-      media: mediaFiles,
-      canonical,
-      mirrors: opts.mirrors,
-      ...(opts.ipfsCid === undefined ? {} : { ipfsCid: opts.ipfsCid }),
-      pageCache,
-    })) {
-      if (bytes === REUSED) {
-        const from = keptFrom(path);
-        const entry = current?.files[path];
-        if (from === undefined || entry === undefined) throw new Error(`${path}: the previous copy vanished during the build`);
-        digests.set(path, entry);
-        await writer.link(path, from);
-        reused++;
-      } else {
-        digests.set(path, digestOf(bytes));
-        await writer.write(path, bytes);
-      }
-    }
-    progress('build', `${digests.size - reused} files rendered, ${reused} kept from version ${current?.version ?? 0}`);
-    progress('sign', `signing version ${version}: ${digests.size} files`);
-    manifest = createManifestFromDigests({ version, created, expires, canonical, mirrors: opts.mirrors }, digests);
-    for (const [path, bytes] of signedManifestFiles(manifest, opts.privateKey, await previousSignatures(opts.out))) {
-      await writer.write(path, bytes);
-    }
-    fileCount = digests.size + 2;
-    progress('write', `swapping in version ${version}`);
-    await writer.commit();
+    written = await writeVersion({ opts, site, canonical, version, created, expires, curated, current, previousDir, progress });
   } catch (e) {
-    await writer.abort();
-    throw e;
+    if (!(e instanceof PreviousCopyMissing)) throw e;
+    // The previous version lost a file it lists: render everything instead of linking.
+    progress('build', `${e.message}; rendering every page`);
+    written = await writeVersion({ opts, site, canonical, version, created, expires, curated, current: undefined, previousDir: undefined, progress });
   }
+  const { manifest, fileCount, renderKeys, pruned } = written;
   // A changed origin id stays unaccepted (and every post held) until `ferry approve --all`.
   const originIds = curated.originHeld ? { originId: curated.previousOriginId ?? meta.id, pendingOriginId: meta.id } : { originId: meta.id };
   await state.save({ siteId: opts.source, ...originIds, version, approvals: decision.approvals, pending: decision.quarantined, renderKeys, meta: { title: meta.title, subtitle: meta.subtitle } }, posts, curated.reuseKeys);
+  if (opts.deferCleanup === undefined) await pruned;
+  else opts.deferCleanup(pruned);
 
   return {
     posts: posts.length,
@@ -179,6 +136,101 @@ export async function runBuild(opts: BuildOptions): Promise<BuildReport> {
     media: { fetched: media.fetched, bytes: media.fetchedBytes, failed: media.failures },
     duplicates: curated.duplicates,
   };
+}
+
+class PreviousCopyMissing extends Error {
+  override name = 'PreviousCopyMissing';
+}
+
+interface Written {
+  manifest: Manifest;
+  fileCount: number;
+  renderKeys: Record<string, string>;
+  /** Settles when versions beyond the kept ones are removed. */
+  pruned: Promise<void>;
+}
+
+/**
+ * Render, hash and write a new version folder, sign it, swap it in. Incremental: a page rendered
+ * from the same key as last time, and a media file (its name is its hash), are linked from the
+ * previous version instead of rendered, hashed and written.
+ */
+async function writeVersion(input: {
+  opts: BuildOptions;
+  site: Site;
+  canonical: string;
+  version: number;
+  created: Date;
+  expires: Date;
+  curated: Curated;
+  current: Manifest | undefined;
+  previousDir: string | undefined;
+  progress: (stage: Stage, message: string) => void;
+}): Promise<Written> {
+  const { opts, site, canonical, version, created, expires, curated, current, previousDir, progress } = input;
+  const keptFrom = (path: string): string | undefined =>
+    previousDir === undefined || current?.files[path] === undefined ? undefined : join(previousDir, ...path.slice(1).split('/'));
+  const renderKeys: Record<string, string> = {};
+  const identities = new WeakMap<Post, string>();
+  const pageCache: PageCache = {
+    has: (path, key) => curated.renderKeys[path] === key && keptFrom(path) !== undefined,
+    note: (path, key) => {
+      renderKeys[path] = key;
+    },
+    digest: nativeSha256,
+    identity: (post) => {
+      let id = identities.get(post);
+      if (id === undefined) identities.set(post, (id = curated.digestOf(post) ?? nativeSha256(JSON.stringify(post)).slice(0, 32)));
+      return id;
+    },
+  };
+  const mediaFiles = new Map<string, Uint8Array | typeof REUSED>();
+  for (const path of new Set(site.posts.flatMap((p) => mediaRefs(p.html)))) {
+    mediaFiles.set(path, keptFrom(path) !== undefined ? REUSED : await curated.mediaStore.read(path));
+  }
+  let reused = 0;
+  // Stream: each file is hashed for the manifest and written as it is rendered, so memory holds
+  // the posts, not the whole site. Nothing readers see changes until commit().
+  const writer = await openSnapshotWriter(opts.out, `v${version}`);
+  try {
+    const digests = new Map<string, FileEntry>();
+    for (const [path, bytes] of generateSnapshot({
+      site,
+      media: mediaFiles,
+      canonical,
+      mirrors: opts.mirrors,
+      ...(opts.ipfsCid === undefined ? {} : { ipfsCid: opts.ipfsCid }),
+      pageCache,
+    })) {
+      if (bytes === REUSED) {
+        const from = keptFrom(path);
+        const entry = current?.files[path];
+        if (from === undefined || entry === undefined) throw new Error(`${path}: no previous copy to keep`);
+        digests.set(path, entry);
+        try {
+          await writer.link(path, from);
+        } catch (e) {
+          throw new PreviousCopyMissing(`${path}: the previous version's copy is gone or changed (${(e as Error).message})`);
+        }
+        reused++;
+      } else {
+        digests.set(path, { sha256: nativeSha256(bytes), size: bytes.length });
+        await writer.write(path, bytes);
+      }
+    }
+    progress('build', `${digests.size - reused} files rendered, ${reused} kept from version ${current?.version ?? 0}`);
+    progress('sign', `signing version ${version}: ${digests.size} files`);
+    const manifest = createManifestFromDigests({ version, created, expires, canonical, mirrors: opts.mirrors }, digests);
+    for (const [path, bytes] of signedManifestFiles(manifest, opts.privateKey, await previousSignatures(opts.out), nativeSignEd25519)) {
+      await writer.write(path, bytes);
+    }
+    progress('write', `swapping in version ${version}`);
+    const { pruned } = await writer.commit();
+    return { manifest, fileCount: digests.size + 2, renderKeys, pruned };
+  } catch (e) {
+    await writer.abort();
+    throw e;
+  }
 }
 
 interface Curated {
@@ -196,6 +248,8 @@ interface Curated {
   originHeld: boolean;
   /** Post id -> reuse key, for the posts published now whose processing is complete. */
   reuseKeys: Map<string, string>;
+  /** The state store's digest of a post it handed out (see StateStore.digestOf). */
+  digestOf: (post: Post) => string | undefined;
   previousOriginId?: string;
 }
 
@@ -267,6 +321,7 @@ async function curate(
     originHeld: siteReasons.length > 0,
     ...(previous.originId === undefined ? {} : { previousOriginId: previous.originId }),
     reuseKeys: keysToSave,
+    digestOf: (post) => ctx.state.digestOf?.(post),
   };
 }
 
@@ -291,37 +346,59 @@ async function ingestAndPrepare(
 ): Promise<Prepared> {
   const { progress } = ctx;
   progress('ingest', `reading ${opts.source}`);
+  const blockedHosts = opts.blockedHosts ?? [];
+  // Everything besides the entry itself that shapes the processed post (see reuseKeyInput).
+  const processingOf = memoize((meta: SiteMeta, location: string) => {
+    const baseUrl = /^https?:\/\//.test(location) ? location : ctx.canonical;
+    const originHosts = hostsOf([meta.originUrl, location]);
+    const mediaHosts = [...originHosts, ...BLOGGER_MEDIA_HOSTS, ...(opts.mediaHosts ?? [])];
+    return { baseUrl, key: sha256Hex(JSON.stringify([PREPARE_VERSION, baseUrl, originHosts, [...mediaHosts].sort(), [...blockedHosts].sort()])) };
+  });
+  // Kept under the configured source, never under an id the origin declares about itself.
+  const siteReasonsOf = (meta: SiteMeta): string[] =>
+    previous.originId !== undefined && previous.originId !== meta.id
+      ? [`the origin's feed id changed (${previous.originId} -> ${meta.id}); approve with ferry approve --all if the blog really moved`]
+      : [];
+  const publishedKey = (id: string): string | undefined => (Object.hasOwn(previous.published, id) ? previous.published[id]?.reuseKey : undefined);
   const origin = await openSource(opts.source, {
     fetch: ctx.fetch,
     ...opts.sourceLimits,
+    indexFile: join(opts.dataDir, 'cache', `markdown-index-${sha256Hex(opts.source).slice(0, 16)}.json`),
     onProgress: (m) => progress('ingest', m),
-  }).read();
-  progress('ingest', `${origin.entries.length} posts read`);
+  }).read({
+    // A Markdown file as it was when its post was published is not read again.
+    reusable: ({ meta, location }, id, digest) =>
+      siteReasonsOf(meta).length === 0 && publishedKey(id) === reuseKeyOf(digest, processingOf(meta, location).key),
+  });
+  const unchanged = origin.unchanged ?? [];
+  progress('ingest', `${origin.entries.length + unchanged.length} posts read`);
 
-  // Kept under the configured source, never under an id the origin declares about itself.
-  const siteReasons =
-    previous.originId !== undefined && previous.originId !== origin.meta.id
-      ? [`the origin's feed id changed (${previous.originId} -> ${origin.meta.id}); approve with ferry approve --all if the blog really moved`]
-      : [];
-  const baseUrl = /^https?:\/\//.test(origin.location) ? origin.location : ctx.canonical;
-  const originHosts = hostsOf([origin.meta.originUrl, origin.location]);
-  const mediaHosts = [...originHosts, ...BLOGGER_MEDIA_HOSTS, ...(opts.mediaHosts ?? [])];
-  const blockedHosts = opts.blockedHosts ?? [];
-
+  const siteReasons = siteReasonsOf(origin.meta);
+  const { baseUrl, key: processing } = processingOf(origin.meta, origin.location);
   // Incremental: an entry exactly as published last time, processed the same way, with every image
   // copied, is taken from the published state instead of being sanitized and localized again.
-  const processing = sha256Hex(JSON.stringify([PREPARE_VERSION, baseUrl, originHosts, [...mediaHosts].sort(), [...blockedHosts].sort()]));
-  const reuseKeys = new Map(origin.entries.map((e) => [e.id, reuseKeyOf(e, processing)]));
-  const reusableIds =
-    siteReasons.length > 0
-      ? []
-      : origin.entries
-          .filter((e) => Object.hasOwn(previous.published, e.id) && previous.published[e.id]?.reuseKey === reuseKeys.get(e.id))
-          .map((e) => e.id);
+  const reuseKeys = new Map<string, string>();
+  for (const e of origin.entries) reuseKeys.set(e.id, reuseKeyOf(entryDigestOf(e), processing));
+  for (const u of unchanged) reuseKeys.set(u.id, reuseKeyOf(u.digest, processing));
+  const reusableIds = siteReasons.length > 0 ? [] : [...reuseKeys].filter(([id, key]) => publishedKey(id) === key).map(([id]) => id);
   const reuse = new Map((await ctx.state.loadPosts(opts.source, reusableIds)).map((p) => [p.id, p]));
-  progress('sanitize', `sanitizing ${origin.entries.length - reuse.size} posts (${reuse.size} unchanged since they were published)`);
-  const { candidates, duplicates } = preparePosts(origin.entries, origin.meta, { baseUrl, reuse });
+  const fresh = origin.entries.filter((e) => !reuse.has(e.id)).length;
+  progress('sanitize', `sanitizing ${fresh} posts (${reuse.size} unchanged since they were published)`);
+  const { candidates, duplicates } = preparePosts(origin.entries, origin.meta, { baseUrl, reuse, unchanged });
   return { originMeta: origin.meta, location: origin.location, candidates, duplicates, reuse, reuseKeys, siteReasons };
+}
+
+/** fn with its result remembered per distinct arguments (compared as JSON). */
+function memoize<A extends unknown[], R>(fn: (...args: A) => R): (...args: A) => R {
+  const seen = new Map<string, R>();
+  return (...args) => {
+    const key = JSON.stringify(args);
+    const hit = seen.get(key);
+    if (hit !== undefined) return hit;
+    const result = fn(...args);
+    seen.set(key, result);
+    return result;
+  };
 }
 
 /** The signatures of the snapshot at out (current version first), to carry into the next one. */

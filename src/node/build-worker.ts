@@ -7,7 +7,7 @@ import type { BuildOptions, BuildReport, Stage } from './build-pipeline.ts';
 import { buildWorkerScript } from './worker-script.ts';
 
 /** What crosses into the worker: plain data only (no functions, no ports). */
-export type BuildJob = Omit<BuildOptions, 'now' | 'fetch' | 'state' | 'onProgress' | 'signal'> & {
+export type BuildJob = Omit<BuildOptions, 'now' | 'fetch' | 'state' | 'onProgress' | 'signal' | 'deferCleanup'> & {
   /** Fixed creation time (SOURCE_DATE_EPOCH), ms since 1970. */
   nowMs?: number;
 };

@@ -1,7 +1,8 @@
-// An incremental build keeps (links) the post pages whose inputs did not change and renders the
-// rest; its output must be byte-identical to a full build of the same origin.
+// An incremental build keeps (links) the pages whose inputs did not change and renders the rest,
+// and does not read a Markdown file again that is as it was when its post was published; its
+// output must be byte-identical to a full build of the same origin.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { cp, mkdtemp, readFile, rm, writeFile, stat } from 'node:fs/promises';
+import { cp, mkdtemp, readFile, readdir, rm, writeFile, stat, utimes } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { runBuild, type Stage } from '../../src/node/build-pipeline.ts';
@@ -30,25 +31,40 @@ describe('incremental build', () => {
   it('renders only what a new post touches and matches a full build byte for byte', async () => {
     const origin = join(work, 'posts');
     await cp(EXAMPLES, origin, { recursive: true });
+    // Files changed in the last 2 s are never taken as unchanged (their time may not tell): age them.
+    // (utimes moves the inode change time, which the index also compares: age only new files.)
+    const age = async (names: string[]): Promise<void> => {
+      const past = new Date(Date.now() - 60_000);
+      for (const name of names) await utimes(join(origin, name), past, past);
+    };
+    await age(await readdir(origin));
     const out = join(work, 'out');
     const data = join(work, 'data');
     await build(origin, out, data);
     const first = await readTree(out);
 
-    // Nothing changed: every post is taken as published, every post page is kept.
-    const same = await build(origin, out, data);
-    expect(same.join('\n')).toMatch(/sanitizing 0 posts \(5 unchanged since they were published\)/);
-    const posts = [...first.keys()].filter((p) => /^\/\d{4}\/\d{2}\/[^/]+\.html$/.test(p) && !p.endsWith('/index.html'));
-    expect(same.join('\n')).toMatch(new RegExp(`, ${posts.length} kept from version 1`));
+    // Nothing changed: no file is read again, every post is taken as published, and only the
+    // pages that show the whole site (archive, feeds, mirrors...) are rendered.
+    const same = (await build(origin, out, data)).join('\n');
+    expect(same).toMatch(/read 0 Markdown posts from .* \(5 more unchanged since they were published\)/);
+    expect(same).toMatch(/sanitizing 0 posts \(5 unchanged since they were published\)/);
+    const always = ['/archive.html', '/about.html', '/mirrors.html', '/404.html', '/style.css', '/favicon.svg', '/rss.xml', '/atom.xml', '/feed.json', '/mirrors.json'];
+    for (const path of always) expect(first.has(path), path).toBe(true);
+    expect(same).toMatch(new RegExp(`${always.length} files rendered, ${first.size - 2 - always.length} kept from version 1`));
 
-    // A new, oldest post: only its own page and its newer neighbour's page are rendered again.
+    // A new, oldest post: read and processed alone; its page, its newer neighbour's page and the
+    // lists it joins are rendered, the other posts' pages are kept.
     await writeFile(
       join(origin, '0000-oldest.md'),
       '---\ntitle: 最早的一篇 The oldest post\ndate: 2001-01-01T00:00:00+08:00\ntags: [archive]\nlang: zh\n---\n\n第一篇。 The first one.\n',
     );
-    const lines = await build(origin, out, data);
-    expect(lines.join('\n')).toMatch(/sanitizing 1 posts \(5 unchanged since they were published\)/);
-    expect(lines.join('\n')).toMatch(new RegExp(`, ${posts.length - 1} kept from version 2`));
+    await age(['0000-oldest.md']);
+    const lines = (await build(origin, out, data)).join('\n');
+    expect(lines).toMatch(/read 1 Markdown posts from .* \(5 more unchanged since they were published\)/);
+    expect(lines).toMatch(/sanitizing 1 posts \(5 unchanged since they were published\)/);
+    const posts = [...first.keys()].filter((p) => /^\/\d{4}\/\d{2}\/[^/]+\.html$/.test(p) && !p.endsWith('/index.html'));
+    const kept = Number(/, (\d+) kept from version 2/.exec(lines)?.[1]);
+    expect(kept).toBeGreaterThanOrEqual(posts.length - 1);
     const incremental = await readTree(out);
 
     const fullOut = join(work, 'full-out');
@@ -60,10 +76,28 @@ describe('incremental build', () => {
       expect(incremental.get(path)?.equals(bytes), path).toBe(true);
     }
     // The kept pages are links to the previous version's files, not copies.
-    const kept = posts.at(-1); // the newest post: far from the change
-    if (kept === undefined) throw new Error('no post page');
-    expect((await stat(join(out, kept))).nlink).toBeGreaterThan(1);
+    const newest = posts.at(-1); // the newest post: far from the change
+    if (newest === undefined) throw new Error('no post page');
+    expect((await stat(join(out, newest))).nlink).toBeGreaterThan(1);
+    const month = [...first.keys()].find((p) => /^\/\d{4}\/\d{2}\/index\.html$/.test(p));
+    if (month === undefined) throw new Error('no month page');
+    expect((await stat(join(out, month))).nlink).toBeGreaterThan(1);
     expect(await readFile(join(out, '2001/01/0000-oldest.html'), 'utf8')).toContain('最早的一篇');
+
+    // A post edited behind Ferry's back with its size and times put back is still read again
+    // (its inode change time moved), and the guard holds the change.
+    const edited = (await readdir(origin)).filter((n) => n.endsWith('.md') && n !== '0000-oldest.md').sort()[0];
+    if (edited === undefined) throw new Error('no post file');
+    const file = join(origin, edited);
+    const before = await stat(file);
+    const text = await readFile(file, 'utf8');
+    // One letter of the body (the last one) changed: same size.
+    await writeFile(file, text.replace(/[A-Za-z](?=[^A-Za-z]*$)/, (c) => (c === 'x' ? 'y' : 'x')));
+    await utimes(file, before.atime, before.mtime);
+    expect((await stat(file)).size).toBe(before.size);
+    const after = (await build(origin, out, data)).join('\n');
+    expect(after).toMatch(/read 1 Markdown posts from .* \(5 more unchanged since they were published\)/);
+    expect(after).toMatch(/held back: .*content changed since it was published/);
   });
 
   it('processes a post again while one of its images could not be copied, and then copies it', async () => {

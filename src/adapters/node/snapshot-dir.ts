@@ -39,8 +39,12 @@ export interface SnapshotWriter {
   write(path: string, bytes: Uint8Array): Promise<void>;
   /** Put an existing file (from the previous version) at path without copying its bytes. */
   link(path: string, from: string): Promise<void>;
-  /** Swap the new version in (one rename) and prune old ones. Returns the version folder. */
-  commit(): Promise<string>;
+  /**
+   * Swap the new version in (one rename) and start removing versions beyond `keep`. Returns the
+   * version folder; `pruned` settles when the old versions are gone (it never rejects: a version
+   * left behind is removed by the next commit).
+   */
+  commit(): Promise<{ dir: string; pruned: Promise<void> }>;
   /** Remove the partial version; the current snapshot is untouched. */
   abort(): Promise<void>;
 }
@@ -56,6 +60,11 @@ export async function openSnapshotWriter(
   await mkdir(versions, { recursive: true });
   if (!(await lstat(versions)).isDirectory()) {
     throw new SnapshotDirError(`${versions} is not a folder (a symlink?); Ferry keeps snapshot versions there: remove it`);
+  }
+  // A version folder a crashed build left behind. (Builds of one snapshot never run at once: the
+  // republisher holds a lock.)
+  for (const d of await readdir(versions, { withFileTypes: true })) {
+    if (d.isDirectory() && /^\.tmp-v\d+-[0-9a-f]{8}$/.test(d.name)) await rm(join(versions, d.name), { recursive: true, force: true });
   }
   const tmp = join(versions, `.tmp-${label}-${randomBytes(4).toString('hex')}`);
   await mkdir(tmp);
@@ -99,8 +108,7 @@ export async function openSnapshotWriter(
       const link = `${abs}.${randomBytes(4).toString('hex')}.link`;
       await symlink(join(basename(versions), basename(final)), link);
       await rename(link, abs);
-      await prune(versions, basename(final), keep);
-      return final;
+      return { dir: final, pruned: prune(versions, basename(final), keep).catch(() => undefined) };
     },
     async abort() {
       await rm(tmp, { recursive: true, force: true });
@@ -131,13 +139,12 @@ async function checkOutIsOurs(abs: string): Promise<void> {
 }
 
 async function prune(versions: string, current: string, keep: number): Promise<void> {
-  // Only folders Ferry names itself are ever deleted.
-  const names = (await readdir(versions, { withFileTypes: true }))
-    .filter((d) => d.isDirectory() && d.name !== current && /^(\.tmp-)?v\d+-[0-9a-f]{8}$/.test(d.name))
-    .map((d) => d.name);
-  const stale = names.filter((n) => n.startsWith('.tmp-'));
-  const done = names.filter((n) => !n.startsWith('.tmp-')).sort(byVersionDesc);
-  for (const name of [...stale, ...done.slice(keep)]) {
+  // Only complete version folders Ferry names itself are ever deleted here, oldest first.
+  const done = (await readdir(versions, { withFileTypes: true }))
+    .filter((d) => d.isDirectory() && d.name !== current && /^v\d+-[0-9a-f]{8}$/.test(d.name))
+    .map((d) => d.name)
+    .sort(byVersionDesc);
+  for (const name of done.slice(keep).reverse()) {
     await rm(join(versions, name), { recursive: true, force: true });
   }
 }
