@@ -1,7 +1,7 @@
 // Builds run in a worker thread: the edge in the same process keeps answering readers while a
-// build renders and hashes for seconds, and the build gets a memory budget of its own (V8 sizes
-// its heap to the budget instead of to the machine, so a 10,000-post build peaks near 300 MB).
-// Exceeding the budget fails the build cleanly: the last good snapshot stays.
+// build renders and hashes, and the build gets a memory budget of its own (V8 sizes its heap to
+// the budget instead of to the machine, so a 10,000-post build peaks near 300 MB). Exceeding the
+// budget fails the build cleanly: the last good snapshot stays.
 import { Worker } from 'node:worker_threads';
 import type { BuildOptions, BuildReport, Stage } from './build-pipeline.ts';
 import { buildWorkerScript } from './worker-script.ts';
@@ -15,7 +15,11 @@ export type BuildJob = Omit<BuildOptions, 'now' | 'fetch' | 'state' | 'onProgres
 export type FromWorker =
   | { type: 'progress'; stage: Stage; message: string }
   | { type: 'done'; report: BuildReport }
-  | { type: 'error'; name: string; message: string };
+  | { type: 'error'; name: string; message: string }
+  /** The job's cleanup (removing old versions) is done too. */
+  | { type: 'idle' };
+
+export type ToWorker = { type: 'job'; job: BuildJob };
 
 export const DEFAULT_BUILD_MEMORY_MB = 512;
 
@@ -30,45 +34,105 @@ export interface IsolatedBuildOptions {
   onProgress?: (stage: Stage, message: string) => void;
   /** Aborting stops the worker; nothing readers see changes. */
   signal?: AbortSignal;
-  /** The worker's heap budget (old generation), MB. */
-  memoryMb?: number;
 }
 
-export async function runBuildIsolated(job: BuildJob, opts: IsolatedBuildOptions = {}): Promise<BuildReport> {
-  const memoryMb = opts.memoryMb ?? DEFAULT_BUILD_MEMORY_MB;
-  const script = await buildWorkerScript();
-  return new Promise<BuildReport>((resolve, reject) => {
-    opts.signal?.throwIfAborted();
-    const worker = new Worker(script, {
-      workerData: job,
-      resourceLimits: { maxOldGenerationSizeMb: memoryMb, maxYoungGenerationSizeMb: 16 },
-    });
-    let settled = false;
-    const settle = (fn: () => void): void => {
-      if (settled) return;
-      settled = true;
-      opts.signal?.removeEventListener('abort', onAbort);
-      fn();
-    };
-    const onAbort = (): void => {
-      void worker.terminate();
-      settle(() => reject(new BuildWorkerError('AbortError', `build stopped: ${String(opts.signal?.reason ?? 'cancelled')}`)));
-    };
-    opts.signal?.addEventListener('abort', onAbort, { once: true });
-    worker.on('message', (m: FromWorker) => {
-      if (m.type === 'progress') opts.onProgress?.(m.stage, m.message);
-      else if (m.type === 'done') settle(() => resolve(m.report));
-      else settle(() => reject(new BuildWorkerError(m.name, m.message)));
-    });
-    worker.on('error', (e: Error & { code?: string }) => {
-      settle(() =>
-        reject(
-          e.code === 'ERR_WORKER_OUT_OF_MEMORY'
-            ? new BuildWorkerError('OutOfMemory', `the build needed more than its memory budget of ${memoryMb} MB; raise build.memoryMb in ferry.config.json`)
-            : e,
-        ),
-      );
-    });
-    worker.on('exit', (code) => settle(() => reject(new BuildWorkerError('BuildWorkerError', `build worker exited with code ${code}`))));
-  });
+/**
+ * Runs builds in one worker thread kept between builds (a republisher builds every few minutes:
+ * starting a thread and loading its modules each time costs about 0.2 s). A build that fails
+ * cleanly leaves the thread for the next one; a thread that dies, runs out of its memory budget
+ * or is stopped by an abort is replaced on the next build. An idle thread never keeps the
+ * process alive.
+ */
+export interface BuildRunner {
+  run(job: BuildJob, opts?: IsolatedBuildOptions): Promise<BuildReport>;
+  /** Stop the thread (a build in progress is abandoned: nothing readers see changes). */
+  close(): Promise<void>;
+}
+
+export function createBuildRunner({ memoryMb = DEFAULT_BUILD_MEMORY_MB }: { memoryMb?: number } = {}): BuildRunner {
+  let worker: Worker | undefined;
+  let busy = false;
+  // Settles when the thread has finished the last job's cleanup.
+  let idle: Promise<void> = Promise.resolve();
+  const discard = (w: Worker): void => {
+    if (worker === w) worker = undefined;
+    void w.terminate();
+  };
+  return {
+    async run(job, opts = {}) {
+      if (busy) throw new BuildWorkerError('BuildWorkerError', 'a build is already running in this runner');
+      opts.signal?.throwIfAborted();
+      busy = true;
+      try {
+        const script = await buildWorkerScript();
+        const w = (worker ??= new Worker(script, { resourceLimits: { maxOldGenerationSizeMb: memoryMb, maxYoungGenerationSizeMb: 16 } }));
+        w.ref();
+        idle = new Promise<void>((resolve) => {
+          const onIdle = (m: FromWorker): void => {
+            if (m.type !== 'idle') return;
+            w.off('message', onIdle).off('exit', done);
+            resolve();
+          };
+          const done = (): void => {
+            w.off('message', onIdle);
+            resolve();
+          };
+          w.on('message', onIdle).once('exit', done);
+        });
+        return await new Promise<BuildReport>((resolve, reject) => {
+          let settled = false;
+          const settle = (fn: () => void, keep: boolean): void => {
+            if (settled) return;
+            settled = true;
+            opts.signal?.removeEventListener('abort', onAbort);
+            w.off('message', onMessage).off('error', onError).off('exit', onExit);
+            if (keep) w.unref();
+            else discard(w);
+            fn();
+          };
+          const onAbort = (): void =>
+            settle(() => reject(new BuildWorkerError('AbortError', `build stopped: ${String(opts.signal?.reason ?? 'cancelled')}`)), false);
+          const onMessage = (m: FromWorker): void => {
+            if (m.type === 'progress') opts.onProgress?.(m.stage, m.message);
+            else if (m.type === 'done') settle(() => resolve(m.report), true);
+            else if (m.type === 'error') settle(() => reject(new BuildWorkerError(m.name, m.message)), true);
+          };
+          const onError = (e: Error & { code?: string }): void =>
+            settle(
+              () =>
+                reject(
+                  e.code === 'ERR_WORKER_OUT_OF_MEMORY'
+                    ? new BuildWorkerError('OutOfMemory', `the build needed more than its memory budget of ${memoryMb} MB; raise build.memoryMb in ferry.config.json`)
+                    : e,
+                ),
+              false,
+            );
+          const onExit = (code: number): void => settle(() => reject(new BuildWorkerError('BuildWorkerError', `build worker exited with code ${code}`)), false);
+          opts.signal?.addEventListener('abort', onAbort, { once: true });
+          w.on('message', onMessage).on('error', onError).on('exit', onExit);
+          w.postMessage({ type: 'job', job } satisfies ToWorker);
+        });
+      } finally {
+        busy = false;
+      }
+    },
+    async close() {
+      const w = worker;
+      worker = undefined;
+      if (w === undefined) return;
+      // Let the last job finish removing old versions (bounded), then stop the thread.
+      await Promise.race([idle, new Promise((r) => setTimeout(r, 30_000).unref())]);
+      await w.terminate();
+    },
+  };
+}
+
+/** One build in a worker thread of its own, stopped afterwards. */
+export async function runBuildIsolated(job: BuildJob, opts: IsolatedBuildOptions & { memoryMb?: number } = {}): Promise<BuildReport> {
+  const runner = createBuildRunner(opts.memoryMb === undefined ? {} : { memoryMb: opts.memoryMb });
+  try {
+    return await runner.run(job, opts);
+  } finally {
+    await runner.close();
+  }
 }

@@ -23,6 +23,8 @@ export interface GeneratedPostOptions {
   bodyChars?: number;
   /** A revision marker: a different value gives different content for the same post. */
   revision?: number;
+  /** The post's date (RFC 3339); default: one derived from i, spread over 2014-2025. */
+  published?: string;
 }
 
 /** The file name of post i (sorted by name, so the order is stable). */
@@ -31,7 +33,7 @@ export function postFileName(i: number): string {
 }
 
 /** The Markdown text of post i: English or Chinese, two tags, a date spread over 2014-2025. */
-export function generatedPost(i: number, { bodyChars = 1500, revision = 0 }: GeneratedPostOptions = {}): string {
+export function generatedPost(i: number, { bodyChars = 1500, revision = 0, published }: GeneratedPostOptions = {}): string {
   const rand = seededRandom(i * 7919 + 17);
   const paragraphs: string[] = [];
   let length = 0;
@@ -49,7 +51,7 @@ export function generatedPost(i: number, { bodyChars = 1500, revision = 0 }: Gen
   return [
     '---',
     `title: "${title}${revision === 0 ? '' : ` (rev ${revision})`}"`,
-    `date: ${year}-${month}-${day}T10:00:00+08:00`,
+    `date: ${published ?? `${year}-${month}-${day}T10:00:00+08:00`}`,
     `tags: [${WORDS[i % WORDS.length] ?? 'x'}, tag-${i % 20}]`,
     `lang: ${zh ? 'zh' : 'en'}`,
     '---',
@@ -62,7 +64,7 @@ export function generatedPost(i: number, { bodyChars = 1500, revision = 0 }: Gen
 }
 
 /** Write a Markdown origin of `posts` posts into dir (created if missing). */
-export async function generateMarkdownOrigin(dir: string, posts: number, options: Omit<GeneratedPostOptions, 'revision'> = {}): Promise<void> {
+export async function generateMarkdownOrigin(dir: string, posts: number, options: Omit<GeneratedPostOptions, 'revision' | 'published'> = {}): Promise<void> {
   await mkdir(dir, { recursive: true });
   await writeFile(
     join(dir, 'site.yaml'),
