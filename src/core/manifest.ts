@@ -13,14 +13,19 @@ export const SIGNATURE_PATH = '/manifest.json.sig';
 export const NEXT_MANIFEST_PATH = '/manifest.next.json';
 export const NEXT_SIGNATURE_PATH = '/manifest.next.json.sig';
 
+/** The announcement's files, each a copy of the snapshot file it names. */
+export const ANNOUNCEMENT_COPIES: ReadonlyMap<string, string> = new Map([
+  [NEXT_MANIFEST_PATH, MANIFEST_PATH],
+  [NEXT_SIGNATURE_PATH, SIGNATURE_PATH],
+]);
+
 /** The snapshot as an in-place mirror gets it: plus the announcement of its own manifest. */
 export function withAnnouncement(files: ReadonlyMap<string, Uint8Array>): Map<string, Uint8Array> {
   const out = new Map(files);
-  const manifest = files.get(MANIFEST_PATH);
-  const signature = files.get(SIGNATURE_PATH);
-  if (manifest !== undefined && signature !== undefined) {
-    out.set(NEXT_MANIFEST_PATH, manifest);
-    out.set(NEXT_SIGNATURE_PATH, signature);
+  if (!files.has(MANIFEST_PATH) || !files.has(SIGNATURE_PATH)) return out;
+  for (const [copy, of] of ANNOUNCEMENT_COPIES) {
+    const bytes = files.get(of);
+    if (bytes !== undefined) out.set(copy, bytes);
   }
   return out;
 }

@@ -6,9 +6,8 @@ import type { PublishTarget } from '../ports/publisher.ts';
 import type { IpfsResult, RunRecord, RunStore, TargetResult } from '../ports/runs.ts';
 import type { BlockStore } from '../ports/ipfs.ts';
 import { newRunId } from '../adapters/node/file-run-store.ts';
-import { readSnapshotFiles } from '../adapters/node/snapshot-dir.ts';
-import { withAnnouncement } from '../core/manifest.ts';
-import { importSnapshotIncremental, manifestDigests } from '../adapters/ipfs/unixfs-import.ts';
+import { announceSnapshot, openSnapshotFiles } from '../adapters/node/snapshot-source.ts';
+import { importSnapshotIncremental } from '../adapters/ipfs/unixfs-import.ts';
 import type { ImportCache } from '../adapters/ipfs/import-cache.ts';
 import { toCar, walkDag } from '../adapters/ipfs/car.ts';
 import { PointerGuardError, type GuardReport, type PointerGuard } from '../adapters/ipfs/pointer-guard.ts';
@@ -80,18 +79,16 @@ export async function republish(opts: RepublishOptions): Promise<RepublishResult
   Object.assign(run, { version: build.version, posts: build.posts, quarantined: build.quarantined.length });
 
   try {
-    const files = await readSnapshotFiles(opts.build.out);
+    // Lazily: the manifest's digests now, a file's bytes only when a block or an upload needs them.
+    const files = await openSnapshotFiles(opts.build.out);
     if (opts.ipfs !== undefined) {
-      progress('ipfs', `importing ${files.size} files into the IPFS block store`);
-      const summary = await importSnapshotIncremental(files, opts.ipfs, {
-        digests: manifestDigests(files),
-        ...(opts.ipfsCache === undefined ? {} : { cache: opts.ipfsCache }),
-      });
+      progress('ipfs', `importing ${files.entries.size} files into the IPFS block store`);
+      const summary = await importSnapshotIncremental(files, opts.ipfs, opts.ipfsCache === undefined ? {} : { cache: opts.ipfsCache });
       run.cid = summary.root.toString();
       progress('ipfs', `root ${run.cid}: ${summary.newBlocks} new of ${summary.blocks} blocks`);
       if (opts.ipfsGuard !== undefined) run.ipfs = await pinAndPoint(opts.ipfsGuard, summary.root, opts.ipfs, build.version, signal, progress);
     }
-    const announced = withAnnouncement(files);
+    const announced = announceSnapshot(files);
     for (const target of opts.targets) {
       const result: TargetResult = { id: target.id, kind: target.kind, outcome: 'ok' };
       progress('publish', `publishing to ${target.id} (${target.kind})`, target.id);

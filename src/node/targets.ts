@@ -30,7 +30,13 @@ const list = (o: Options, k: string): { keep?: string[] } => {
 };
 
 const FACTORIES: Readonly<Record<string, (t: TargetConfig, deps: TargetDeps) => PublishTarget>> = {
-  directory: (t, d) => createDirectoryPublisher({ id: t.id, path: resolve(d.baseDir, str(t.options, 'path')), ...list(t.options, 'keep') }),
+  directory: (t, d) =>
+    createDirectoryPublisher({
+      id: t.id,
+      path: resolve(d.baseDir, str(t.options, 'path')),
+      ...list(t.options, 'keep'),
+      statCacheFile: join(d.dataDir, 'publish', t.id, 'folder-stat.json'),
+    }),
   git: (t, d) =>
     createGitPublisher(
       {
@@ -67,6 +73,7 @@ const FACTORIES: Readonly<Record<string, (t: TargetConfig, deps: TargetDeps) => 
         ...opt(t.options, 'region'),
         ...opt(t.options, 'prefix'),
         ...opt(t.options, 'sessionTokenEnv'),
+        md5CacheFile: join(d.dataDir, 'publish', t.id, 's3-md5.json'),
       },
       { env: d.env },
     ),

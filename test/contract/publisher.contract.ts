@@ -6,7 +6,8 @@ import { utf8ToBytes, utf8ToString } from '../../src/core/bytes.ts';
 import { signSnapshot } from '../../src/core/build.ts';
 import { MANIFEST_PATH, SIGNATURE_PATH, generateKeyPair, type KeyPair } from '../../src/core/manifest.ts';
 import { acceptManifest, checkFile } from '../../src/core/verify.ts';
-import { PublishError, type PublishTarget } from '../../src/ports/publisher.ts';
+import { PublishError, type PublishTarget, type SnapshotFiles } from '../../src/ports/publisher.ts';
+import { snapshotFilesOf } from '../../src/adapters/node/snapshot-source.ts';
 import { sampleFiles } from '../helpers/signed-snapshot.ts';
 
 export interface BackingWrite {
@@ -57,6 +58,18 @@ function expectServes(got: ReadonlyMap<string, Uint8Array>, want: ReadonlyMap<st
   }
 }
 
+/** The snapshot as publishers take it, noting every path read from it. */
+function lazy(files: ReadonlyMap<string, Uint8Array>, reads: string[] = [], tamper?: { path: string; bytes: Uint8Array }): SnapshotFiles {
+  const inner = snapshotFilesOf(files);
+  return {
+    entries: inner.entries,
+    async read(path, signal) {
+      reads.push(path);
+      return tamper?.path === path ? tamper.bytes : inner.read(path, signal);
+    },
+  };
+}
+
 function puts(log: readonly BackingWrite[]): string[] {
   return log.filter((w) => w.op === 'put').map((w) => w.path);
 }
@@ -92,7 +105,7 @@ export function describePublisherContract(name: string, setup: () => Promise<Pub
     it('refuses a snapshot whose manifest does not list its files, writing nothing', async () => {
       const bad = new Map(v1);
       bad.set('/extra.html', utf8ToBytes('not listed'));
-      const err = await h.target.publish(bad).then(() => undefined, (e: unknown) => e);
+      const err = await h.target.publish(lazy(bad)).then(() => undefined, (e: unknown) => e);
       expect(err).toBeInstanceOf(PublishError);
       expect(String(err)).toContain(h.target.id);
       expect(String(err)).toContain('/extra.html');
@@ -101,7 +114,7 @@ export function describePublisherContract(name: string, setup: () => Promise<Pub
 
     it('first publish uploads every file, signature then manifest last', async () => {
       const progress: string[] = [];
-      const r = await h.target.publish(v1, { onProgress: (m) => progress.push(m) });
+      const r = await h.target.publish(lazy(v1), { onProgress: (m) => progress.push(m) });
       const total = [...v1.values()].reduce((n, b) => n + b.length, 0);
       expect(r).toEqual({ uploaded: v1.size, deleted: 0, unchanged: 0, bytes: total });
       expect(progress.length).toBeGreaterThan(0);
@@ -112,15 +125,29 @@ export function describePublisherContract(name: string, setup: () => Promise<Pub
       expect((await h.target.current())?.version).toBe(1);
     });
 
-    it('republishing the same snapshot uploads nothing', async () => {
-      const r = await h.target.publish(v1);
+    it('republishing the same snapshot uploads nothing and reads only the manifest and its signature', async () => {
+      const reads: string[] = [];
+      const r = await h.target.publish(lazy(v1, reads));
+      expect(reads.sort()).toEqual([MANIFEST_PATH, SIGNATURE_PATH]);
       expect(r).toEqual({ uploaded: 0, deleted: 0, unchanged: v1.size, bytes: 0 });
       expect(await h.takeLog()).toEqual([]);
       expectServes(await h.read(), v1, key, 1);
     });
 
-    it('a change to one file uploads exactly that file, then signature and manifest', async () => {
-      const r = await h.target.publish(v2);
+    it('a file whose bytes differ from the manifest when read for upload is refused; nothing is committed', async () => {
+      const tamper = { path: '/index.html', bytes: utf8ToBytes('<script>evil()</script>') };
+      const err = await h.target.publish(lazy(v2, [], tamper)).then(() => undefined, (e: unknown) => e);
+      expect(err).toBeInstanceOf(PublishError);
+      expect(err).toMatchObject({ operation: 'check', path: '/index.html', targetId: h.target.id });
+      expect(puts(await h.takeLog())).not.toContain(MANIFEST_PATH);
+      expectServes(await h.read(), v1, key, 1);
+      expect((await h.target.current())?.version).toBe(1);
+    });
+
+    it('a change to one file uploads exactly that file, then signature and manifest, reading nothing else', async () => {
+      const reads: string[] = [];
+      const r = await h.target.publish(lazy(v2, reads));
+      expect([...new Set(reads)].sort()).toEqual(['/index.html', MANIFEST_PATH, SIGNATURE_PATH].sort());
       expect(r.uploaded).toBe(3);
       expect(r.deleted).toBe(0);
       expect(r.unchanged).toBe(v2.size - 3);
@@ -131,7 +158,7 @@ export function describePublisherContract(name: string, setup: () => Promise<Pub
     });
 
     it('a file no longer in the snapshot is deleted, after the new manifest is in place', async () => {
-      const r = await h.target.publish(v3);
+      const r = await h.target.publish(lazy(v3));
       expect(r).toMatchObject({ uploaded: 2, deleted: 1, unchanged: v3.size - 2 });
       const log = await h.takeLog();
       expect(log.filter((w) => w.op === 'delete').map((w) => w.path)).toEqual(['/404.html']);
@@ -143,7 +170,7 @@ export function describePublisherContract(name: string, setup: () => Promise<Pub
 
     it('a failed upload leaves the previous manifest and files in place, and names target and path', async () => {
       h.failWrite('/rss.xml');
-      const err = await h.target.publish(v4).then(() => undefined, (e: unknown) => e);
+      const err = await h.target.publish(lazy(v4)).then(() => undefined, (e: unknown) => e);
       expect(err).toBeInstanceOf(PublishError);
       expect(String(err)).toContain(`'${h.target.id}'`);
       expect(String(err)).toContain('/rss.xml');
@@ -154,7 +181,7 @@ export function describePublisherContract(name: string, setup: () => Promise<Pub
     });
 
     it('the next run after a failure completes', async () => {
-      const r = await h.target.publish(v4);
+      const r = await h.target.publish(lazy(v4));
       expect(r.uploaded).toBe(3);
       expectServes(await h.read(), v4, key, 4);
       expect((await h.target.current())?.version).toBe(4);

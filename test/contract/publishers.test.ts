@@ -14,9 +14,10 @@ import { createGitPublisher, execGit } from '../../src/adapters/publishers/git-p
 import { writeFile as writeFileFs, chmod } from 'node:fs/promises';
 import { readTree } from '../helpers/tree.ts';
 import { describe, expect, it } from 'vitest';
-import { describePublisherContract, type BackingWrite } from './publisher.contract.ts';
+import { describePublisherContract, type BackingWrite, type PublisherHarness } from './publisher.contract.ts';
+import { snapshotFilesOf } from '../../src/adapters/node/snapshot-source.ts';
 
-describePublisherContract('directory', async () => {
+const directoryHarness = (statCache: boolean) => async (): Promise<PublisherHarness> => {
   const dir = await mkdtemp(join(tmpdir(), 'ferry-pub-dir-'));
   const root = join(dir, 'site');
   const log: BackingWrite[] = [];
@@ -33,15 +34,21 @@ describePublisherContract('directory', async () => {
       await nodeFolderWriter.remove(file);
       log.push({ op: 'delete', path: toPath(file) });
     },
+    read: (file) => nodeFolderWriter.read(file),
   };
   return {
-    target: createDirectoryPublisher({ id: 'folder-mirror', path: root }, { writer, concurrency: 4 }),
+    target: createDirectoryPublisher(
+      { id: 'folder-mirror', path: root, ...(statCache ? { statCacheFile: join(dir, 'data', 'folder-stat.json') } : {}) },
+      { writer, concurrency: 4 },
+    ),
     read: async () => new Map([...(await readTree(root))].map(([p, b]) => [p, new Uint8Array(b)])),
     takeLog: async () => log.splice(0),
     failWrite: (path) => failing.add(path),
     close: () => rm(dir, { recursive: true, force: true }),
   };
-});
+};
+describePublisherContract('directory', directoryHarness(false));
+describePublisherContract('directory (with a stat cache)', directoryHarness(true));
 
 const KV = { accountId: 'acc0123', namespaceId: 'ns4567', token: 'kv-secret-token-value' };
 
@@ -68,12 +75,12 @@ describe('kv publisher specifics', () => {
       const target = createKvPublisher({ id: 'kv1', ...KV, tokenEnv: 'FERRY_NO_SUCH_VAR', apiBase: api.apiBase }, { env: {} });
       const { makeSignedSnapshot, testKeyPair, sampleFiles } = await import('../helpers/signed-snapshot.ts');
       const snap = makeSignedSnapshot(sampleFiles(), { version: 1, keyPair: testKeyPair(1), now: new Date(), expiresInMs: 1e9, mirrors: [], canonical: 'https://x.example/' });
-      const err = await target.publish(snap).then(() => undefined, (e: unknown) => e);
+      const err = await target.publish(snapshotFilesOf(snap)).then(() => undefined, (e: unknown) => e);
       expect(err).toBeInstanceOf(PublishError);
       expect(String(err)).toContain('FERRY_NO_SUCH_VAR');
       expect(api.requests).toBe(0);
       const wrong = createKvPublisher({ id: 'kv1', ...KV, tokenEnv: 'T', apiBase: api.apiBase }, { env: { T: 'wrong-token-123' } });
-      const err2 = await wrong.publish(snap).then(() => undefined, (e: unknown) => e);
+      const err2 = await wrong.publish(snapshotFilesOf(snap)).then(() => undefined, (e: unknown) => e);
       expect(String(err2)).toMatch(/HTTP 403.*check that T holds a token/);
       expect(String(err2)).not.toContain('wrong-token-123');
     } finally {
@@ -240,7 +247,7 @@ describe('git publisher specifics', () => {
       const remote = await bareRepo(dir, 'pages');
       const { makeSignedSnapshot, testKeyPair, sampleFiles } = await import('../helpers/signed-snapshot.ts');
       const snap = (version: number, extra: Record<string, string> = {}) =>
-        makeSignedSnapshot({ ...sampleFiles(), ...extra }, { version, keyPair: testKeyPair(3), now: new Date('2026-02-01T00:00:00Z'), expiresInMs: 1e9, mirrors: [], canonical: 'https://x.example/' });
+        snapshotFilesOf(makeSignedSnapshot({ ...sampleFiles(), ...extra }, { version, keyPair: testKeyPair(3), now: new Date('2026-02-01T00:00:00Z'), expiresInMs: 1e9, mirrors: [], canonical: 'https://x.example/' }));
       const target = (work: string) => createGitPublisher({ id: 'gl-pages', remote: remote.url, branch: 'pages', workDir: join(dir, work), authorName: 'Ferry Bot', authorEmail: 'bot@example.org' });
       await target('w1').publish(snap(7));
       await target('w1').publish(snap(7));

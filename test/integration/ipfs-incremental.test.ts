@@ -14,6 +14,8 @@ import { createMemoryBlockstore } from '../../src/adapters/ipfs/memory-blockstor
 import { createFileImportCache, createMemoryImportCache, importCacheFile, parseImportCache } from '../../src/adapters/ipfs/import-cache.ts';
 import { importSnapshot, importSnapshotIncremental, manifestDigests } from '../../src/adapters/ipfs/unixfs-import.ts';
 import type { BlockGetter } from '../../src/ports/ipfs.ts';
+import type { SnapshotFiles } from '../../src/ports/publisher.ts';
+import { snapshotFilesOf } from '../../src/adapters/node/snapshot-source.ts';
 import { ipfsCarPack } from '../helpers/ipfs-car-cli.ts';
 import { seededRandom } from '../helpers/generate-origin.ts';
 
@@ -67,6 +69,18 @@ async function dagOf(root: CID, store: BlockGetter): Promise<Set<string>> {
 }
 
 const difference = (a: ReadonlySet<string>, b: ReadonlySet<string>): number => [...a].filter((x) => !b.has(x)).length;
+
+/** A lazy snapshot (as republish passes it) noting every path read; tamper replaces a file's bytes. */
+function lazy(files: ReadonlyMap<string, Uint8Array>, reads: string[] = [], tamper?: ReadonlyMap<string, Uint8Array>): SnapshotFiles {
+  const inner = snapshotFilesOf(files);
+  return {
+    entries: inner.entries,
+    async read(path) {
+      reads.push(path);
+      return tamper?.get(path) ?? inner.read(path);
+    },
+  };
+}
 
 describe('step by step through a republish, equal to importSnapshot and ipfs-car', () => {
   // Base: a few posts, a 1.5 MiB file (three blocks), and a folder of exactly 1000 entries (the
@@ -134,6 +148,27 @@ describe('step by step through a republish, equal to importSnapshot and ipfs-car
       previousDag = dag;
     }
     expect(await Promise.all(packs.map((p) => p.car))).toEqual(packs.map((p) => p.root));
+  });
+
+  it('every step from a lazy snapshot (SnapshotFiles): the same roots, and only changed files are read', { timeout: 60_000 }, async () => {
+    const cache = createMemoryImportCache();
+    const store = createMemoryBlockstore();
+    let files = withManifest(base);
+    let previous = new Map<string, Uint8Array>();
+    for (const step of steps) {
+      const changed = new Map(files);
+      step.change(changed);
+      files = withManifest(changed);
+      const reads: string[] = [];
+      const ours = await importSnapshotIncremental(lazy(files, reads), store, { cache });
+      expect(ours.root.toString(), step.name).toBe((await importSnapshot(files, createMemoryBlockstore())).root.toString());
+      const sameBytes = (a: Uint8Array | undefined, b: Uint8Array): boolean => a !== undefined && Buffer.compare(a, b) === 0;
+      const expected = [...files].filter(([path, bytes]) => !sameBytes(previous.get(path), bytes)).map(([path]) => path);
+      expect([...new Set(reads)].sort(), step.name).toEqual(expected.sort());
+      previous = files;
+    }
+    // The full import takes the lazy snapshot too (reading every file), with the same root.
+    expect((await importSnapshot(lazy(files), createMemoryBlockstore())).root.toString()).toBe((await importSnapshot(files, createMemoryBlockstore())).root.toString());
   });
 });
 
@@ -230,6 +265,13 @@ describe('digests and the cache are checked, never blindly trusted', () => {
     await expect(importSnapshotIncremental(files, createMemoryBlockstore(), { digests: wrongHash })).rejects.toThrow(/\/posts\/a\.html does not match its digest/);
     const wrongSize = { ...digests, '/index.html': { sha256: digests['/index.html']?.sha256 ?? '', size: 5 } };
     await expect(importSnapshotIncremental(files, createMemoryBlockstore(), { digests: wrongSize })).rejects.toThrow(/\/index\.html is 4 bytes, but its digest says 5/);
+  });
+
+  it('refuses a lazy snapshot file whose bytes differ from its listed digest, before writing its block', async () => {
+    const store = createMemoryBlockstore();
+    const tamper = new Map([['/posts/a.html', enc('b')]]);
+    await expect(importSnapshotIncremental(lazy(files, [], tamper), store, {})).rejects.toThrow(/\/posts\/a\.html does not match its digest/);
+    expect(await store.has((await importSnapshotIncremental(files, createMemoryBlockstore())).root)).toBe(false);
   });
 
   it('an unreadable cache file is reported and ignored, then replaced', async () => {

@@ -9,6 +9,7 @@ import { buildSnapshotFiles, signedManifestFiles } from '../../src/core/build.ts
 import { createManifest, decodeSignatures, SIGNATURE_PATH } from '../../src/core/manifest.ts';
 import { utf8ToString } from '../../src/core/bytes.ts';
 import { createDirectoryPublisher, nodeFolderWriter } from '../../src/adapters/publishers/directory-publisher.ts';
+import { snapshotFilesOf } from '../../src/adapters/node/snapshot-source.ts';
 import { folderReader, verifySnapshot } from '../../src/node/verify-snapshot.ts';
 import { createSampleSite } from '../helpers/sample-site.ts';
 import { testKeyPair } from '../helpers/signed-snapshot.ts';
@@ -47,7 +48,7 @@ describe('signature file first, manifest last', () => {
   it('a publish that stops right after the signature file leaves a verifiable mirror', async () => {
     const v1 = snapshot(1, 'first');
     const v2 = snapshot(2, 'second', v1);
-    await createDirectoryPublisher({ id: 'dir', path: dir }).publish(v1);
+    await createDirectoryPublisher({ id: 'dir', path: dir }).publish(snapshotFilesOf(v1));
     const failing = {
       ...nodeFolderWriter,
       write: async (file: string, bytes: Uint8Array, durable: boolean) => {
@@ -55,13 +56,13 @@ describe('signature file first, manifest last', () => {
         return nodeFolderWriter.write(file, bytes, durable);
       },
     };
-    await expect(createDirectoryPublisher({ id: 'dir', path: dir }, { writer: failing }).publish(v2)).rejects.toThrow(/ENOSPC/);
+    await expect(createDirectoryPublisher({ id: 'dir', path: dir }, { writer: failing }).publish(snapshotFilesOf(v2))).rejects.toThrow(/ENOSPC/);
     const report = await verifySnapshot(folderReader(dir), { publicKey: keys.publicKey, now });
     // The old manifest with the new signature file: it verifies, and lists files that are either
     // the old ones or (already written) the new ones: the edge serves those only if they match.
     expect(report.problems.filter((p) => p.path.startsWith('/manifest'))).toEqual([]);
     expect(report.version).toBe(1);
-    await createDirectoryPublisher({ id: 'dir', path: dir }).publish(v2);
+    await createDirectoryPublisher({ id: 'dir', path: dir }).publish(snapshotFilesOf(v2));
     const after = await verifySnapshot(folderReader(dir), { publicKey: keys.publicKey, now });
     expect(after.ok, JSON.stringify(after.problems)).toBe(true);
     expect(after.version).toBe(2);

@@ -1,4 +1,5 @@
-// Imports a snapshot (a folder, or a map of snapshot path -> bytes) as a UnixFS directory with the
+// Imports a snapshot (a folder, a map of snapshot path -> bytes, or a lazy SnapshotFiles whose files
+// are read only when their blocks are needed) as a UnixFS directory with the
 // unixfs-v1-2025 settings (IPIP-499): CIDv1, raw leaves, fixed 1 MiB chunks, balanced files at most
 // 1024 links wide, sha2-256, and no wrapping directory: the folder's content is the root.
 //
@@ -27,6 +28,7 @@ import * as Digest from 'multiformats/hashes/digest';
 import { MANIFEST_PATH, isSafeSnapshotPath, parseManifest, type FileEntry } from '../../core/manifest.ts';
 import { utf8ToString } from '../../core/bytes.ts';
 import type { BlockStore } from '../../ports/ipfs.ts';
+import { isSnapshotFiles, type SnapshotFiles } from '../../ports/publisher.ts';
 import { collectBytes } from './car.ts';
 import { DAG_PB_CODE, RAW_CODE } from './block-hash.ts';
 import { emptyImportCacheState, largeFileKey, type HamtBucket, type HamtTop, type ImportCache, type ImportCacheState, type LargeFileEntry } from './import-cache.ts';
@@ -68,11 +70,32 @@ export interface ImportSummary {
   newBlocks: number;
 }
 
-export type SnapshotInput = string | ReadonlyMap<string, Uint8Array>;
+export type SnapshotInput = string | ReadonlyMap<string, Uint8Array> | SnapshotFiles;
 
-type FileSource = { kind: 'bytes'; bytes: Uint8Array } | { kind: 'file'; path: string; size: number };
+type FileSource =
+  | { kind: 'bytes'; bytes: Uint8Array }
+  | { kind: 'file'; path: string; size: number }
+  /** A file of a SnapshotFiles: size (and sha256) known, bytes read only when needed. */
+  | { kind: 'lazy'; files: SnapshotFiles; path: string; size: number };
 
 const sizeOf = (source: FileSource): number => (source.kind === 'bytes' ? source.bytes.byteLength : source.size);
+
+/** Whole bytes of a source (a folder's file is read from disk, a lazy one through its snapshot). */
+async function bytesOf(source: FileSource): Promise<Uint8Array> {
+  if (source.kind === 'bytes') return source.bytes;
+  if (source.kind === 'file') return readFile(source.path);
+  const bytes = await source.files.read(source.path);
+  if (bytes.byteLength !== source.size) throw new Error(`UnixFS import: ${source.path} is ${bytes.byteLength} bytes, but the snapshot lists ${source.size}`);
+  return bytes;
+}
+
+function treeOf(input: SnapshotInput, hidden: boolean): Promise<DirNode> | DirNode {
+  if (typeof input === 'string') return readFolder(input, hidden);
+  if (isSnapshotFiles(input)) {
+    return fromSources([...input.entries].map(([path, entry]): [string, FileSource] => [path, { kind: 'lazy', files: input, path, size: entry.size }]));
+  }
+  return fromSources([...input].map(([path, bytes]): [string, FileSource] => [path, { kind: 'bytes', bytes }]));
+}
 
 interface DirNode {
   files: Map<string, FileSource>;
@@ -97,7 +120,7 @@ const fileOptions: ImporterOptions = {
 /** Imports the snapshot into `store` and returns the root directory's CID with counts. */
 export async function importSnapshot(input: SnapshotInput, store: BlockStore, options: ImportSnapshotOptions = {}): Promise<ImportSummary> {
   const { sharding = 'ipfs-car', hidden = false, concurrency = 16 } = options;
-  const tree = typeof input === 'string' ? await readFolder(input, hidden) : fromMap(input);
+  const tree = await treeOf(input, hidden);
 
   const seen = new Set<string>();
   let newBlocks = 0;
@@ -127,9 +150,9 @@ export async function importSnapshot(input: SnapshotInput, store: BlockStore, op
     for (;;) {
       const job = jobs[next++];
       if (job === undefined) return;
-      const content = job.source.kind === 'bytes' ? job.source.bytes : createReadStream(job.source.path, { highWaterMark: UNIXFS_V1_2025.chunkSize });
+      const content = job.source.kind === 'file' ? createReadStream(job.source.path, { highWaterMark: UNIXFS_V1_2025.chunkSize }) : await bytesOf(job.source);
       const result = await importFile({ content }, sink, fileOptions);
-      bytes += job.source.kind === 'bytes' ? job.source.bytes.byteLength : job.source.size;
+      bytes += sizeOf(job.source);
       let children = fileResults.get(job.dir);
       if (children === undefined) fileResults.set(job.dir, (children = new Map()));
       children.set(job.name, { cid: result.cid, size: result.size });
@@ -190,10 +213,10 @@ function emptyDir(): DirNode {
   return { files: new Map(), dirs: new Map() };
 }
 
-/** Snapshot map -> tree. Keys are snapshot paths ('/index.html'; a missing leading '/' is added). */
-function fromMap(input: ReadonlyMap<string, Uint8Array>): DirNode {
+/** Snapshot paths -> tree. Keys are snapshot paths ('/index.html'; a missing leading '/' is added). */
+function fromSources(input: Iterable<[string, FileSource]>): DirNode {
   const root = emptyDir();
-  for (const [key, bytes] of input) {
+  for (const [key, source] of input) {
     const path = key.startsWith('/') ? key : `/${key}`;
     if (!isSafeSnapshotPath(path)) throw new Error(`UnixFS import: unsafe snapshot path ${JSON.stringify(key)}`);
     const segments = path.slice(1).split('/');
@@ -207,7 +230,7 @@ function fromMap(input: ReadonlyMap<string, Uint8Array>): DirNode {
       dir = sub;
     }
     if (dir.dirs.has(name)) throw new Error(`UnixFS import: ${JSON.stringify(key)} is both a file and a folder`);
-    dir.files.set(name, { kind: 'bytes', bytes });
+    dir.files.set(name, source);
   }
   return root;
 }
@@ -265,7 +288,7 @@ export interface IncrementalImportOptions {
   hidden?: boolean;
   /**
    * Digests already known, by snapshot path (the signed manifest's `files`; see
-   * manifestDigests). A file with one is not hashed unless its block must be written, and a block
+   * manifestDigests). A SnapshotFiles input brings its own (its entries); these take precedence. A file with one is not hashed unless its block must be written, and a block
    * that does not match its digest is refused, so the DAG always names what the manifest signs.
    */
   digests?: Readonly<Record<string, FileEntry>>;
@@ -344,7 +367,9 @@ export async function importSnapshotIncremental(
   options: IncrementalImportOptions = {},
 ): Promise<IncrementalImportSummary> {
   const { sharding = 'ipfs-car', hidden = false, digests, cache, concurrency = 16, sliceMs = 20 } = options;
-  const tree = typeof input === 'string' ? await readFolder(input, hidden) : fromMap(input);
+  const tree = await treeOf(input, hidden);
+  const entries = typeof input !== 'string' && isSnapshotFiles(input) ? input.entries : undefined;
+  const digestOf = (path: string): FileEntry | undefined => digests?.[path] ?? entries?.get(path);
   let previous = cache === undefined ? emptyImportCacheState() : await cache.load();
   let storeCalls = 0;
   // The last import's nodes are trusted only while the store holds its root, under the same rule.
@@ -384,20 +409,20 @@ export async function importSnapshotIncremental(
   let bytes = 0;
   const inspect = async (job: FileJob): Promise<FileInfo> => {
     const size = sizeOf(job.source);
-    const known = digests?.[job.path];
+    const known = digestOf(job.path);
     if (known !== undefined && (known.size !== size || !HEX64.test(known.sha256))) {
       throw new Error(`UnixFS import: ${job.path} is ${size} bytes, but its digest says ${known.size} bytes (sha256 ${known.sha256})`);
     }
-    const read = async (): Promise<Uint8Array> => (job.source.kind === 'bytes' ? job.source.bytes : await readFile(job.source.path));
+    const read = (): Promise<Uint8Array> => bytesOf(job.source);
     let content: Uint8Array | undefined;
     let sha256 = known?.sha256;
     let verified = false;
     if (sha256 === undefined) {
-      if (size <= UNIXFS_V1_2025.chunkSize || job.source.kind === 'bytes') {
+      if (job.source.kind === 'file' && size > UNIXFS_V1_2025.chunkSize) {
+        sha256 = await sha256OfFile(job.source.path);
+      } else {
         content = await read();
         sha256 = toHex(sha256Of(content));
-      } else {
-        sha256 = await sha256OfFile(job.source.path);
       }
       hashed += 1;
       verified = true;
@@ -434,7 +459,14 @@ export async function importSnapshotIncremental(
           return cid;
         },
       };
-      const source = job.source.kind === 'bytes' ? job.source.bytes : createReadStream(job.source.path, { highWaterMark: UNIXFS_V1_2025.chunkSize });
+      let source: Uint8Array | ReturnType<typeof createReadStream>;
+      if (job.source.kind === 'file') {
+        source = createReadStream(job.source.path, { highWaterMark: UNIXFS_V1_2025.chunkSize });
+      } else {
+        content ??= await read();
+        check(content); // before any of its blocks is written
+        source = content;
+      }
       const result = await importFile({ content: source }, sink, fileOptions);
       check(content ?? (await read()));
       info.large = { cid: result.cid.toString(), size: Number(result.size), blocks: [...new Set([...blocks, result.cid.toString()])] };
@@ -445,7 +477,7 @@ export async function importSnapshotIncremental(
 
   /** The common case, without I/O or promises: a file with a digest that has not changed. */
   const unchangedFile = (job: FileJob): FileInfo | undefined => {
-    const known = digests?.[job.path];
+    const known = digestOf(job.path);
     const size = sizeOf(job.source);
     if (known === undefined || known.size !== size) return undefined;
     const identity = largeFileKey(known.sha256, size);

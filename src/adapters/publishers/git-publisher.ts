@@ -2,7 +2,8 @@
 // fetched (shallow) into a work folder in Ferry's data folder, the files are synced there like a
 // directory target, and one commit with a fixed author, the manifest's time and a message naming
 // the manifest version is pushed. A push is atomic, so readers see the old tree or the new one.
-// An unchanged snapshot makes no commit. Real git through execFile, every call with a deadline.
+// An unchanged snapshot makes no commit. The work folder's stat cache lives in its .git folder, so
+// files git left alone are not hashed again. Real git through execFile, every call with a deadline.
 // An HTTPS token (from the environment variable the config names) reaches git only through
 // GIT_CONFIG_* environment variables: never in argv, .git/config, messages or logs.
 import { execFile } from 'node:child_process';
@@ -12,6 +13,7 @@ import { toBase64, utf8ToBytes } from '../../core/bytes.ts';
 import { PublishError, type PublishTarget } from '../../ports/publisher.ts';
 import { readFolderManifest, syncFolder } from './directory-publisher.ts';
 import { checkSnapshot } from './snapshot-files.ts';
+import { createFileStatCache } from './folder-stat-cache.ts';
 
 export interface GitTargetConfig {
   id: string;
@@ -145,7 +147,7 @@ export function createGitPublisher(config: GitTargetConfig, deps: GitPublisherDe
       return readFolderManifest(config.id, work);
     },
     async publish(files, options = {}) {
-      const checked = checkSnapshot(config.id, files);
+      const checked = await checkSnapshot(config.id, files, options.signal);
       options.onProgress?.(`fetching ${branch}`);
       await prepare();
       const keep = [...(config.keep ?? [])];
@@ -153,7 +155,8 @@ export function createGitPublisher(config: GitTargetConfig, deps: GitPublisherDe
         keep.push('/.nojekyll');
         await writeFile(join(work, '.nojekyll'), '');
       }
-      const result = await syncFolder({ targetId: config.id, root: work, files, checked, keep, skipTop: ['.git'], options });
+      const statCache = createFileStatCache(join(work, '.git', 'ferry-folder-stat.json'));
+      const result = await syncFolder({ targetId: config.id, root: work, checked, keep, skipTop: ['.git'], options, statCache });
       await run('commit', ['add', '-A']);
       const status = await run('commit', ['status', '--porcelain']);
       if (status.trim() === '') {

@@ -156,13 +156,14 @@ export function createKvPublisher(config: KvTargetConfig, deps: KvPublisherDeps 
     },
     async publish(files, options = {}) {
       const { signal, onProgress } = options;
-      const checked = checkSnapshot(config.id, files);
+      const checked = await checkSnapshot(config.id, files, signal);
       token();
       const have = await listHeld(signal);
       const plan = planPublish(checked.sha256, have);
       onProgress?.(`${plan.upload.length} keys to write, ${plan.delete.length} to delete, ${plan.unchanged.length} unchanged`);
-      const pairOf = (path: string): Pair => {
-        const bytes = files.get(path) ?? new Uint8Array(0);
+      // Only the keys to write are read from the snapshot (and checked against the manifest then).
+      const pairOf = async (path: string): Promise<Pair> => {
+        const bytes = await checked.read(path, signal);
         if (bytes.length > KV_MAX_VALUE_BYTES) {
           throw fail('upload', `${bytes.length} bytes is over the KV value limit of 25 MiB; keep such files on another target`, path);
         }
@@ -183,7 +184,7 @@ export function createKvPublisher(config: KvTargetConfig, deps: KvPublisherDeps 
         batchBytes = 2;
       };
       for (const path of content) {
-        const pair = pairOf(path);
+        const pair = await pairOf(path);
         const size = new TextEncoder().encode(JSON.stringify(pair)).length + 1;
         if (batch.length > 0 && (batch.length >= maxKeys || batchBytes + size > maxBytes)) await flush();
         batch.push(pair);
@@ -194,7 +195,7 @@ export function createKvPublisher(config: KvTargetConfig, deps: KvPublisherDeps 
       // After every file they list: the signature file (new and previous signatures), then the
       // manifest, each in its own request (a bulk write is not atomic across keys).
       for (const path of last) {
-        batch = [pairOf(path)];
+        batch = [await pairOf(path)];
         bytes += batch.reduce((n, p) => n + p.metadata.size, 0);
         await flush();
       }

@@ -2,10 +2,14 @@
 // static site is served from. Requests are signed with SigV4 by aws4fetch (tiny, no dependencies),
 // with the payload's sha256 signed (x-amz-content-sha256) and Content-MD5 sent so the bucket checks
 // every byte. ListObjectsV2 says what is there: a single-part upload's ETag is the MD5 of its bytes,
-// so only files whose MD5 differs are uploaded. Content first, manifest.json and its signature last,
+// so only files whose MD5 differs are uploaded. The MD5 of each snapshot file is remembered by its
+// sha256 (in memory, and in md5CacheFile when configured), so a republish reads from the snapshot
+// only files it has not seen before: the changed ones. Content first, manifest.json and its signature last,
 // then stale keys go in DeleteObjects batches of 1,000. Credentials come from the environment
 // variables the config names; they are never stored or logged.
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
+import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { dirname } from 'node:path';
 import { signS3Request } from './s3-sign.ts';
 import { XMLParser } from 'fast-xml-parser';
 import { MANIFEST_PATH, SIGNATURE_PATH, isSafeSnapshotPath } from '../../core/manifest.ts';
@@ -33,6 +37,11 @@ export interface S3TargetConfig {
   cacheControl?: string;
   timeoutMs?: number;
   concurrency?: number;
+  /**
+   * Where the MD5s of published files are remembered by sha256 (Ferry's data folder), so a new
+   * process need not read every snapshot file to compare with the bucket's ETags.
+   */
+  md5CacheFile?: string;
 }
 
 export interface S3PublisherDeps {
@@ -45,6 +54,7 @@ const MAX_ANSWER_BYTES = 16 * 1024 * 1024;
 const DELETE_BATCH = 1000;
 
 export function createS3Publisher(config: S3TargetConfig, deps: S3PublisherDeps = {}): PublishTarget {
+  const md5s = createMd5Memory(config.md5CacheFile);
   const http = deps.http ?? createHttpCall();
   const env = deps.env ?? process.env;
   const now = deps.now ?? (() => new Date());
@@ -167,16 +177,41 @@ export function createS3Publisher(config: S3TargetConfig, deps: S3PublisherDeps 
     },
     async publish(files, options = {}) {
       const { signal, onProgress } = options;
-      checkSnapshot(config.id, files);
+      const checked = await checkSnapshot(config.id, files, signal);
       credentials();
+      // MD5 of every snapshot file, to compare with the ETags: remembered, or read (and checked) now.
+      const known = await md5s.load();
       const md5 = new Map<string, string>();
-      for (const [path, bytes] of files) md5.set(path, createHash('md5').update(bytes).digest('hex'));
+      const unknown: string[] = [];
+      for (const [path, entry] of checked.entries) {
+        const m = known.get(md5Key(entry.sha256, entry.size));
+        if (m === undefined) unknown.push(path);
+        else md5.set(path, m);
+      }
+      const readNow = new Map<string, Uint8Array>();
+      await forEachLimited(
+        unknown,
+        16,
+        async (path) => {
+          const data = await checked.read(path, signal);
+          const m = createHash('md5').update(data).digest('hex');
+          md5.set(path, m);
+          known.set(md5Key(checked.sha256.get(path) ?? '', data.byteLength), m);
+          readNow.set(path, data);
+        },
+        signal,
+      );
+      const current = new Set([...checked.entries.values()].map((e) => md5Key(e.sha256, e.size)));
+      await md5s.save(new Map([...known].filter(([k]) => current.has(k)))).catch((e: unknown) => onProgress?.(`could not save the MD5 cache: ${(e as Error).message}`));
       const plan = planPublish(md5, await listHeld(signal));
+      const toUpload = new Set(plan.upload);
+      for (const path of readNow.keys()) if (!toUpload.has(path)) readNow.delete(path);
       onProgress?.(`${plan.upload.length} objects to upload, ${plan.delete.length} to delete, ${plan.unchanged.length} unchanged`);
       let bytes = 0;
       let done = 0;
       const put = async (path: string): Promise<void> => {
-        const body = files.get(path) ?? new Uint8Array(0);
+        const body = readNow.get(path) ?? (await checked.read(path, signal));
+        readNow.delete(path);
         const headers: Record<string, string> = { 'content-type': contentTypeFor(path) };
         if (config.cacheControl !== undefined) headers['cache-control'] = config.cacheControl;
         const res = await request('upload', 'PutObject', objectUrl(path), { method: 'PUT', body, headers, signal }, path);
@@ -207,6 +242,45 @@ export function createS3Publisher(config: S3TargetConfig, deps: S3PublisherDeps 
       }
       onProgress?.(`uploaded ${plan.upload.length} objects (${bytes} bytes), deleted ${plan.delete.length}`);
       return { uploaded: plan.upload.length, deleted: plan.delete.length, unchanged: plan.unchanged.length, bytes };
+    },
+  };
+}
+
+const md5Key = (sha256: string, size: number): string => `${sha256}:${size}`;
+const MD5_CACHE_FORMAT = 'ferry-s3-md5/1';
+
+/** MD5s by `${sha256}:${size}`, kept in memory and, when given a file, there too (atomically replaced). */
+function createMd5Memory(file: string | undefined): { load(): Promise<Map<string, string>>; save(md5s: Map<string, string>): Promise<void> } {
+  let memory: Map<string, string> | undefined;
+  return {
+    async load() {
+      if (memory !== undefined) return memory;
+      memory = new Map();
+      if (file === undefined) return memory;
+      let raw: unknown;
+      try {
+        raw = JSON.parse(await readFile(file, 'utf8'));
+      } catch {
+        return memory; // missing or damaged: every file is read once
+      }
+      if (!isRecord(raw) || raw.format !== MD5_CACHE_FORMAT || !isRecord(raw.md5)) return memory;
+      for (const [key, value] of Object.entries(raw.md5)) {
+        if (/^[0-9a-f]{64}:\d+$/.test(key) && typeof value === 'string' && /^[0-9a-f]{32}$/.test(value)) memory.set(key, value);
+      }
+      return memory;
+    },
+    async save(md5s) {
+      memory = md5s;
+      if (file === undefined) return;
+      await mkdir(dirname(file), { recursive: true });
+      const tmp = `${file}.tmp-${randomBytes(6).toString('hex')}`;
+      try {
+        await writeFile(tmp, JSON.stringify({ format: MD5_CACHE_FORMAT, md5: Object.fromEntries(md5s) }), { flag: 'wx' });
+        await rename(tmp, file);
+      } catch (e) {
+        await rm(tmp, { force: true });
+        throw e;
+      }
     },
   };
 }

@@ -1,23 +1,53 @@
 // Shared by every publisher: check that what is about to be published is a complete snapshot
 // (the manifest lists exactly the other files, with their digests), so no target is ever handed a
-// manifest whose files are missing or different.
+// manifest whose files are missing or different. The snapshot is lazy (SnapshotFiles): the listing
+// is checked against the manifest up front, and each file's bytes against its digest when a
+// publisher reads them to upload (before manifest.json, which always goes last).
 import { createHash } from 'node:crypto';
 import { utf8ToString } from '../../core/bytes.ts';
-import { MANIFEST_PATH, NEXT_MANIFEST_PATH, NEXT_SIGNATURE_PATH, SIGNATURE_PATH, isSafeSnapshotPath, parseManifest, type Manifest } from '../../core/manifest.ts';
-import { PublishError } from '../../ports/publisher.ts';
+import { ANNOUNCEMENT_COPIES, MANIFEST_PATH, SIGNATURE_PATH, isSafeSnapshotPath, parseManifest, type Manifest } from '../../core/manifest.ts';
+import { PublishError, type SnapshotEntry, type SnapshotFiles } from '../../ports/publisher.ts';
 
 export interface CheckedSnapshot {
   manifest: Manifest;
-  /** Every path (manifest and signature included) -> sha256 hex of its bytes. */
+  /** Every path (manifest, signature and announcement included) -> its digest. */
+  entries: ReadonlyMap<string, SnapshotEntry>;
+  /** Every path -> sha256 hex (what planPublish compares). */
   sha256: Map<string, string>;
+  /**
+   * The bytes of path, read now and checked against its digest: PublishError 'check' when they
+   * differ (the snapshot changed or was tampered with since it was signed), 'read' when unreadable.
+   */
+  read(path: string, signal?: AbortSignal): Promise<Uint8Array>;
 }
 
-export function checkSnapshot(targetId: string, files: ReadonlyMap<string, Uint8Array>): CheckedSnapshot {
+export async function checkSnapshot(targetId: string, files: SnapshotFiles, signal?: AbortSignal): Promise<CheckedSnapshot> {
   const fail = (detail: string, path?: string): PublishError => new PublishError(targetId, 'check', detail, path);
-  const manifestBytes = files.get(MANIFEST_PATH);
-  if (manifestBytes === undefined || !files.has(SIGNATURE_PATH)) {
+  const { entries } = files;
+  if (!entries.has(MANIFEST_PATH) || !entries.has(SIGNATURE_PATH)) {
     throw fail('the snapshot has no manifest.json or manifest.json.sig; publish a signed build (ferry build)');
   }
+  const held = new Map<string, Uint8Array>();
+  const read = async (path: string, readSignal?: AbortSignal): Promise<Uint8Array> => {
+    const entry = entries.get(path);
+    if (entry === undefined) throw fail('not in the snapshot', path);
+    const kept = held.get(path);
+    if (kept !== undefined) return kept;
+    let bytes: Uint8Array;
+    try {
+      bytes = await files.read(path, readSignal);
+    } catch (e) {
+      if (readSignal?.aborted === true) throw e;
+      throw new PublishError(targetId, 'read', `${(e as Error).message}; rebuild the snapshot (ferry build)`, path);
+    }
+    if (bytes.byteLength !== entry.size || sha256Hex(bytes) !== entry.sha256) {
+      throw fail(`bytes do not match manifest.json (${bytes.byteLength} bytes, expected ${entry.size} with sha256 ${entry.sha256}): the snapshot changed after signing; rebuild and sign it`, path);
+    }
+    return bytes;
+  };
+  const manifestBytes = await read(MANIFEST_PATH, signal);
+  held.set(MANIFEST_PATH, manifestBytes);
+  held.set(SIGNATURE_PATH, await read(SIGNATURE_PATH, signal));
   let manifest: Manifest;
   try {
     manifest = parseManifest(utf8ToString(manifestBytes, 'manifest.json'));
@@ -25,26 +55,28 @@ export function checkSnapshot(targetId: string, files: ReadonlyMap<string, Uint8
     throw fail(`${(e as Error).message}; rebuild and sign the snapshot`, MANIFEST_PATH);
   }
   const sha256 = new Map<string, string>();
-  for (const [path, bytes] of files) {
+  for (const [path, entry] of entries) {
     if (!isSafeSnapshotPath(path)) throw fail('not a safe snapshot path', path);
-    const digest = sha256Hex(bytes);
-    sha256.set(path, digest);
+    sha256.set(path, entry.sha256);
     if (path === MANIFEST_PATH || path === SIGNATURE_PATH) continue;
-    if (path === NEXT_MANIFEST_PATH || path === NEXT_SIGNATURE_PATH) {
-      const same = files.get(path === NEXT_MANIFEST_PATH ? MANIFEST_PATH : SIGNATURE_PATH);
-      if (same === undefined || sha256Hex(same) !== digest) throw fail('the announcement must be a copy of the snapshot\'s own manifest and signature', path);
+    const copyOf = ANNOUNCEMENT_COPIES.get(path);
+    if (copyOf !== undefined) {
+      const same = entries.get(copyOf);
+      if (same === undefined || same.sha256 !== entry.sha256 || same.size !== entry.size) {
+        throw fail('the announcement must be a copy of the snapshot\'s own manifest and signature', path);
+      }
       continue;
     }
-    const entry = manifest.files[path];
-    if (entry === undefined) throw fail('file is not listed in manifest.json; rebuild and sign the snapshot', path);
-    if (entry.sha256 !== digest || entry.size !== bytes.length) {
+    const listed = manifest.files[path];
+    if (listed === undefined) throw fail('file is not listed in manifest.json; rebuild and sign the snapshot', path);
+    if (listed.sha256 !== entry.sha256 || listed.size !== entry.size) {
       throw fail('bytes do not match manifest.json; rebuild and sign the snapshot', path);
     }
   }
   for (const path of Object.keys(manifest.files)) {
-    if (!files.has(path)) throw fail('listed in manifest.json but missing from the snapshot; rebuild it', path);
+    if (!entries.has(path)) throw fail('listed in manifest.json but missing from the snapshot; rebuild it', path);
   }
-  return { manifest, sha256 };
+  return { manifest, entries, sha256, read };
 }
 
 /**
