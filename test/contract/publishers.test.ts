@@ -151,6 +151,39 @@ describe('fake S3 signature check (against AWS published SigV4 examples)', () =>
 });
 
 describe('s3 publisher specifics', () => {
+  it('remembers MD5s by sha256 in md5CacheFile: a new process reads only what changed (a damaged cache: everything once)', async () => {
+    const s3 = await startFakeS3(S3);
+    const dir = await mkdtemp(join(tmpdir(), 'ferry-s3-md5-'));
+    try {
+      const md5CacheFile = join(dir, 's3-md5.json');
+      const target = () =>
+        createS3Publisher(
+          { id: 'b1', endpoint: s3.endpoint, bucket: S3.bucket, region: S3.region, accessKeyIdEnv: 'AK', secretAccessKeyEnv: 'SK', md5CacheFile },
+          { env: { AK: S3.accessKeyId, SK: S3.secretAccessKey } },
+        );
+      const { makeSignedSnapshot, testKeyPair, sampleFiles } = await import('../helpers/signed-snapshot.ts');
+      const snap = (version: number, extra: Record<string, string> = {}) =>
+        makeSignedSnapshot({ ...sampleFiles(), ...extra }, { version, keyPair: testKeyPair(5), now: new Date('2026-02-01T00:00:00Z'), expiresInMs: 1e9, mirrors: [], canonical: 'https://x.example/' });
+      const counting = (files: Map<string, Uint8Array>, reads: string[]) => {
+        const inner = snapshotFilesOf(files);
+        return { entries: inner.entries, read: (path: string) => (reads.push(path), inner.read(path)) };
+      };
+      await target().publish(snapshotFilesOf(snap(1)));
+      const reads: string[] = [];
+      const r = await target().publish(counting(snap(2, { '/new.html': 'new' }), reads));
+      expect(r.uploaded).toBe(3);
+      expect(reads.sort()).toEqual(['/manifest.json', '/manifest.json.sig', '/new.html']);
+      await writeFileFs(md5CacheFile, '{"format":"ferry-s3-md5/1","md5":');
+      reads.length = 0;
+      const again = await target().publish(counting(snap(2, { '/new.html': 'new' }), reads));
+      expect(again.uploaded).toBe(0);
+      expect(reads.length).toBe(snap(2, { '/new.html': 'new' }).size);
+    } finally {
+      await s3.close();
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
   it('a wrong secret is refused by the signature check and named with its variables, never shown', async () => {
     const s3 = await startFakeS3(S3);
     try {
