@@ -107,6 +107,8 @@ try {
   }
   const editApproved = await measure('republish, the edited post approved');
 
+  await republisher.close();
+
   // ipfs-car against Ferry's importer, same folder, same run.
   const snapshot = await realpath(join(work, 'site'));
   const require = createRequire(import.meta.url);

@@ -120,7 +120,9 @@ export function createBuildRunner({ memoryMb = DEFAULT_BUILD_MEMORY_MB }: { memo
       const w = worker;
       worker = undefined;
       if (w === undefined) return;
-      // Let the last job finish removing old versions (bounded), then stop the thread.
+      // Let the last job finish removing old versions (bounded), then stop the thread. Referenced
+      // meanwhile: an unreferenced thread would let the process end in the middle of the wait.
+      w.ref();
       await Promise.race([idle, new Promise((r) => setTimeout(r, 30_000).unref())]);
       await w.terminate();
     },

@@ -13,14 +13,16 @@ import { toCar, walkDag } from '../adapters/ipfs/car.ts';
 import { PointerGuardError, type GuardReport, type PointerGuard } from '../adapters/ipfs/pointer-guard.ts';
 import type { CID } from 'multiformats/cid';
 import type { BuildReport, Stage } from './build-pipeline.ts';
-import { runBuildIsolated, type BuildJob } from './build-worker.ts';
+import { runBuildIsolated, type BuildJob, type BuildRunner } from './build-worker.ts';
 
 export type RepublishStage = Stage | 'ipfs' | 'publish';
 
 export interface RepublishOptions {
   build: Omit<BuildJob, 'ipfsCid'>;
-  /** Heap budget of the build's worker thread, MB. */
+  /** Heap budget of the build's worker thread, MB (when no buildRunner is given). */
   buildMemoryMb?: number;
+  /** Runs the build in a worker thread kept between runs; default: a thread of its own. */
+  buildRunner?: BuildRunner;
   targets: readonly PublishTarget[];
   runs: RunStore;
   /** The embedded IPFS block store; undefined to skip the import. */
@@ -65,14 +67,12 @@ export async function republish(opts: RepublishOptions): Promise<RepublishResult
 
   let build: BuildReport;
   try {
-    build = await runBuildIsolated(
-      { ...opts.build, ...(lastCid === undefined ? {} : { ipfsCid: lastCid }) },
-      {
-        signal,
-        onProgress: (stage, message) => progress(stage, message),
-        ...(opts.buildMemoryMb === undefined ? {} : { memoryMb: opts.buildMemoryMb }),
-      },
-    );
+    const job = { ...opts.build, ...(lastCid === undefined ? {} : { ipfsCid: lastCid }) };
+    const isolated = { signal, onProgress: (stage: Stage, message: string) => progress(stage, message) };
+    build =
+      opts.buildRunner !== undefined
+        ? await opts.buildRunner.run(job, isolated)
+        : await runBuildIsolated(job, { ...isolated, ...(opts.buildMemoryMb === undefined ? {} : { memoryMb: opts.buildMemoryMb }) });
   } catch (e) {
     return { run: await finish({ outcome: 'failed', error: `build: ${(e as Error).message}` }) };
   }

@@ -11,6 +11,7 @@ import { ensureKeyPair, readPrivateKey } from './keys.ts';
 import { createTargets } from './targets.ts';
 import { createIpfsGuard } from './ipfs-services.ts';
 import { republish, type RepublishResult, type RepublishStage } from './republish.ts';
+import { createBuildRunner } from './build-worker.ts';
 import { createFileRunStore } from '../adapters/node/file-run-store.ts';
 import { acquireLock } from '../adapters/node/process-lock.ts';
 import { blockstoreDir, createFsBlockstore } from '../adapters/ipfs/fs-blockstore.ts';
@@ -24,6 +25,8 @@ export interface Republisher {
   ipfs?: BlockStore;
   /** One run, with retries for a failed one; throws LockedError if another run holds the lock. */
   run(trigger: RunRecord['trigger']): Promise<RepublishResult>;
+  /** Stop the build thread kept between runs (after the last run's cleanup, bounded). */
+  close(): Promise<void>;
 }
 
 export interface RepublisherOptions {
@@ -54,12 +57,14 @@ export async function createRepublisher(opts: RepublisherOptions): Promise<Repub
   const ipfsCache = createFileImportCache({ file: importCacheFile(config.data) });
   const ipfsGuard = createIpfsGuard(config.ipfs, { ...opts.env });
   const sleep = opts.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
+  const buildRunner = createBuildRunner({ memoryMb: config.buildMemoryMb });
   await mkdir(config.data, { recursive: true });
   await runs.recover(new Date());
 
   return {
     runs,
     ...(ipfs === undefined ? {} : { ipfs }),
+    close: () => buildRunner.close(),
     async run(trigger) {
       const lock = await acquireLock(join(config.data, 'publish.lock'), 'a republish run');
       try {
@@ -77,7 +82,7 @@ export async function createRepublisher(opts: RepublisherOptions): Promise<Repub
               mediaHosts: config.mediaHosts,
               expiresDays: config.expiresDays,
             },
-            buildMemoryMb: config.buildMemoryMb,
+            buildRunner,
             targets,
             runs,
             ...(ipfs === undefined ? {} : { ipfs, ipfsCache }),

@@ -25,7 +25,7 @@ export const command: Command = {
       ...(values.key === undefined ? {} : { keyFile: resolve(io.cwd, values.key) }),
       onProgress: (stage, message, target) => io.err(`[${target === undefined ? stage : `${stage} ${target}`}] ${message}`),
     });
-    const { run, build } = await republisher.run('manual');
+    const { run, build } = await republisher.run('manual').finally(() => republisher.close());
     if (values.json === true) {
       io.out(JSON.stringify({ ...run, build }, null, 2));
     } else {

@@ -68,6 +68,7 @@ export const command: Command = {
         void job
           .stop()
           .then(() => server.close())
+          .then(() => republisher.close())
           .then(done, done);
       };
       process.once('SIGINT', stop);
