@@ -16,10 +16,10 @@ export type FromWorker =
   | { type: 'progress'; stage: Stage; message: string }
   | { type: 'done'; report: BuildReport }
   | { type: 'error'; name: string; message: string }
-  /** The job's cleanup (removing old versions) is done too. */
+  /** The cleanup the last job left (removing old versions) is done. */
   | { type: 'idle' };
 
-export type ToWorker = { type: 'job'; job: BuildJob };
+export type ToWorker = { type: 'job'; job: BuildJob } | { type: 'cleanup' };
 
 export const DEFAULT_BUILD_MEMORY_MB = 512;
 
@@ -45,6 +45,11 @@ export interface IsolatedBuildOptions {
  */
 export interface BuildRunner {
   run(job: BuildJob, opts?: IsolatedBuildOptions): Promise<BuildReport>;
+  /**
+   * Remove the old versions the last build left (call it when the run that built them is done;
+   * the next build does it first otherwise). Settles when they are gone.
+   */
+  cleanUp(): Promise<void>;
   /** Stop the thread (a build in progress is abandoned: nothing readers see changes). */
   close(): Promise<void>;
 }
@@ -52,8 +57,19 @@ export interface BuildRunner {
 export function createBuildRunner({ memoryMb = DEFAULT_BUILD_MEMORY_MB }: { memoryMb?: number } = {}): BuildRunner {
   let worker: Worker | undefined;
   let busy = false;
-  // Settles when the thread has finished the last job's cleanup.
-  let idle: Promise<void> = Promise.resolve();
+  /** Ask the thread to clean up; settles when it says it is idle (or is gone). */
+  const cleanUp = (w: Worker): Promise<void> =>
+    new Promise<void>((resolve) => {
+      const onIdle = (m: FromWorker): void => {
+        if (m.type === 'idle') done();
+      };
+      const done = (): void => {
+        w.off('message', onIdle).off('exit', done);
+        resolve();
+      };
+      w.on('message', onIdle).once('exit', done);
+      w.postMessage({ type: 'cleanup' } satisfies ToWorker);
+    });
   const discard = (w: Worker): void => {
     if (worker === w) worker = undefined;
     void w.terminate();
@@ -67,18 +83,6 @@ export function createBuildRunner({ memoryMb = DEFAULT_BUILD_MEMORY_MB }: { memo
         const script = await buildWorkerScript();
         const w = (worker ??= new Worker(script, { resourceLimits: { maxOldGenerationSizeMb: memoryMb, maxYoungGenerationSizeMb: 16 } }));
         w.ref();
-        idle = new Promise<void>((resolve) => {
-          const onIdle = (m: FromWorker): void => {
-            if (m.type !== 'idle') return;
-            w.off('message', onIdle).off('exit', done);
-            resolve();
-          };
-          const done = (): void => {
-            w.off('message', onIdle);
-            resolve();
-          };
-          w.on('message', onIdle).once('exit', done);
-        });
         return await new Promise<BuildReport>((resolve, reject) => {
           let settled = false;
           const settle = (fn: () => void, keep: boolean): void => {
@@ -116,14 +120,21 @@ export function createBuildRunner({ memoryMb = DEFAULT_BUILD_MEMORY_MB }: { memo
         busy = false;
       }
     },
+    async cleanUp() {
+      const w = worker;
+      if (w === undefined || busy) return;
+      // Referenced meanwhile: an unreferenced thread would let the process end mid-cleanup.
+      w.ref();
+      await cleanUp(w);
+      if (!busy) w.unref();
+    },
     async close() {
       const w = worker;
       worker = undefined;
       if (w === undefined) return;
-      // Let the last job finish removing old versions (bounded), then stop the thread. Referenced
-      // meanwhile: an unreferenced thread would let the process end in the middle of the wait.
+      // Let the last job's old versions be removed (bounded), then stop the thread.
       w.ref();
-      await Promise.race([idle, new Promise((r) => setTimeout(r, 30_000).unref())]);
+      await Promise.race([cleanUp(w), new Promise((r) => setTimeout(r, 30_000).unref())]);
       await w.terminate();
     },
   };

@@ -101,6 +101,9 @@ export async function createRepublisher(opts: RepublisherOptions): Promise<Repub
         return result;
       } finally {
         await lock.release();
+        // Old snapshot versions are removed now that the run is done, without holding up the
+        // caller (the next build waits for it; only versions no build reads from are removed).
+        void buildRunner.cleanUp();
       }
     },
   };

@@ -77,10 +77,21 @@ export function createJsonStateStore(dataDir: string, { minStaleLines = 1000 }: 
       Object.entries(s.published).map(([id, { hash, title, updated, reuseKey }]) => [id, { hash, title, updated, ...(reuseKey === undefined ? {} : { reuseKey }) }]),
     ),
   });
-  const writeState = (s: StoredState): Promise<void> =>
-    writeFileAtomic(stateFile(s.siteId), `${JSON.stringify({ format: FORMAT, ...s })}\n`);
+  const writeState = async (s: StoredState): Promise<void> => {
+    const file = stateFile(s.siteId);
+    await writeFileAtomic(file, `${JSON.stringify({ format: FORMAT, ...s })}\n`);
+    // What was just written need not be read back and parsed.
+    const info = await stat(file);
+    lastRead = { file, stamp: `${info.ino}:${info.size}:${info.mtimeMs}`, state: s };
+  };
   // Posts this store handed out, with where they are in which pack.
   const loaded = new WeakMap<Post, { pack: string; line: number; ref: string }>();
+  // Every post read or written, by its digest (content-addressed, so never stale), frozen: a build
+  // thread keeps its store between builds, and the next build takes them without reading the pack.
+  let known = new Map<string, Readonly<Post>>();
+  const remember = (post: Post, ref: string): void => {
+    known.set(ref, Object.freeze(post));
+  };
   // The last pack read, so that the posts a build reuses and the ones it keeps cost one read.
   let cachedPack: { file: string; bytes: number | undefined; lines: string[] } | undefined;
   const packLines = async (packFile: string, validBytes: number | undefined): Promise<string[]> => {
@@ -99,6 +110,17 @@ export function createJsonStateStore(dataDir: string, { minStaleLines = 1000 }: 
     return lines;
   };
 
+  // After a save: only the published posts stay remembered, and the pack's text is let go.
+  const forgetAllBut = (published: ReadonlyMap<string, StoredRecord>): void => {
+    const live = new Map<string, Readonly<Post>>();
+    for (const { ref } of published.values()) {
+      const post = known.get(ref);
+      if (post !== undefined) live.set(ref, post);
+    }
+    known = live;
+    cachedPack = undefined;
+  };
+
   return {
     async load(siteId) {
       return publicView((await read(stateFile(siteId))) ?? empty(siteId));
@@ -111,24 +133,34 @@ export function createJsonStateStore(dataDir: string, { minStaleLines = 1000 }: 
       const pack = stored.pack;
       if (pack === undefined) throw new StateError(`${file}: names no pack of published posts`);
       const packFile = join(siteDir(siteId), pack);
-      const lines = await packLines(packFile, stored.packBytes);
-      return ids.map((id) => {
+      const records = ids.map((id) => {
         const rec = Object.hasOwn(stored.published, id) ? stored.published[id] : undefined;
         if (rec === undefined) throw new StateError(`${file}: no published post ${id}`);
-        const text = lines[rec.line] ?? '';
-        let raw: unknown;
-        try {
-          raw = JSON.parse(text);
-        } catch {
-          raw = undefined;
+        return { id, rec };
+      });
+      const missing = records.filter(({ rec }) => !known.has(rec.ref));
+      if (missing.length > 0) {
+        const lines = await packLines(packFile, stored.packBytes);
+        for (const { id, rec } of missing) {
+          const text = lines[rec.line] ?? '';
+          let raw: unknown;
+          try {
+            raw = JSON.parse(text);
+          } catch {
+            raw = undefined;
+          }
+          const post = parsePost(raw);
+          if (post === undefined || post.id !== id || refOf(text) !== rec.ref) {
+            throw new StateError(`${packFile}: line ${rec.line + 1} is damaged (post ${id}); restore the data folder from a backup`);
+          }
+          remember(post, rec.ref);
         }
-        const post = parsePost(raw);
-        if (post === undefined || post.id !== id || refOf(text) !== rec.ref) {
-          throw new StateError(`${packFile}: line ${rec.line + 1} is damaged (post ${id}); restore the data folder from a backup`);
-        }
-        // Frozen, and remembered: saving this very object again needs neither JSON nor a new line.
+      }
+      return records.map(({ id, rec }) => {
+        const post = known.get(rec.ref);
+        if (post === undefined || post.id !== id) throw new StateError(`${packFile}: post ${id} is not where state.json says`);
         loaded.set(post, { pack, line: rec.line, ref: rec.ref });
-        return Object.freeze(post);
+        return post;
       });
     },
 
@@ -173,11 +205,13 @@ export function createJsonStateStore(dataDir: string, { minStaleLines = 1000 }: 
           }
           record(post, { ref, line: lineCount++ });
           appended.push(`${text}\n`);
+          remember(structuredClone(post), ref);
         }
         const live = posts.length;
         if (lineCount - live <= Math.max(live, minStaleLines)) {
           const bytes = appended.length === 0 ? validBytes : await appendLines(join(dir, current), validBytes, appended);
           await writeState({ ...state, published: Object.fromEntries(published), pack: current, packBytes: bytes, packLines: lineCount });
+          forgetAllBut(published);
           return;
         }
         published.clear(); // mostly stale lines: write the pack anew
@@ -204,6 +238,7 @@ export function createJsonStateStore(dataDir: string, { minStaleLines = 1000 }: 
         throw e;
       }
       await writeState({ ...state, published: Object.fromEntries(published), pack, packBytes: bytes, packLines: posts.length });
+      forgetAllBut(published);
       // Only now that state.json names the new pack can the old ones go.
       for (const name of await readdir(dir)) {
         if (name !== pack && /^(\.)?posts-v\d+-[0-9a-f]{6}\.ndjson(\.tmp)?$/.test(name)) await rm(join(dir, name), { force: true });

@@ -2,7 +2,7 @@
 // own folder beside the output, and the output path is a symlink moved with one rename(2). A
 // crash or a failed build leaves the previous snapshot exactly as it was.
 import { lstat, mkdir, readFile, readdir, readlink, rename, rm, symlink } from 'node:fs/promises';
-import { copyFileSync, linkSync, mkdirSync, writeFileSync } from 'node:fs';
+import { constants, copyFileSync, linkSync, mkdirSync, rmSync, rmdirSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { MANIFEST_PATH, SIGNATURE_PATH, parseManifest, type Manifest } from '../../core/manifest.ts';
@@ -32,19 +32,32 @@ export interface WriteOptions {
   keep?: number;
   /** Longest stretch of synchronous writing before yielding to the event loop. */
   sliceMs?: number;
+  /**
+   * Make the new version out of the oldest kept one (default true): only the files that differ
+   * from it are replaced, so a build that changed a few files makes a few file operations, not
+   * one per file of the blog. Off: the new version is a new folder of links and new files.
+   */
+  recycle?: boolean;
+}
+
+/** What a file is: its sha256 and size, as the manifest lists it. */
+export interface FileDigest {
+  sha256: string;
+  size: number;
 }
 
 /** A new version being written; nothing readers see changes until commit(). */
 export interface SnapshotWriter {
-  write(path: string, bytes: Uint8Array): Promise<void>;
+  /** Put bytes at path (digest: theirs, so a recycled folder that holds them already is left alone). */
+  write(path: string, bytes: Uint8Array, digest?: FileDigest): Promise<void>;
   /** Put an existing file (from the previous version) at path without copying its bytes. */
-  link(path: string, from: string): Promise<void>;
+  link(path: string, from: string, digest?: FileDigest): Promise<void>;
   /**
-   * Swap the new version in (one rename) and start removing versions beyond `keep`. Returns the
-   * version folder; `pruned` settles when the old versions are gone (it never rejects: a version
-   * left behind is removed by the next commit).
+   * Swap the new version in (one rename). Returns the version folder and `prune`, which removes
+   * the versions beyond `keep` when called (it never rejects: a version left behind is removed
+   * by the next prune).
    */
-  commit(): Promise<{ dir: string; pruned: Promise<void> }>;
+  commit(): Promise<{ dir: string; prune: () => Promise<void> }>;
   /** Remove the partial version; the current snapshot is untouched. */
   abort(): Promise<void>;
 }
@@ -52,7 +65,7 @@ export interface SnapshotWriter {
 export async function openSnapshotWriter(
   out: string,
   label: string,
-  { keep = 2, sliceMs = 10 }: WriteOptions = {},
+  { keep = 2, sliceMs = 10, recycle = true }: WriteOptions = {},
 ): Promise<SnapshotWriter> {
   const abs = resolve(out);
   await checkOutIsOurs(abs);
@@ -67,7 +80,15 @@ export async function openSnapshotWriter(
     if (d.isDirectory() && /^\.tmp-v\d+-[0-9a-f]{8}$/.test(d.name)) await rm(join(versions, d.name), { recursive: true, force: true });
   }
   const tmp = join(versions, `.tmp-${label}-${randomBytes(4).toString('hex')}`);
-  await mkdir(tmp);
+  // Recycling: the oldest version beyond the ones to keep after this build is renamed to be the
+  // new one's folder (it is then no reader's any more), with what its manifest says it holds.
+  // Its files are never changed in place (they may be links shared with other versions): a
+  // differing file is unlinked and written or linked anew. A crash leaves a .tmp- folder that
+  // the next build removes.
+  const held = recycle ? await takeOldest(versions, await currentVersionName(abs), keep, tmp) : undefined;
+  if (held === undefined) await mkdir(tmp);
+  const base = held ?? new Map<string, FileDigest>();
+  const put = new Set<string>();
   const made = new Set<string>([tmp]);
   let slice = performance.now();
   const target = (path: string): string => {
@@ -80,6 +101,15 @@ export async function openSnapshotWriter(
     }
     return file;
   };
+  /** True when the recycled folder already holds exactly this; otherwise frees the path. */
+  const settled = (path: string, digest: FileDigest | undefined): boolean => {
+    put.add(path);
+    const had = base.get(path);
+    if (had === undefined) return false;
+    if (digest !== undefined && had.sha256 === digest.sha256 && had.size === digest.size) return true;
+    rmSync(join(tmp, path), { force: true });
+    return false;
+  };
   // Synchronous file operations are several times faster than the thread pool for many small
   // files; yield to the event loop every few milliseconds so a server in the same process stays live.
   const breathe = async (): Promise<void> => {
@@ -89,31 +119,84 @@ export async function openSnapshotWriter(
     }
   };
   return {
-    async write(path, bytes) {
-      writeFileSync(target(path), bytes);
+    async write(path, bytes, digest) {
+      if (!settled(path, digest)) writeFileSync(target(path), bytes, { flag: 'wx' });
       await breathe();
     },
-    async link(path, from) {
-      const file = target(path);
-      try {
-        linkSync(from, file);
-      } catch {
-        copyFileSync(from, file); // another file system, or links not allowed
+    async link(path, from, digest) {
+      if (!settled(path, digest)) {
+        const file = target(path);
+        try {
+          linkSync(from, file);
+        } catch (e) {
+          if ((e as NodeJS.ErrnoException).code === 'ENOENT') throw e;
+          copyFileSync(from, file, constants.COPYFILE_EXCL); // another file system, or links not allowed
+        }
       }
       await breathe();
     },
     async commit() {
+      // What the recycled folder held and the new version does not.
+      for (const path of base.keys()) {
+        if (!put.has(path)) removeWithEmptyParents(tmp, join(tmp, path));
+      }
       const final = join(versions, `${label}-${randomBytes(4).toString('hex')}`);
       await rename(tmp, final);
       const link = `${abs}.${randomBytes(4).toString('hex')}.link`;
       await symlink(join(basename(versions), basename(final)), link);
       await rename(link, abs);
-      return { dir: final, pruned: prune(versions, basename(final), keep).catch(() => undefined) };
+      return { dir: final, prune: () => prune(versions, basename(final), keep).catch(() => undefined) };
     },
     async abort() {
       await rm(tmp, { recursive: true, force: true });
     },
   };
+}
+
+/** The version folder out points at now, if any. */
+async function currentVersionName(abs: string): Promise<string | undefined> {
+  try {
+    return basename(await readlink(abs));
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Rename the oldest complete version that is neither current nor among the `keep` newest others
+ * to tmp, and return what its manifest lists (plus the manifest and signature themselves). None
+ * (undefined): nothing to recycle, or its manifest cannot be read.
+ */
+async function takeOldest(versions: string, current: string | undefined, keep: number, tmp: string): Promise<Map<string, FileDigest> | undefined> {
+  const done = (await readdir(versions, { withFileTypes: true }))
+    .filter((d) => d.isDirectory() && d.name !== current && /^v\d+-[0-9a-f]{8}$/.test(d.name))
+    .map((d) => d.name)
+    .sort(byVersionDesc);
+  const oldest = done.length >= keep ? done.at(-1) : undefined;
+  if (oldest === undefined) return undefined;
+  let manifest: Manifest;
+  try {
+    manifest = parseManifest(await readFile(join(versions, oldest, MANIFEST_PATH), 'utf8'));
+  } catch {
+    return undefined; // the next prune removes it
+  }
+  await rename(join(versions, oldest), tmp);
+  const files = new Map<string, FileDigest>(Object.entries(manifest.files).map(([path, { sha256, size }]) => [path, { sha256, size }]));
+  // Always written anew (no digest is passed for them).
+  files.set(MANIFEST_PATH, { sha256: '', size: -1 });
+  files.set(SIGNATURE_PATH, { sha256: '', size: -1 });
+  return files;
+}
+
+function removeWithEmptyParents(root: string, file: string): void {
+  rmSync(file, { force: true });
+  for (let dir = dirname(file); dir.length > root.length && dir.startsWith(`${root}/`); dir = dirname(dir)) {
+    try {
+      rmdirSync(dir);
+    } catch {
+      return; // not empty
+    }
+  }
 }
 
 async function checkOutIsOurs(abs: string): Promise<void> {
