@@ -10,7 +10,7 @@ export interface PublishedRecord {
   hash: string;
   title: string;
   updated: string;
-  /** Hash of the whole entry as the origin served it, and of how it was processed (see reuseKeyInput). */
+  /** Hash of the whole entry as the origin served it, and of how it was processed (see reuseKeyOf). */
   reuseKey?: string;
 }
 
@@ -65,11 +65,12 @@ export function entryDigestInput(entry: RawEntry): string {
 /**
  * When an entry's reuse key equals the published record's, the published post (sanitized, media
  * copied, links localized) is exactly what processing the entry again would give: a rebuild can
- * take it as is. The key is the sha256 hex of this text, where `entryDigest` is the sha256 of
- * entryDigestInput(entry) and `processing` fingerprints everything else that shapes the result.
+ * take it as is. `entryDigest` is the sha256 of entryDigestInput(entry) and `processing` a digest
+ * of everything else that shapes the result; both are digests already, so the key is the two
+ * side by side (no hashing: a build compares one per post).
  */
-export function reuseKeyInput(entryDigest: string, processing: string): string {
-  return `ferry-reuse/2\n${processing}\n${entryDigest}`;
+export function reuseKeyOf(entryDigest: string, processing: string): string {
+  return `${processing.slice(0, 16)}:${entryDigest.slice(0, 32)}`;
 }
 
 /** A marker hash for approving the removal of a post that vanished from the origin. */

@@ -85,10 +85,18 @@ export interface Site {
   posts: Post[];
 }
 
+// A post's publication time, parsed once per post object (posts are never changed in place; a
+// build thread sorts the same published posts build after build).
+const publishedTimes = new WeakMap<Post, number>();
+function publishedTime(post: Post): number {
+  let t = publishedTimes.get(post);
+  if (t === undefined) publishedTimes.set(post, (t = Date.parse(post.published)));
+  return t;
+}
+
 /** Newest first; ties broken by id so the order never depends on input order. */
 export function sortPosts(posts: readonly Post[]): Post[] {
-  // Each date parsed once, not once per comparison.
-  const keyed = posts.map((post) => ({ post, t: Date.parse(post.published) }));
+  const keyed = posts.map((post) => ({ post, t: publishedTime(post) }));
   keyed.sort((a, b) => {
     if (a.t !== b.t) return b.t - a.t;
     return a.post.id < b.post.id ? -1 : a.post.id > b.post.id ? 1 : 0;

@@ -57,14 +57,15 @@ export interface PathInput {
 
 /**
  * Assign each post a unique, safe snapshot path. Order-independent: posts are considered oldest
- * first (then by id), so an older post keeps its path when a newer one would collide.
+ * first (then by id), so an older post keeps its path when a newer one would collide. `reserved`:
+ * paths already taken (by published posts that keep theirs).
  */
-export function assignPaths(posts: readonly PathInput[]): Map<string, { path: string; slug: string }> {
+export function assignPaths(posts: readonly PathInput[], reserved: ReadonlySet<string> = new Set()): Map<string, { path: string; slug: string }> {
   const ordered = posts
     .map((p) => ({ p, t: Date.parse(p.published) }))
     .sort((a, b) => a.t - b.t || (a.p.id < b.p.id ? -1 : a.p.id > b.p.id ? 1 : 0))
     .map(({ p }) => p);
-  const taken = new Set<string>();
+  const taken = new Set<string>(reserved);
   const out = new Map<string, { path: string; slug: string }>();
   for (const p of ordered) {
     let base = originPath(p.originUrl);

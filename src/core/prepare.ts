@@ -22,7 +22,7 @@ export interface PreparedCandidate extends Candidate {
 export interface PrepareOptions {
   /** Base for relative URLs in post HTML: the feed page the entries came from. */
   baseUrl: string;
-  /** Posts already processed from exactly these entries (see reuseKeyInput): taken as they are. */
+  /** Posts already processed from exactly these entries (see reuseKeyOf): taken as they are. */
   reuse?: ReadonlyMap<string, Post>;
   /** Entries the source did not read again; each must have its post in `reuse`. */
   unchanged?: readonly UnchangedEntry[];
@@ -53,8 +53,16 @@ export function preparePosts(
       kept.push(post);
     }
   }
-  // Unchanged posts take part so that a new post never takes a path one of them holds.
-  const paths = assignPaths([...unique, ...kept]);
+  // Posts taken as published keep their paths; a new or changed post never takes one of them.
+  const reserved = new Set(kept.map((p) => p.path));
+  for (const e of unique) {
+    const reused = opts.reuse?.get(e.id);
+    if (reused !== undefined) reserved.add(reused.path);
+  }
+  const paths = assignPaths(
+    unique.filter((e) => opts.reuse?.get(e.id) === undefined),
+    reserved,
+  );
   const candidates = unique.map((entry): PreparedCandidate => {
     const reused = opts.reuse?.get(entry.id);
     if (reused !== undefined) return { post: reused, removed: [], updated: entry.updated, images: [] };

@@ -7,10 +7,10 @@ import type { LimitedFetch } from '../ports/fetch.ts';
 import type { SiteState, StateStore } from '../ports/state.ts';
 import type { MirrorRef, Post, Site, SiteMeta } from '../core/model.ts';
 import { sortPosts } from '../core/model.ts';
-import { decide, decideMeta, type GuardDecision, type Quarantined } from '../core/guard.ts';
+import { decide, decideMeta, reuseKeyOf, type GuardDecision, type Quarantined } from '../core/guard.ts';
 import { PREPARE_VERSION, localizePost, mediaRefs, preparePosts, type PreparedCandidate } from '../core/prepare.ts';
 import { sha256Hex } from '../core/bytes.ts';
-import { entryDigestOf, nativeSha256, nativeSignEd25519, reuseKeyOf } from '../adapters/node/native-crypto.ts';
+import { entryDigestOf, nativeSha256, nativeSignEd25519 } from '../adapters/node/native-crypto.ts';
 import { BLOGGER_MEDIA_HOSTS } from '../core/media.ts';
 import { REUSED, generateSnapshot, signedManifestFiles, type PageCache } from '../core/build.ts';
 import { MAX_SIGNATURE_LINES, createManifestFromDigests, decodeSignatures, type FileEntry, type Manifest } from '../core/manifest.ts';
@@ -18,7 +18,7 @@ import { createLimitedFetch } from '../adapters/web/limited-fetch.ts';
 import { openSource } from '../adapters/sources/open-source.ts';
 import { openMediaStore, type MediaStore } from '../adapters/node/media-store.ts';
 import { createJsonStateStore } from '../adapters/node/json-state-store.ts';
-import { openSnapshotWriter, readCurrentManifest } from '../adapters/node/snapshot-dir.ts';
+import { openSnapshotWriter, readCurrentManifest, rememberManifest } from '../adapters/node/snapshot-dir.ts';
 import { fetchMedia, type MediaFailure, type MediaLimits, type MediaResult } from './media-fetch.ts';
 
 export type Stage = 'ingest' | 'sanitize' | 'media' | 'build' | 'sign' | 'write';
@@ -140,6 +140,15 @@ export async function runBuild(opts: BuildOptions): Promise<BuildReport> {
   };
 }
 
+// Posts taken as published are the same frozen objects from build to build in a build thread
+// (the state store remembers them): what is derived from one alone is remembered with it.
+const mediaRefsMemo = new WeakMap<Post, string[]>();
+function mediaRefsOf(post: Post): string[] {
+  let refs = mediaRefsMemo.get(post);
+  if (refs === undefined) mediaRefsMemo.set(post, (refs = mediaRefs(post.html)));
+  return refs;
+}
+
 class PreviousCopyMissing extends Error {
   override name = 'PreviousCopyMissing';
 }
@@ -175,11 +184,11 @@ async function writeVersion(input: {
   const renderKeys: Record<string, string> = {};
   const identities = new WeakMap<Post, string>();
   const pageCache: PageCache = {
-    has: (path, key) => curated.renderKeys[path] === key && keptFrom(path) !== undefined,
+    has: (path, key) => curated.renderKeys[path] === key && previousDir !== undefined && current?.files[path] !== undefined,
     note: (path, key) => {
       renderKeys[path] = key;
     },
-    digest: nativeSha256,
+    digest: (text) => nativeSha256(text).slice(0, 32),
     identity: (post) => {
       let id = identities.get(post);
       if (id === undefined) identities.set(post, (id = curated.digestOf(post) ?? nativeSha256(JSON.stringify(post)).slice(0, 32)));
@@ -187,7 +196,7 @@ async function writeVersion(input: {
     },
   };
   const mediaFiles = new Map<string, Uint8Array | typeof REUSED>();
-  for (const path of new Set(site.posts.flatMap((p) => mediaRefs(p.html)))) {
+  for (const path of new Set(site.posts.flatMap(mediaRefsOf))) {
     mediaFiles.set(path, keptFrom(path) !== undefined ? REUSED : await curated.mediaStore.read(path));
   }
   let reused = 0;
@@ -205,20 +214,22 @@ async function writeVersion(input: {
       pageCache,
     })) {
       if (bytes === REUSED) {
-        const from = keptFrom(path);
         const entry = current?.files[path];
-        if (from === undefined || entry === undefined) throw new Error(`${path}: no previous copy to keep`);
+        if (entry === undefined) throw new Error(`${path}: no previous copy to keep`);
         digests.set(path, entry);
+        reused++;
+        if (writer.holds(path, entry)) continue;
+        const from = keptFrom(path);
+        if (from === undefined) throw new Error(`${path}: no previous copy to keep`);
         try {
-          await writer.link(path, from, entry);
+          await writer.link(path, from);
         } catch (e) {
           throw new PreviousCopyMissing(`${path}: the previous version's copy is gone or changed (${(e as Error).message})`);
         }
-        reused++;
       } else {
         const digest = { sha256: nativeSha256(bytes), size: bytes.length };
         digests.set(path, digest);
-        await writer.write(path, bytes, digest);
+        if (!writer.holds(path, digest)) await writer.write(path, bytes);
       }
     }
     progress('build', `${digests.size - reused} files rendered, ${reused} kept from version ${current?.version ?? 0}`);
@@ -228,7 +239,8 @@ async function writeVersion(input: {
       await writer.write(path, bytes);
     }
     progress('write', `swapping in version ${version}`);
-    const { prune } = await writer.commit();
+    const { dir, prune } = await writer.commit();
+    await rememberManifest(dir, manifest);
     return { manifest, fileCount: digests.size + 2, renderKeys, prune };
   } catch (e) {
     await writer.abort();
@@ -350,7 +362,7 @@ async function ingestAndPrepare(
   const { progress } = ctx;
   progress('ingest', `reading ${opts.source}`);
   const blockedHosts = opts.blockedHosts ?? [];
-  // Everything besides the entry itself that shapes the processed post (see reuseKeyInput).
+  // Everything besides the entry itself that shapes the processed post (see reuseKeyOf).
   const processingOf = memoize((meta: SiteMeta, location: string) => {
     const baseUrl = /^https?:\/\//.test(location) ? location : ctx.canonical;
     const originHosts = hostsOf([meta.originUrl, location]);

@@ -1,6 +1,6 @@
-// One republish run: build (ingest, sanitize, guard, render, sign, swap in locally), import into
-// the embedded IPFS block store, then publish to every target. One failing target does not stop
-// the others; a failed build changes nothing readers see. Every run is recorded.
+// One republish run: build (ingest, sanitize, guard, render, sign, swap in locally), then, side by
+// side, import into the embedded IPFS block store and publish to every target. One failing target
+// does not stop the others; a failed build changes nothing readers see. Every run is recorded.
 import { randomBytes } from 'node:crypto';
 import type { PublishTarget } from '../ports/publisher.ts';
 import type { IpfsResult, RunRecord, RunStore, TargetResult } from '../ports/runs.ts';
@@ -81,30 +81,37 @@ export async function republish(opts: RepublishOptions): Promise<RepublishResult
   try {
     // Lazily: the manifest's digests now, a file's bytes only when a block or an upload needs them.
     const files = await openSnapshotFiles(opts.build.out);
-    if (opts.ipfs !== undefined) {
+    const { ipfs } = opts;
+    // The IPFS import and the targets do not wait for each other (targets go one after another).
+    const importing = async (): Promise<void> => {
+      if (ipfs === undefined) return;
       progress('ipfs', `importing ${files.entries.size} files into the IPFS block store`);
-      const summary = await importSnapshotIncremental(files, opts.ipfs, opts.ipfsCache === undefined ? {} : { cache: opts.ipfsCache });
+      const summary = await importSnapshotIncremental(files, ipfs, opts.ipfsCache === undefined ? {} : { cache: opts.ipfsCache });
       run.cid = summary.root.toString();
       progress('ipfs', `root ${run.cid}: ${summary.newBlocks} new of ${summary.blocks} blocks`);
-      if (opts.ipfsGuard !== undefined) run.ipfs = await pinAndPoint(opts.ipfsGuard, summary.root, opts.ipfs, build.version, signal, progress);
-    }
-    const announced = announceSnapshot(files);
-    for (const target of opts.targets) {
-      const result: TargetResult = { id: target.id, kind: target.kind, outcome: 'ok' };
-      progress('publish', `publishing to ${target.id} (${target.kind})`, target.id);
-      try {
-        signal.throwIfAborted();
-        const r = await target.publish(announced, { signal, onProgress: (m) => progress('publish', m, target.id) });
-        Object.assign(result, r);
-        progress('publish', `${target.id}: ${r.uploaded} uploaded, ${r.deleted} deleted, ${r.unchanged} unchanged`, target.id);
-      } catch (e) {
-        result.outcome = 'failed';
-        result.error = (e as Error).message;
-        progress('publish', `${target.id} FAILED: ${result.error}`, target.id);
+      if (opts.ipfsGuard !== undefined) run.ipfs = await pinAndPoint(opts.ipfsGuard, summary.root, ipfs, build.version, signal, progress);
+    };
+    const publishing = async (): Promise<void> => {
+      const announced = announceSnapshot(files);
+      for (const target of opts.targets) {
+        const result: TargetResult = { id: target.id, kind: target.kind, outcome: 'ok' };
+        progress('publish', `publishing to ${target.id} (${target.kind})`, target.id);
+        try {
+          signal.throwIfAborted();
+          const r = await target.publish(announced, { signal, onProgress: (m) => progress('publish', m, target.id) });
+          Object.assign(result, r);
+          progress('publish', `${target.id}: ${r.uploaded} uploaded, ${r.deleted} deleted, ${r.unchanged} unchanged`, target.id);
+        } catch (e) {
+          result.outcome = 'failed';
+          result.error = (e as Error).message;
+          progress('publish', `${target.id} FAILED: ${result.error}`, target.id);
+        }
+        run.targets.push(result);
+        await opts.runs.put(run);
       }
-      run.targets.push(result);
-      await opts.runs.put(run);
-    }
+    };
+    const [imported, published] = await Promise.allSettled([importing(), publishing()]);
+    for (const outcome of [imported, published]) if (outcome.status === 'rejected') throw outcome.reason;
   } catch (e) {
     return { run: await finish({ outcome: 'failed', error: (e as Error).message }), build };
   }

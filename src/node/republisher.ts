@@ -25,6 +25,8 @@ export interface Republisher {
   ipfs?: BlockStore;
   /** One run, with retries for a failed one; throws LockedError if another run holds the lock. */
   run(trigger: RunRecord['trigger']): Promise<RepublishResult>;
+  /** Settles when the last run's clean-up (removing old snapshot versions) is done. */
+  settled(): Promise<void>;
   /** Stop the build thread kept between runs (after the last run's cleanup, bounded). */
   close(): Promise<void>;
 }
@@ -58,12 +60,14 @@ export async function createRepublisher(opts: RepublisherOptions): Promise<Repub
   const ipfsGuard = createIpfsGuard(config.ipfs, { ...opts.env });
   const sleep = opts.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
   const buildRunner = createBuildRunner({ memoryMb: config.buildMemoryMb });
+  let cleaning: Promise<void> = Promise.resolve();
   await mkdir(config.data, { recursive: true });
   await runs.recover(new Date());
 
   return {
     runs,
     ...(ipfs === undefined ? {} : { ipfs }),
+    settled: () => cleaning,
     close: () => buildRunner.close(),
     async run(trigger) {
       const lock = await acquireLock(join(config.data, 'publish.lock'), 'a republish run');
@@ -103,7 +107,7 @@ export async function createRepublisher(opts: RepublisherOptions): Promise<Repub
         await lock.release();
         // Old snapshot versions are removed now that the run is done, without holding up the
         // caller (the next build waits for it; only versions no build reads from are removed).
-        void buildRunner.cleanUp();
+        cleaning = buildRunner.cleanUp();
       }
     },
   };

@@ -1,23 +1,18 @@
 // The hashes and the signature a build computes over a whole blog, through node:crypto (OpenSSL):
 // several times faster than the portable implementations core uses, and byte-for-byte the same
 // results (sha256 is sha256; ed25519 signatures are deterministic).
-import { createHash, createPrivateKey, sign } from 'node:crypto';
-import { entryDigestInput, reuseKeyInput } from '../../core/guard.ts';
+import { createPrivateKey, hash, sign } from 'node:crypto';
+import { entryDigestInput } from '../../core/guard.ts';
 import type { RawEntry } from '../../core/model.ts';
 
 /** sha256 hex of a text (as UTF-8) or bytes. */
 export function nativeSha256(data: string | Uint8Array): string {
-  return createHash('sha256').update(data).digest('hex');
+  return hash('sha256', data, 'hex');
 }
 
 /** The digest of an origin entry (see entryDigestInput). */
 export function entryDigestOf(entry: RawEntry): string {
   return nativeSha256(entryDigestInput(entry));
-}
-
-/** The reuse key of an entry's digest under a processing fingerprint (see reuseKeyInput). */
-export function reuseKeyOf(entryDigest: string, processing: string): string {
-  return nativeSha256(reuseKeyInput(entryDigest, processing));
 }
 
 const PKCS8_ED25519 = Buffer.from('302e020100300506032b657004220420', 'hex');

@@ -1,7 +1,7 @@
 // A snapshot on the local file system, swapped in atomically: every version is written into its
 // own folder beside the output, and the output path is a symlink moved with one rename(2). A
 // crash or a failed build leaves the previous snapshot exactly as it was.
-import { lstat, mkdir, readFile, readdir, readlink, rename, rm, symlink } from 'node:fs/promises';
+import { lstat, mkdir, readFile, readdir, readlink, realpath, rename, rm, stat, symlink } from 'node:fs/promises';
 import { constants, copyFileSync, linkSync, mkdirSync, rmSync, rmdirSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { randomBytes } from 'node:crypto';
@@ -20,11 +20,44 @@ export function versionsDirOf(out: string): string {
 /** The manifest currently at out, if any (parsed, not verified). */
 export async function readCurrentManifest(out: string): Promise<Manifest | undefined> {
   try {
-    return parseManifest(await readFile(join(out, MANIFEST_PATH), 'utf8'));
+    return await readManifestFile(join(out, MANIFEST_PATH));
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === 'ENOENT' || (e as NodeJS.ErrnoException).code === 'ENOTDIR') return undefined;
     throw e;
   }
+}
+
+// The manifests of the last few versions, parsed (1 MB of JSON each at 10,000 posts): a build
+// reads the current one and the one of the version it recycles, both written by builds before.
+// Keyed by the file's real path, inode, size and time: a file changed in any way is read again.
+const recentManifests = new Map<string, { stamp: string; manifest: Manifest }>();
+const RECENT_MANIFESTS = 4;
+
+async function readManifestFile(file: string): Promise<Manifest> {
+  const real = await realpath(file);
+  const info = await stat(real);
+  const stamp = `${info.ino}:${info.size}:${info.mtimeMs}`;
+  const hit = recentManifests.get(real);
+  if (hit !== undefined && hit.stamp === stamp) return hit.manifest;
+  const manifest = parseManifest(await readFile(real, 'utf8'));
+  remember(real, stamp, manifest);
+  return manifest;
+}
+
+function remember(real: string, stamp: string, manifest: Manifest): void {
+  recentManifests.delete(real);
+  recentManifests.set(real, { stamp, manifest });
+  for (const key of recentManifests.keys()) {
+    if (recentManifests.size <= RECENT_MANIFESTS) break;
+    recentManifests.delete(key);
+  }
+}
+
+/** The manifest a version folder was just given, so the next build need not parse it again. */
+export async function rememberManifest(versionDir: string, manifest: Manifest): Promise<void> {
+  const real = await realpath(join(versionDir, MANIFEST_PATH));
+  const info = await stat(real);
+  remember(real, `${info.ino}:${info.size}:${info.mtimeMs}`, manifest);
 }
 
 export interface WriteOptions {
@@ -48,10 +81,15 @@ export interface FileDigest {
 
 /** A new version being written; nothing readers see changes until commit(). */
 export interface SnapshotWriter {
-  /** Put bytes at path (digest: theirs, so a recycled folder that holds them already is left alone). */
-  write(path: string, bytes: Uint8Array, digest?: FileDigest): Promise<void>;
+  /**
+   * True when the folder (a recycled version) holds exactly this file at path already: it is
+   * then part of the new version as it is, and nothing needs writing.
+   */
+  holds(path: string, digest: FileDigest): boolean;
+  /** Put bytes at path. */
+  write(path: string, bytes: Uint8Array): Promise<void>;
   /** Put an existing file (from the previous version) at path without copying its bytes. */
-  link(path: string, from: string, digest?: FileDigest): Promise<void>;
+  link(path: string, from: string): Promise<void>;
   /**
    * Swap the new version in (one rename). Returns the version folder and `prune`, which removes
    * the versions beyond `keep` when called (it never rejects: a version left behind is removed
@@ -101,14 +139,13 @@ export async function openSnapshotWriter(
     }
     return file;
   };
-  /** True when the recycled folder already holds exactly this; otherwise frees the path. */
-  const settled = (path: string, digest: FileDigest | undefined): boolean => {
+  /** Record path as part of the new version, freeing it when the recycled folder has another file there. */
+  const claim = (path: string): void => {
     put.add(path);
-    const had = base.get(path);
-    if (had === undefined) return false;
-    if (digest !== undefined && had.sha256 === digest.sha256 && had.size === digest.size) return true;
-    rmSync(join(tmp, path), { force: true });
-    return false;
+    if (base.has(path)) {
+      base.delete(path);
+      rmSync(join(tmp, path), { force: true });
+    }
   };
   // Synchronous file operations are several times faster than the thread pool for many small
   // files; yield to the event loop every few milliseconds so a server in the same process stays live.
@@ -119,19 +156,25 @@ export async function openSnapshotWriter(
     }
   };
   return {
-    async write(path, bytes, digest) {
-      if (!settled(path, digest)) writeFileSync(target(path), bytes, { flag: 'wx' });
+    holds(path, digest) {
+      const had = base.get(path);
+      if (had === undefined || had.sha256 !== digest.sha256 || had.size !== digest.size || put.has(path)) return false;
+      put.add(path);
+      return true;
+    },
+    async write(path, bytes) {
+      claim(path);
+      writeFileSync(target(path), bytes, { flag: 'wx' });
       await breathe();
     },
-    async link(path, from, digest) {
-      if (!settled(path, digest)) {
-        const file = target(path);
-        try {
-          linkSync(from, file);
-        } catch (e) {
-          if ((e as NodeJS.ErrnoException).code === 'ENOENT') throw e;
-          copyFileSync(from, file, constants.COPYFILE_EXCL); // another file system, or links not allowed
-        }
+    async link(path, from) {
+      claim(path);
+      const file = target(path);
+      try {
+        linkSync(from, file);
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code === 'ENOENT') throw e;
+        copyFileSync(from, file, constants.COPYFILE_EXCL); // another file system, or links not allowed
       }
       await breathe();
     },
@@ -140,6 +183,7 @@ export async function openSnapshotWriter(
       for (const path of base.keys()) {
         if (!put.has(path)) removeWithEmptyParents(tmp, join(tmp, path));
       }
+      await breathe();
       const final = join(versions, `${label}-${randomBytes(4).toString('hex')}`);
       await rename(tmp, final);
       const link = `${abs}.${randomBytes(4).toString('hex')}.link`;
@@ -176,7 +220,7 @@ async function takeOldest(versions: string, current: string | undefined, keep: n
   if (oldest === undefined) return undefined;
   let manifest: Manifest;
   try {
-    manifest = parseManifest(await readFile(join(versions, oldest, MANIFEST_PATH), 'utf8'));
+    manifest = await readManifestFile(join(versions, oldest, MANIFEST_PATH));
   } catch {
     return undefined; // the next prune removes it
   }

@@ -6,7 +6,8 @@ import { readFile, realpath } from 'node:fs/promises';
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import { utf8ToString } from '../../core/bytes.ts';
-import { ANNOUNCEMENT_COPIES, MANIFEST_PATH, SIGNATURE_PATH, parseManifest } from '../../core/manifest.ts';
+import { ANNOUNCEMENT_COPIES, MANIFEST_PATH, SIGNATURE_PATH } from '../../core/manifest.ts';
+import { parseManifestBytes } from '../publishers/snapshot-files.ts';
 import type { SnapshotEntry, SnapshotFiles } from '../../ports/publisher.ts';
 
 export class SnapshotSourceError extends Error {
@@ -46,7 +47,7 @@ export async function openSnapshotFiles(out: string, deps: OpenSnapshotDeps = {}
   const signatureBytes = await readHead(SIGNATURE_PATH);
   let files;
   try {
-    files = parseManifest(utf8ToString(manifestBytes, 'manifest.json')).files;
+    files = parseManifestBytes(manifestBytes).files;
   } catch (e) {
     throw new SnapshotSourceError(`${out}${MANIFEST_PATH}: ${(e as Error).message}; rebuild the snapshot`);
   }

@@ -50,7 +50,7 @@ export async function checkSnapshot(targetId: string, files: SnapshotFiles, sign
   held.set(SIGNATURE_PATH, await read(SIGNATURE_PATH, signal));
   let manifest: Manifest;
   try {
-    manifest = parseManifest(utf8ToString(manifestBytes, 'manifest.json'));
+    manifest = parseManifestBytes(manifestBytes);
   } catch (e) {
     throw fail(`${(e as Error).message}; rebuild and sign the snapshot`, MANIFEST_PATH);
   }
@@ -121,4 +121,16 @@ export async function forEachLimited<T>(
 /** sha256 hex through node:crypto (native; the publishers run on Node only). */
 export function sha256Hex(bytes: Uint8Array): string {
   return createHash('sha256').update(bytes).digest('hex');
+}
+
+// Every target checks the snapshot it is handed, but the manifest bytes are one object for all of
+// them (read once by openSnapshotFiles): parsed once (1 MB of JSON at 10,000 posts). The result
+// is only read.
+const parsed = new WeakMap<Uint8Array, Manifest>();
+
+/** parseManifest of manifest.json's bytes, remembered per bytes object. */
+export function parseManifestBytes(bytes: Uint8Array): Manifest {
+  let manifest = parsed.get(bytes);
+  if (manifest === undefined) parsed.set(bytes, (manifest = parseManifest(utf8ToString(bytes, 'manifest.json'))));
+  return manifest;
 }

@@ -185,7 +185,8 @@ async function loadIndex(file: string): Promise<Map<string, IndexedFile>> {
 
 async function saveIndex(file: string, index: ReadonlyMap<string, IndexedFile>): Promise<void> {
   const files = [...index].map(([name, f]) => [name, f.size, f.mtimeMs, f.ctimeMs, f.ino, f.id, f.digest]);
-  await writeFileAtomic(file, `${JSON.stringify({ format: INDEX_FORMAT, files })}\n`);
+  // A cache: not synced (a torn index is ignored and every file read again).
+  await writeFileAtomic(file, `${JSON.stringify({ format: INDEX_FORMAT, files })}\n`, 0o644, { durable: false });
 }
 
 async function readText(file: string, maxBytes: number): Promise<string> {
