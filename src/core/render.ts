@@ -40,6 +40,17 @@ export interface PageCache {
   digest(text: string): string;
   /** A digest of everything in a post, the same for the same post: digest(JSON.stringify(post)), remembered. */
   identity(post: Post): string;
+  /**
+   * Optional memory kept from build to build by the caller (posts are never changed in place, so
+   * an object seen before is the same post): a post page's key, with the neighbours and the site
+   * it was computed for, and a post's view. A hit saves serializing and hashing every post.
+   */
+  memo?: RenderMemo;
+}
+
+export interface RenderMemo {
+  keys: WeakMap<Post, { newer: Post | undefined; older: Post | undefined; site: string; key: string }>;
+  views: WeakMap<Post, { siteLang: string; view: unknown }>;
 }
 
 /** The site or options cannot be rendered; the message says which post or option to fix. */
@@ -110,7 +121,15 @@ export function* generatePages(site: Site, opts: RenderOptions, cache?: PageCach
     if (path === undefined) labelPathMemo.set(name, (path = labelPath(name)));
     return path;
   };
-  const views = sortPosts(site.posts).map((post) => toView(post, siteLang, labelPathOf));
+  const memo = cache?.memo;
+  const viewOf = (post: Post): PostView => {
+    const hit = memo?.views.get(post);
+    if (hit !== undefined && hit.siteLang === siteLang) return hit.view as PostView;
+    const view = toView(post, siteLang, labelPathOf);
+    memo?.views.set(post, { siteLang, view });
+    return view;
+  };
+  const views = sortPosts(site.posts).map(viewOf);
   const owners = new Map<string, string>();
   const add = (path: string, text: string, owner = 'a generated page'): [string, string] => {
     const taken = owners.get(path);
@@ -125,14 +144,16 @@ export function* generatePages(site: Site, opts: RenderOptions, cache?: PageCach
   const siteTitle = site.meta.title;
 
   // An incremental build keeps a page rendered from the same key as last time (REUSED).
-  const cached = (path: string, parts: unknown, owner?: string): [string, typeof REUSED] | undefined => {
+  const siteKey = JSON.stringify([RENDER_VERSION, canonical, siteTitle, siteLang]);
+  const keep = (path: string, key: string, owner?: string): [string, typeof REUSED] | undefined => {
     if (cache === undefined) return undefined;
-    const key = cache.digest(JSON.stringify([RENDER_VERSION, canonical, siteTitle, siteLang, path, parts]));
     cache.note(path, key);
     if (!cache.has(path, key)) return undefined;
     add(path, '', owner);
     return [path, REUSED];
   };
+  const cached = (path: string, parts: unknown, owner?: string): [string, typeof REUSED] | undefined =>
+    cache === undefined ? undefined : keep(path, cache.digest(`${siteKey}\n${JSON.stringify([path, parts])}`), owner);
   const shown = (list: readonly PostView[]): unknown[] => list.map((v) => [cache?.identity(v.post), v.lang]);
 
   // Posts first, so a post whose path collides with a generated page is named in the error.
@@ -142,7 +163,16 @@ export function* generatePages(site: Site, opts: RenderOptions, cache?: PageCach
     const owner = `post ${JSON.stringify(view.post.id)}`;
     // Everything a post page is rendered from: the post, its neighbours' links, the site shell.
     const neighbour = (v: PostView | undefined): unknown => (v === undefined ? null : [v.post.path, v.post.title, v.lang]);
-    const reused = cached(view.post.path, [cache?.identity(view.post), view.lang, neighbour(newer), neighbour(older)], owner);
+    let reused: [string, typeof REUSED] | undefined;
+    if (cache !== undefined) {
+      const hit = memo?.keys.get(view.post);
+      let key = hit !== undefined && hit.newer === newer?.post && hit.older === older?.post && hit.site === siteKey ? hit.key : undefined;
+      if (key === undefined) {
+        key = cache.digest(`${siteKey}\n${JSON.stringify([view.post.path, [cache.identity(view.post), view.lang, neighbour(newer), neighbour(older)]])}`);
+        memo?.keys.set(view.post, { newer: newer?.post, older: older?.post, site: siteKey, key });
+      }
+      reused = keep(view.post.path, key, owner);
+    }
     if (reused !== undefined) {
       yield reused;
       continue;

@@ -13,6 +13,7 @@ import { sha256Hex } from '../core/bytes.ts';
 import { entryDigestOf, nativeSha256, nativeSignEd25519 } from '../adapters/node/native-crypto.ts';
 import { BLOGGER_MEDIA_HOSTS } from '../core/media.ts';
 import { REUSED, generateSnapshot, signedManifestFiles, type PageCache } from '../core/build.ts';
+import type { RenderMemo } from '../core/render.ts';
 import { MAX_SIGNATURE_LINES, createManifestFromDigests, decodeSignatures, type FileEntry, type Manifest } from '../core/manifest.ts';
 import { createLimitedFetch } from '../adapters/web/limited-fetch.ts';
 import { openSource } from '../adapters/sources/open-source.ts';
@@ -143,6 +144,7 @@ export async function runBuild(opts: BuildOptions): Promise<BuildReport> {
 // Posts taken as published are the same frozen objects from build to build in a build thread
 // (the state store remembers them): what is derived from one alone is remembered with it.
 const mediaRefsMemo = new WeakMap<Post, string[]>();
+const renderMemo: RenderMemo = { keys: new WeakMap(), views: new WeakMap() };
 function mediaRefsOf(post: Post): string[] {
   let refs = mediaRefsMemo.get(post);
   if (refs === undefined) mediaRefsMemo.set(post, (refs = mediaRefs(post.html)));
@@ -189,6 +191,7 @@ async function writeVersion(input: {
       renderKeys[path] = key;
     },
     digest: (text) => nativeSha256(text).slice(0, 32),
+    memo: renderMemo,
     identity: (post) => {
       let id = identities.get(post);
       if (id === undefined) identities.set(post, (id = curated.digestOf(post) ?? nativeSha256(JSON.stringify(post)).slice(0, 32)));

@@ -10,7 +10,7 @@
 // store holds the last root and otherwise starts afresh. The cache is only ever a shortcut: a
 // missing, damaged or foreign file reads as empty, and it is replaced atomically (temporary file,
 // then rename) so a crash leaves the old one whole.
-import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
 import { dirname, join } from 'node:path';
 
@@ -104,12 +104,24 @@ export interface FileImportCacheOptions {
   onInvalid?: (file: string, reason: string) => void;
 }
 
-/** An import cache kept as one JSON file, replaced atomically on every save. */
+/**
+ * An import cache kept as one JSON file, replaced atomically on every save. What was last saved
+ * or loaded is also kept in memory while the file stays as it was (same inode, size and time), so
+ * a long-running republisher does not parse it again on every run.
+ */
 export function createFileImportCache({ file, onInvalid = () => undefined }: FileImportCacheOptions): ImportCache {
+  let kept: { stamp: string; state: ImportCacheState } | undefined;
+  const stampOf = async (): Promise<string> => {
+    const info = await stat(file);
+    return `${info.ino}:${info.size}:${info.mtimeMs}`;
+  };
   return {
     async load() {
       let text: string;
+      let stamp: string;
       try {
+        stamp = await stampOf();
+        if (kept !== undefined && kept.stamp === stamp) return copyState(kept.state);
         text = await readFile(file, 'utf8');
       } catch (e) {
         if ((e as NodeJS.ErrnoException).code === 'ENOENT') return emptyImportCacheState();
@@ -120,6 +132,7 @@ export function createFileImportCache({ file, onInvalid = () => undefined }: Fil
         onInvalid(file, parsed);
         return emptyImportCacheState();
       }
+      kept = { stamp, state: copyState(parsed) };
       return parsed;
     },
     async save(state) {
@@ -132,6 +145,7 @@ export function createFileImportCache({ file, onInvalid = () => undefined }: Fil
         await rm(tmp, { force: true });
         throw e;
       }
+      kept = { stamp: await stampOf(), state: copyState(state) };
     },
   };
 }

@@ -82,13 +82,14 @@ export const nodeFolderWriter: FolderWriter = {
 
 export function createDirectoryPublisher(config: DirectoryTargetConfig, deps: DirectoryPublisherDeps = {}): PublishTarget {
   const root = resolve(config.path);
+  // One for the target's life: it keeps what it last saved in memory.
+  const statCache = deps.statCache ?? (config.statCacheFile === undefined ? undefined : createFileStatCache(config.statCacheFile));
   return {
     id: config.id,
     kind: 'directory',
     current: () => readFolderManifest(config.id, root),
     async publish(files, options = {}) {
       const checked = await checkSnapshot(config.id, files, options.signal);
-      const statCache = deps.statCache ?? (config.statCacheFile === undefined ? undefined : createFileStatCache(config.statCacheFile));
       return syncFolder({
         targetId: config.id,
         root,

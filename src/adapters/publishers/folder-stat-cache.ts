@@ -39,17 +39,26 @@ export function sameStat(a: FolderStat, b: FolderStat): boolean {
 
 /** A stat cache kept as one JSON file (in Ferry's data folder, or inside a git work folder's .git). */
 export function createFileStatCache(file: string): FolderStatCache {
+  // What the file holds now, trusted entries only, while it stays as it was (same inode, size and
+  // time): a long-running republisher then does not parse it again on every publish.
+  let kept: { root: string; stamp: string; entries: Map<string, FolderStatEntry> } | undefined;
   return {
     async load(root) {
       let text: string;
       let savedAtMs: number;
+      let stamp: string;
       try {
-        savedAtMs = (await stat(file)).mtimeMs;
+        const info = await stat(file);
+        savedAtMs = info.mtimeMs;
+        stamp = `${info.ino}:${info.size}:${info.mtimeMs}`;
+        if (kept !== undefined && kept.root === root && kept.stamp === stamp) return new Map(kept.entries);
         text = await readFile(file, 'utf8');
       } catch {
         return new Map();
       }
-      return parseFolderStatCache(text, root, savedAtMs);
+      const entries = parseFolderStatCache(text, root, savedAtMs);
+      kept = { root, stamp, entries: new Map(entries) };
+      return entries;
     },
     async save(root, entries) {
       const files: Record<string, [number, number, number, number, string]> = {};
@@ -65,6 +74,11 @@ export function createFileStatCache(file: string): FolderStatCache {
         await rm(tmp, { force: true });
         throw e;
       }
+      // What parsing the file just written would give: entries older than the file itself.
+      const info = await stat(file);
+      const trusted = new Map<string, FolderStatEntry>();
+      for (const [path, e] of entries) if (!isRacy(e, info.mtimeMs)) trusted.set(path, e);
+      kept = { root, stamp: `${info.ino}:${info.size}:${info.mtimeMs}`, entries: trusted };
     },
   };
 }
@@ -89,10 +103,16 @@ export function parseFolderStatCache(text: string, root: string, savedAtMs: numb
     const [size, mtimeMs, ctimeMs, ino, sha256]: unknown[] = value;
     if (typeof size !== 'number' || typeof mtimeMs !== 'number' || typeof ctimeMs !== 'number' || typeof ino !== 'number') return new Map();
     if (typeof sha256 !== 'string' || !HEX64.test(sha256)) return new Map();
-    if (mtimeMs >= savedAtMs || ctimeMs >= savedAtMs) continue; // racy: hash it again
-    out.set(path, { size, mtimeMs, ctimeMs, ino, sha256 });
+    const entry = { size, mtimeMs, ctimeMs, ino, sha256 };
+    if (isRacy(entry, savedAtMs)) continue; // hash it again
+    out.set(path, entry);
   }
   return out;
+}
+
+/** A file whose times are not older than the cache file: it may have changed unseen since. */
+function isRacy(e: FolderStat, savedAtMs: number): boolean {
+  return e.mtimeMs >= savedAtMs || e.ctimeMs >= savedAtMs;
 }
 
 function isRecord(v: unknown): v is Record<string, unknown> {

@@ -84,6 +84,8 @@ export function createGitPublisher(config: GitTargetConfig, deps: GitPublisherDe
   const timeoutMs = config.timeoutMs ?? 120_000;
   const branch = config.branch;
   const nojekyll = config.nojekyll ?? true;
+  // One for the target's life: it keeps what it last saved in memory.
+  const statCache = createFileStatCache(join(work, '.git', 'ferry-folder-stat.json'));
 
   const secret = (): string | undefined => {
     if (config.tokenEnv === undefined) return undefined;
@@ -155,7 +157,6 @@ export function createGitPublisher(config: GitTargetConfig, deps: GitPublisherDe
         keep.push('/.nojekyll');
         await writeFile(join(work, '.nojekyll'), '');
       }
-      const statCache = createFileStatCache(join(work, '.git', 'ferry-folder-stat.json'));
       const result = await syncFolder({ targetId: config.id, root: work, checked, keep, skipTop: ['.git'], options, statCache });
       await run('commit', ['add', '-A']);
       const status = await run('commit', ['status', '--porcelain']);

@@ -151,15 +151,33 @@ function sameIndex(a: ReadonlyMap<string, IndexedFile>, b: ReadonlyMap<string, I
   return true;
 }
 
+// The index last loaded or saved, while its file stays as it was (same inode, size and time): a
+// build thread kept between builds does not parse it again.
+let lastIndex: { file: string; stamp: string; index: ReadonlyMap<string, IndexedFile> } | undefined;
+
+async function stampOf(file: string): Promise<string> {
+  const info = await stat(file);
+  return `${info.ino}:${info.size}:${info.mtimeMs}`;
+}
+
 /** The index, or an empty one when it is missing or damaged (every file is then read again). */
 async function loadIndex(file: string): Promise<Map<string, IndexedFile>> {
   const index = new Map<string, IndexedFile>();
   let raw: unknown;
   try {
+    const stamp = await stampOf(file);
+    if (lastIndex !== undefined && lastIndex.file === file && lastIndex.stamp === stamp) return new Map(lastIndex.index);
     raw = JSON.parse(await readFile(file, 'utf8'));
+    const parsed = parseIndex(raw);
+    lastIndex = { file, stamp, index: parsed };
+    return new Map(parsed);
   } catch {
     return index;
   }
+}
+
+function parseIndex(raw: unknown): Map<string, IndexedFile> {
+  const index = new Map<string, IndexedFile>();
   if (typeof raw !== 'object' || raw === null || !('format' in raw) || raw.format !== INDEX_FORMAT || !('files' in raw) || !Array.isArray(raw.files)) {
     return index;
   }
@@ -187,6 +205,7 @@ async function saveIndex(file: string, index: ReadonlyMap<string, IndexedFile>):
   const files = [...index].map(([name, f]) => [name, f.size, f.mtimeMs, f.ctimeMs, f.ino, f.id, f.digest]);
   // A cache: not synced (a torn index is ignored and every file read again).
   await writeFileAtomic(file, `${JSON.stringify({ format: INDEX_FORMAT, files })}\n`, 0o644, { durable: false });
+  lastIndex = { file, stamp: await stampOf(file), index: new Map(index) };
 }
 
 async function readText(file: string, maxBytes: number): Promise<string> {
