@@ -57,6 +57,11 @@ export interface BuildOptions {
    * Without it, the build removes them before it returns.
    */
   deferCleanup?: (cleanup: () => Promise<void>) => void;
+  /**
+   * Called as soon as the new version is swapped in, before what was published is recorded in
+   * the state store: a republish can start copying it to the targets meanwhile.
+   */
+  onCommitted?: (version: number) => void;
 }
 
 export interface BuildReport {
@@ -121,6 +126,7 @@ export async function runBuild(opts: BuildOptions): Promise<BuildReport> {
     written = await writeVersion({ opts, site, canonical, version, created, expires, curated, current: undefined, previousDir: undefined, progress });
   }
   const { manifest, fileCount, renderKeys, prune } = written;
+  opts.onCommitted?.(version);
   // A changed origin id stays unaccepted (and every post held) until `ferry approve --all`.
   const originIds = curated.originHeld ? { originId: curated.previousOriginId ?? meta.id, pendingOriginId: meta.id } : { originId: meta.id };
   await state.save({ siteId: opts.source, ...originIds, version, approvals: decision.approvals, pending: decision.quarantined, renderKeys, meta: { title: meta.title, subtitle: meta.subtitle } }, posts, curated.reuseKeys);

@@ -35,6 +35,7 @@ export async function serveBuildJob(job: BuildJob, port: MessagePort): Promise<v
       ...(nowMs === undefined ? {} : { now: () => new Date(nowMs) }),
       onProgress: (stage, message) => send({ type: 'progress', stage, message }),
       deferCleanup: (cleanup) => pending.push(cleanup),
+      onCommitted: (version) => send({ type: 'committed', version }),
     });
     send({ type: 'done', report });
   } catch (e) {

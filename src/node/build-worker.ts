@@ -7,13 +7,14 @@ import type { BuildOptions, BuildReport, Stage } from './build-pipeline.ts';
 import { buildWorkerScript } from './worker-script.ts';
 
 /** What crosses into the worker: plain data only (no functions, no ports). */
-export type BuildJob = Omit<BuildOptions, 'now' | 'fetch' | 'state' | 'onProgress' | 'signal' | 'deferCleanup'> & {
+export type BuildJob = Omit<BuildOptions, 'now' | 'fetch' | 'state' | 'onProgress' | 'signal' | 'deferCleanup' | 'onCommitted'> & {
   /** Fixed creation time (SOURCE_DATE_EPOCH), ms since 1970. */
   nowMs?: number;
 };
 
 export type FromWorker =
   | { type: 'progress'; stage: Stage; message: string }
+  | { type: 'committed'; version: number }
   | { type: 'done'; report: BuildReport }
   | { type: 'error'; name: string; message: string }
   /** The cleanup the last job left (removing old versions) is done. */
@@ -32,6 +33,8 @@ export class BuildWorkerError extends Error {
 
 export interface IsolatedBuildOptions {
   onProgress?: (stage: Stage, message: string) => void;
+  /** The new version is swapped in (see BuildOptions.onCommitted). */
+  onCommitted?: (version: number) => void;
   /** Aborting stops the worker; nothing readers see changes. */
   signal?: AbortSignal;
 }
@@ -98,6 +101,7 @@ export function createBuildRunner({ memoryMb = DEFAULT_BUILD_MEMORY_MB }: { memo
             settle(() => reject(new BuildWorkerError('AbortError', `build stopped: ${String(opts.signal?.reason ?? 'cancelled')}`)), false);
           const onMessage = (m: FromWorker): void => {
             if (m.type === 'progress') opts.onProgress?.(m.stage, m.message);
+            else if (m.type === 'committed') opts.onCommitted?.(m.version);
             else if (m.type === 'done') settle(() => resolve(m.report), true);
             else if (m.type === 'error') settle(() => reject(new BuildWorkerError(m.name, m.message)), true);
           };

@@ -65,19 +65,27 @@ export async function republish(opts: RepublishOptions): Promise<RepublishResult
     return run;
   };
 
-  let build: BuildReport;
-  try {
-    const job = { ...opts.build, ...(lastCid === undefined ? {} : { ipfsCid: lastCid }) };
-    const isolated = { signal, onProgress: (stage: Stage, message: string) => progress(stage, message) };
-    build =
-      opts.buildRunner !== undefined
-        ? await opts.buildRunner.run(job, isolated)
-        : await runBuildIsolated(job, { ...isolated, ...(opts.buildMemoryMb === undefined ? {} : { memoryMb: opts.buildMemoryMb }) });
-  } catch (e) {
-    return { run: await finish({ outcome: 'failed', error: `build: ${(e as Error).message}` }) };
-  }
-  Object.assign(run, { version: build.version, posts: build.posts, quarantined: build.quarantined.length });
+  // The build runs until the new version is swapped in; then copying it to IPFS and the targets
+  // starts while the build records what it published in the state store.
+  let committed: (version: number) => void = () => undefined;
+  const swappedIn = new Promise<number>((resolve) => {
+    committed = resolve;
+  });
+  const job = { ...opts.build, ...(lastCid === undefined ? {} : { ipfsCid: lastCid }) };
+  const isolated = { signal, onProgress: (stage: Stage, message: string) => progress(stage, message), onCommitted: (v: number) => committed(v) };
+  const building =
+    opts.buildRunner !== undefined
+      ? opts.buildRunner.run(job, isolated)
+      : runBuildIsolated(job, { ...isolated, ...(opts.buildMemoryMb === undefined ? {} : { memoryMb: opts.buildMemoryMb }) });
+  const built = await Promise.race([building.then(() => undefined), swappedIn]).then(
+    () => undefined,
+    (e: unknown) => e as Error,
+  );
+  if (built !== undefined) return { run: await finish({ outcome: 'failed', error: `build: ${built.message}` }) };
+  const version = await Promise.race([swappedIn, building.then((report) => report.version)]);
+  run.version = version;
 
+  let copyError: Error | undefined;
   try {
     // Lazily: the manifest's digests now, a file's bytes only when a block or an upload needs them.
     const files = await openSnapshotFiles(opts.build.out);
@@ -89,7 +97,7 @@ export async function republish(opts: RepublishOptions): Promise<RepublishResult
       const summary = await importSnapshotIncremental(files, ipfs, opts.ipfsCache === undefined ? {} : { cache: opts.ipfsCache });
       run.cid = summary.root.toString();
       progress('ipfs', `root ${run.cid}: ${summary.newBlocks} new of ${summary.blocks} blocks`);
-      if (opts.ipfsGuard !== undefined) run.ipfs = await pinAndPoint(opts.ipfsGuard, summary.root, ipfs, build.version, signal, progress);
+      if (opts.ipfsGuard !== undefined) run.ipfs = await pinAndPoint(opts.ipfsGuard, summary.root, ipfs, version, signal, progress);
     };
     const publishing = async (): Promise<void> => {
       const announced = announceSnapshot(files);
@@ -111,10 +119,20 @@ export async function republish(opts: RepublishOptions): Promise<RepublishResult
       }
     };
     const [imported, published] = await Promise.allSettled([importing(), publishing()]);
-    for (const outcome of [imported, published]) if (outcome.status === 'rejected') throw outcome.reason;
+    for (const outcome of [imported, published]) if (outcome.status === 'rejected' && copyError === undefined) copyError = outcome.reason as Error;
   } catch (e) {
-    return { run: await finish({ outcome: 'failed', error: (e as Error).message }), build };
+    copyError = e as Error;
   }
+  // The build's end: what it published is recorded (or recording it failed: the next run
+  // builds again from the last record).
+  let build: BuildReport;
+  try {
+    build = await building;
+  } catch (e) {
+    return { run: await finish({ outcome: 'failed', error: `build: ${(e as Error).message}` }) };
+  }
+  Object.assign(run, { version: build.version, posts: build.posts, quarantined: build.quarantined.length });
+  if (copyError !== undefined) return { run: await finish({ outcome: 'failed', error: copyError.message }), build };
   const failed = run.targets.filter((t) => t.outcome === 'failed').length + (run.ipfs?.outcome === 'failed' ? 1 : 0);
   return { run: await finish({ outcome: failed === 0 ? 'ok' : 'partial' }), build };
 }
