@@ -281,14 +281,3 @@ function byVersionDesc(a: string, b: string): number {
   const vb = Number(/^v(\d+)/.exec(b)?.[1] ?? 0);
   return vb - va;
 }
-
-/** Every file of the snapshot at out, as its manifest lists them (plus manifest and signature). */
-export async function readSnapshotFiles(out: string): Promise<Map<string, Uint8Array>> {
-  const manifest = await readCurrentManifest(out);
-  if (manifest === undefined) throw new SnapshotDirError(`${out} holds no snapshot (no manifest.json)`);
-  const files = new Map<string, Uint8Array>();
-  for (const path of [...Object.keys(manifest.files), MANIFEST_PATH, SIGNATURE_PATH]) {
-    files.set(path, await readFile(join(out, ...path.slice(1).split('/'))));
-  }
-  return files;
-}

@@ -185,8 +185,10 @@ export async function syncFolder(input: SyncFolderInput): Promise<PublishResult>
       throw new PublishError(targetId, 'upload', `${(e as Error).message}; check free space and permissions on ${root}`, path);
     }
     bytes += data.length;
+    // checked.read verified the bytes against the manifest: its digest is theirs.
+    const digest = checked.sha256.get(path) ?? sha256Hex(data);
     const st = await statOf(file);
-    if (st !== undefined && st.size === data.byteLength) known.set(path, { ...st, sha256: sha256Hex(data) });
+    if (st !== undefined && st.size === data.byteLength) known.set(path, { ...st, sha256: digest });
   };
   const content = plan.upload.filter((p) => p !== MANIFEST_PATH && p !== SIGNATURE_PATH);
   const last = plan.upload.filter((p) => p === MANIFEST_PATH || p === SIGNATURE_PATH);
