@@ -21,7 +21,7 @@ export interface FetchedResponse {
 
 export type LimitedFetch = (url: string, limits: FetchLimits) => Promise<FetchedResponse>;
 
-export type FetchProblem = 'unreachable' | 'timeout' | 'too-large' | 'http-status' | 'aborted' | 'bad-url';
+export type FetchProblem = 'unreachable' | 'timeout' | 'too-large' | 'http-status' | 'aborted' | 'bad-url' | 'redirect';
 
 export class FetchError extends Error {
   override name = 'FetchError';

@@ -1,13 +1,20 @@
-// A LimitedFetch over the WHATWG fetch (Node 20's undici, workerd): a deadline covering the body,
-// a streamed size limit, and errors that say what went wrong with which URL.
+// A LimitedFetch over the WHATWG fetch (Node 20's undici, workerd): a deadline covering the body
+// and every redirect, a streamed size limit, and errors that say what went wrong with which URL.
+// Redirects are followed here, not by fetch, so each hop is checked: http(s) only, at most
+// `maxRedirects`, and never from a public host to a loopback, private or link-local address (a
+// compromised origin or image host must not make Ferry fetch from the machine's own network).
 import { FetchError, type FetchLimits, type FetchedResponse, type LimitedFetch } from '../../ports/fetch.ts';
 import { TooLargeError, readResponseCapped } from './read-capped.ts';
 
 export interface LimitedFetchOptions {
   fetch?: typeof globalThis.fetch;
+  /** Redirects followed per request (default 5). */
+  maxRedirects?: number;
 }
 
-export function createLimitedFetch({ fetch = globalThis.fetch }: LimitedFetchOptions = {}): LimitedFetch {
+const REDIRECTS = new Set([301, 302, 303, 307, 308]);
+
+export function createLimitedFetch({ fetch = globalThis.fetch, maxRedirects = 5 }: LimitedFetchOptions = {}): LimitedFetch {
   return async (url: string, limits: FetchLimits): Promise<FetchedResponse> => {
     let parsed: URL;
     try {
@@ -24,18 +31,66 @@ export function createLimitedFetch({ fetch = globalThis.fetch }: LimitedFetchOpt
       if (e instanceof TooLargeError) return new FetchError(url, 'too-large', e.message);
       return toFetchError(url, e, { deadline, timeoutMs: limits.timeoutMs, signal: limits.signal });
     };
+    // Where a request may be sent: anywhere public; local addresses only if it started at one.
+    const startedLocal = isLocalHost(parsed.hostname);
     try {
-      const response = await fetch(url, {
-        signal,
-        redirect: 'follow',
-        headers: limits.headers ?? {},
-      });
-      const body = await readResponseCapped(response, limits.maxBytes);
-      return { url: response.url || url, status: response.status, headers: response.headers, body };
+      let current = parsed;
+      for (let hop = 0; ; hop++) {
+        const response = await fetch(current.href, { signal, redirect: 'manual', headers: limits.headers ?? {} });
+        const location = REDIRECTS.has(response.status) ? response.headers.get('location') : null;
+        if (location === null) {
+          const body = await readResponseCapped(response, limits.maxBytes);
+          return { url: current.href, status: response.status, headers: response.headers, body };
+        }
+        await response.body?.cancel().catch(() => undefined);
+        if (hop >= maxRedirects) throw new FetchError(url, 'redirect', `more than ${maxRedirects} redirects (last to ${location})`);
+        let next: URL;
+        try {
+          next = new URL(location, current);
+        } catch {
+          throw new FetchError(url, 'redirect', `redirected to an invalid URL (${location})`);
+        }
+        if (next.protocol !== 'http:' && next.protocol !== 'https:') {
+          throw new FetchError(url, 'redirect', `redirected to a ${next.protocol} URL; only http and https are followed`);
+        }
+        if (!startedLocal && isLocalHost(next.hostname)) {
+          throw new FetchError(url, 'redirect', `redirected to a local address (${next.host}); refusing to follow`);
+        }
+        current = next;
+      }
     } catch (e) {
       throw describe(e);
     }
   };
+}
+
+/**
+ * True for a host name that is the machine itself or its network: localhost, and IP literals in
+ * loopback, private (RFC 1918), carrier-grade NAT, link-local (cloud metadata lives there),
+ * unspecified, IPv6 unique-local and link-local ranges, and IPv4-mapped forms of those. The URL
+ * parser has already turned every IPv4 spelling (decimal, hex, short) into dotted form. Names
+ * that resolve to such addresses are not caught here (no DNS in this layer).
+ */
+export function isLocalHost(hostname: string): boolean {
+  const host = hostname.toLowerCase().replace(/\.$/, '');
+  if (host === 'localhost' || host.endsWith('.localhost')) return true;
+  const v4 = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/.exec(host);
+  if (v4 !== null) return isLocalIpv4(v4.slice(1).map(Number));
+  if (!host.startsWith('[') || !host.endsWith(']')) return false;
+  const v6 = host.slice(1, -1);
+  if (v6 === '::1' || v6 === '::') return true;
+  const mapped = /^::ffff:([0-9a-f]{1,4}):([0-9a-f]{1,4})$/.exec(v6);
+  if (mapped !== null) {
+    const hi = parseInt(mapped[1] ?? '0', 16);
+    const lo = parseInt(mapped[2] ?? '0', 16);
+    return isLocalIpv4([hi >> 8, hi & 255, lo >> 8, lo & 255]);
+  }
+  const first = parseInt(v6.split(':')[0] || '0', 16);
+  return (first & 0xfe00) === 0xfc00 || (first & 0xffc0) === 0xfe80;
+}
+
+function isLocalIpv4([a = 0, b = 0]: number[]): boolean {
+  return a === 127 || a === 10 || a === 0 || (a === 172 && b >= 16 && b <= 31) || (a === 192 && b === 168) || (a === 169 && b === 254) || (a === 100 && b >= 64 && b <= 127);
 }
 
 /**
