@@ -15,7 +15,7 @@ import { BLOGGER_MEDIA_HOSTS } from '../core/media.ts';
 import { REUSED, generateSnapshot, signedManifestFiles, type PageCache } from '../core/build.ts';
 import type { RenderMemo } from '../core/render.ts';
 import { MAX_SIGNATURE_LINES, createManifestFromDigests, decodeSignatures, type FileEntry, type Manifest } from '../core/manifest.ts';
-import { createLimitedFetch } from '../adapters/web/limited-fetch.ts';
+import { createLimitedFetch, isLocalHost } from '../adapters/web/limited-fetch.ts';
 import { openSource } from '../adapters/sources/open-source.ts';
 import { openMediaStore, type MediaStore } from '../adapters/node/media-store.ts';
 import { createJsonStateStore } from '../adapters/node/json-state-store.ts';
@@ -295,7 +295,7 @@ async function curate(
   const prepared = await ingestAndPrepare(opts, ctx, previous);
   const { originMeta, location, candidates, duplicates, reuse, reuseKeys, siteReasons } = prepared;
   const originHosts = hostsOf([originMeta.originUrl, location]);
-  const mediaHosts = [...originHosts, ...BLOGGER_MEDIA_HOSTS, ...(opts.mediaHosts ?? [])];
+  const mediaHosts = mediaHostsOf(opts, originMeta, location);
   const blockedHosts = opts.blockedHosts ?? [];
   const decision = decide(candidates, previous, siteReasons);
   const metaDecision = decideMeta(originMeta, previous.meta, previous.approvals);
@@ -375,7 +375,7 @@ async function ingestAndPrepare(
   const processingOf = memoize((meta: SiteMeta, location: string) => {
     const baseUrl = /^https?:\/\//.test(location) ? location : ctx.canonical;
     const originHosts = hostsOf([meta.originUrl, location]);
-    const mediaHosts = [...originHosts, ...BLOGGER_MEDIA_HOSTS, ...(opts.mediaHosts ?? [])];
+    const mediaHosts = mediaHostsOf(opts, meta, location);
     return { baseUrl, key: sha256Hex(JSON.stringify([PREPARE_VERSION, baseUrl, originHosts, [...mediaHosts].sort(), [...blockedHosts].sort()])) };
   });
   // Kept under the configured source, never under an id the origin declares about itself.
@@ -432,6 +432,18 @@ async function previousSignatures(out: string): Promise<Uint8Array[]> {
   } catch {
     return []; // none yet, or unreadable: the new file then holds the new signature only
   }
+}
+
+/**
+ * Hosts whose images are copied into the snapshot: the origin's, Blogger's image hosts and the
+ * configured ones. The origin's feed names its own home page, and a compromised origin could name
+ * a local address there: one is trusted only when the configured source is local itself.
+ */
+function mediaHostsOf(opts: Pick<BuildOptions, 'source' | 'mediaHosts'>, meta: Pick<SiteMeta, 'originUrl'>, location: string): string[] {
+  const hosts = [...hostsOf([meta.originUrl, location]), ...BLOGGER_MEDIA_HOSTS, ...(opts.mediaHosts ?? [])];
+  const sourceHost = /^https?:\/\//i.test(opts.source) ? hostsOf([opts.source])[0] : undefined;
+  const trustLocal = sourceHost === undefined || isLocalHost(sourceHost);
+  return hosts.filter((h) => trustLocal || !isLocalHost(h));
 }
 
 function hostsOf(urls: readonly string[]): string[] {
