@@ -61,6 +61,7 @@ export async function createRepublisher(opts: RepublisherOptions): Promise<Repub
   const sleep = opts.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
   const buildRunner = createBuildRunner({ memoryMb: config.buildMemoryMb });
   let cleaning: Promise<void> = Promise.resolve();
+  let swept = false;
   await mkdir(config.data, { recursive: true });
   await runs.recover(new Date());
 
@@ -72,6 +73,12 @@ export async function createRepublisher(opts: RepublisherOptions): Promise<Repub
     async run(trigger) {
       const lock = await acquireLock(join(config.data, 'publish.lock'), 'a republish run');
       try {
+        // Once per process, under the lock: what a crashed import left in the block store.
+        if (ipfs !== undefined && !swept) {
+          swept = true;
+          const removed = await ipfs.sweep();
+          if (removed > 0) opts.onProgress?.('ipfs', `removed ${removed} temporary files an interrupted import left`);
+        }
         let result: RepublishResult | undefined;
         for (let attempt = 1; attempt <= config.publish.retries + 1; attempt++) {
           result = await republish({

@@ -63,4 +63,18 @@ describe('filesystem block store', () => {
     expect(await fresh.put(cid, bytes)).toBe(true);
     expect(await fresh.get(cid)).toEqual(bytes);
   });
+
+  it('sweeps the temporary files an interrupted write left, and nothing else', async () => {
+    const dir = join(await tempDir(), 'blocks');
+    const store = createFsBlockstore({ dir });
+    expect(await store.sweep()).toBe(0); // no folder yet
+    const bytes = new TextEncoder().encode('kept');
+    const cid = await cidOf(RAW_CODE, bytes);
+    await store.put(cid, bytes);
+    await writeFile(join(dir, `${cid.toString()}.tmp-0123456789ab`), 'half a block');
+    await writeFile(join(dir, 'notes.tmp-old'), 'not ours');
+    expect(await store.sweep()).toBe(1);
+    expect((await readdir(dir)).sort()).toEqual([cid.toString(), 'notes.tmp-old'].sort());
+    expect(await store.get(cid)).toEqual(bytes);
+  });
 });

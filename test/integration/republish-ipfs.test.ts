@@ -1,10 +1,11 @@
 // A republish pins the new IPFS root (Kubo RPC, against the fake), fetches it back through two
 // trustless gateways (real Ferry gateways on loopback over the run's own block store), and only
 // then moves the IPNS pointer. A tampering gateway stops the move and the run says so.
+import { existsSync } from 'node:fs';
 import { serve, type ServerType } from '@hono/node-server';
 import { Hono } from 'hono';
 import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { createIpfsGateway } from '../../src/edge/ipfs-gateway.ts';
@@ -96,6 +97,10 @@ describe('IPFS pins and pointers in a republish', () => {
 
   it('does not move the pointer when a gateway serves data that does not verify', async () => {
     const store = createFsBlockstore({ dir: blockstoreDir(join(work, 'data')) });
+    // What an import killed mid-write left; the first run of a process sweeps it (under its lock).
+    const stale = join(blockstoreDir(join(work, 'data')), 'bafkreistale.tmp-0123456789ab');
+    await mkdir(blockstoreDir(join(work, 'data')), { recursive: true });
+    await writeFile(stale, 'half a block');
     const gateways = [
       { name: 'edge-a', url: await gateway(store) },
       { name: 'edge-evil', url: await gateway(tampered(store)) },
@@ -106,6 +111,7 @@ describe('IPFS pins and pointers in a republish', () => {
     expect(run.ipfs?.error).toMatch(/edge-evil/);
     expect(kubo.ipns.has('self')).toBe(false);
     expect(kubo.requests.some((r) => r.startsWith('name/publish'))).toBe(false);
+    expect(existsSync(stale)).toBe(false);
   });
 
   it('refuses a configuration whose pointers could move to an unverified root', async () => {

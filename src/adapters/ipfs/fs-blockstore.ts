@@ -1,7 +1,7 @@
 // The embedded block store: one file per block in <dataDir>/ipfs/blocks/<base32 CIDv1>, written
 // atomically (temporary file, then rename) so a crash never leaves a half block under a real name,
 // and rehashed on every read so a damaged or planted file is never served as the block.
-import { mkdir, open, readFile, rename, rm, stat } from 'node:fs/promises';
+import { mkdir, open, readFile, readdir, rename, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import type { CID } from 'multiformats/cid';
@@ -28,7 +28,14 @@ export function blockstoreDir(dataDir: string): string {
 
 export interface FsBlockstore extends BlockStore {
   readonly dir: string;
+  /**
+   * Remove the temporary files writes interrupted by a crash left behind; returns how many. Only
+   * when no import is running on this folder (the republisher calls it under its lock).
+   */
+  sweep(): Promise<number>;
 }
+
+const TEMPORARY = /\.tmp-[0-9a-f]{12}$/;
 
 export function createFsBlockstore({ dir, onCorrupt = () => undefined, durable = false }: FsBlockstoreOptions): FsBlockstore {
   const fileOf = (cid: CID): string => join(dir, cid.toV1().toString());
@@ -53,6 +60,18 @@ export function createFsBlockstore({ dir, onCorrupt = () => undefined, durable =
   return {
     dir,
     has,
+    async sweep() {
+      let names: string[];
+      try {
+        names = await readdir(dir);
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code === 'ENOENT') return 0;
+        throw e;
+      }
+      const stale = names.filter((n) => TEMPORARY.test(n));
+      for (const name of stale) await rm(join(dir, name), { force: true });
+      return stale.length;
+    },
     async get(cid: CID) {
       const file = fileOf(cid);
       let bytes: Uint8Array;
