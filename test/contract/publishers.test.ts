@@ -299,4 +299,43 @@ describe('git publisher specifics', () => {
       await rm(dir, { recursive: true, force: true });
     }
   });
+
+  it('puts the snapshot on top of a commit someone pushed meanwhile (never a force push)', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'ferry-pub-git3-'));
+    try {
+      const remote = await bareRepo(dir, 'pages');
+      const { makeSignedSnapshot, testKeyPair, sampleFiles } = await import('../helpers/signed-snapshot.ts');
+      const snap = (version: number, extra: Record<string, string> = {}) =>
+        snapshotFilesOf(makeSignedSnapshot({ ...sampleFiles(), ...extra }, { version, keyPair: testKeyPair(3), now: new Date('2026-02-01T00:00:00Z'), expiresInMs: 1e9, mirrors: [], canonical: 'https://x.example/' }));
+      const config = { id: 'gl-pages', remote: remote.url, branch: 'pages', workDir: join(dir, 'work'), keep: ['/CNAME'] };
+      await createGitPublisher(config).publish(snap(7));
+      // A maintainer pushes a CNAME between Ferry's fetch and Ferry's push (once).
+      let interfered = false;
+      const git: typeof execGit = async (args, opts) => {
+        if (args[0] === 'push' && !interfered) {
+          interfered = true;
+          const other = join(dir, 'other');
+          const run = (a: string[], cwd = other) => execGit(a, { cwd, timeoutMs: 20_000, env: {} });
+          await run(['clone', '-q', '--branch', 'pages', remote.url, other], dir);
+          await writeFileFs(join(other, 'CNAME'), 'blog.example.org\n');
+          await run(['add', 'CNAME']);
+          await run(['-c', 'user.name=Maintainer', '-c', 'user.email=m@example.org', 'commit', '-q', '-m', 'CNAME']);
+          await run(['push', '-q', 'origin', 'pages']);
+        }
+        return execGit(args, opts);
+      };
+      const progress: string[] = [];
+      const r = await createGitPublisher(config, { git }).publish(snap(8, { '/new.html': 'new post' }), { onProgress: (m) => progress.push(m) });
+      expect(interfered).toBe(true);
+      expect(r.uploaded).toBeGreaterThan(0);
+      expect(progress.join('\n')).toMatch(/pages moved on the remote while publishing; fetching it again \(attempt 2 of 3\)/);
+      const held = await remote.read();
+      expect(new TextDecoder().decode(held.get('/CNAME'))).toBe('blog.example.org\n');
+      expect(new TextDecoder().decode(held.get('/new.html'))).toBe('new post');
+      const subjects = (await remote.git(['log', '--format=%s', 'pages'])).stdout.trim().split('\n');
+      expect(subjects).toEqual(['Publish snapshot version 8', 'CNAME', 'Publish snapshot version 7']);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
 });

@@ -10,9 +10,9 @@ import { execFile } from 'node:child_process';
 import { mkdir, stat, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { toBase64, utf8ToBytes } from '../../core/bytes.ts';
-import { PublishError, type PublishTarget } from '../../ports/publisher.ts';
+import { PublishError, type PublishOptions, type PublishResult, type PublishTarget } from '../../ports/publisher.ts';
 import { readFolderManifest, syncFolder } from './directory-publisher.ts';
-import { checkSnapshot } from './snapshot-files.ts';
+import { checkSnapshot, type CheckedSnapshot } from './snapshot-files.ts';
 import { createFileStatCache } from './folder-stat-cache.ts';
 
 export interface GitTargetConfig {
@@ -150,32 +150,50 @@ export function createGitPublisher(config: GitTargetConfig, deps: GitPublisherDe
     },
     async publish(files, options = {}) {
       const checked = await checkSnapshot(config.id, files, options.signal);
-      options.onProgress?.(`fetching ${branch}`);
-      await prepare();
-      const keep = [...(config.keep ?? [])];
-      if (nojekyll) {
-        keep.push('/.nojekyll');
-        await writeFile(join(work, '.nojekyll'), '');
+      // Someone may push to the branch between our fetch and our push (a maintainer adding a
+      // CNAME): the push is refused as not a fast-forward, and one more round from a fresh fetch
+      // puts the snapshot on top of their commit. Never a force push.
+      for (let attempt = 1; ; attempt++) {
+        try {
+          return await publishOnce(checked, options);
+        } catch (e) {
+          if (attempt >= PUSH_ATTEMPTS || !(e instanceof PublishError) || e.operation !== 'push' || !NOT_FAST_FORWARD.test(e.message)) throw e;
+          options.onProgress?.(`${branch} moved on the remote while publishing; fetching it again (attempt ${attempt + 1} of ${PUSH_ATTEMPTS})`);
+        }
       }
-      const result = await syncFolder({ targetId: config.id, root: work, checked, keep, skipTop: ['.git'], options, statCache });
-      await run('commit', ['add', '-A']);
-      const status = await run('commit', ['status', '--porcelain']);
-      if (status.trim() === '') {
-        options.onProgress?.('nothing changed: no commit');
-        return result;
-      }
-      const when = checked.manifest.created;
-      const name = config.authorName ?? 'Ferry';
-      const email = config.authorEmail ?? 'ferry@localhost';
-      await run(
-        'commit',
-        ['-c', 'commit.gpgsign=false', 'commit', '-q', '--no-verify', '-m', `Publish snapshot version ${checked.manifest.version}`, '-m', `manifest.json sha256 ${checked.sha256.get('/manifest.json') ?? ''}`],
-        { GIT_AUTHOR_NAME: name, GIT_AUTHOR_EMAIL: email, GIT_AUTHOR_DATE: when, GIT_COMMITTER_NAME: name, GIT_COMMITTER_EMAIL: email, GIT_COMMITTER_DATE: when },
-      );
-      options.signal?.throwIfAborted();
-      options.onProgress?.(`pushing version ${checked.manifest.version} to ${branch}`);
-      await run('push', ['push', '-q', 'origin', `HEAD:refs/heads/${branch}`]);
-      return result;
     },
   };
+
+  async function publishOnce(checked: CheckedSnapshot, options: PublishOptions): Promise<PublishResult> {
+    options.onProgress?.(`fetching ${branch}`);
+    await prepare();
+    const keep = [...(config.keep ?? [])];
+    if (nojekyll) {
+      keep.push('/.nojekyll');
+      await writeFile(join(work, '.nojekyll'), '');
+    }
+    const result = await syncFolder({ targetId: config.id, root: work, checked, keep, skipTop: ['.git'], options, statCache });
+    await run('commit', ['add', '-A']);
+    const status = await run('commit', ['status', '--porcelain']);
+    if (status.trim() === '') {
+      options.onProgress?.('nothing changed: no commit');
+      return result;
+    }
+    const when = checked.manifest.created;
+    const name = config.authorName ?? 'Ferry';
+    const email = config.authorEmail ?? 'ferry@localhost';
+    await run(
+      'commit',
+      ['-c', 'commit.gpgsign=false', 'commit', '-q', '--no-verify', '-m', `Publish snapshot version ${checked.manifest.version}`, '-m', `manifest.json sha256 ${checked.sha256.get('/manifest.json') ?? ''}`],
+      { GIT_AUTHOR_NAME: name, GIT_AUTHOR_EMAIL: email, GIT_AUTHOR_DATE: when, GIT_COMMITTER_NAME: name, GIT_COMMITTER_EMAIL: email, GIT_COMMITTER_DATE: when },
+    );
+    options.signal?.throwIfAborted();
+    options.onProgress?.(`pushing version ${checked.manifest.version} to ${branch}`);
+    await run('push', ['push', '-q', 'origin', `HEAD:refs/heads/${branch}`]);
+    return result;
+  }
 }
+
+const PUSH_ATTEMPTS = 3;
+/** How git reports a push refused because the branch moved on ("[rejected] ... (fetch first)"). */
+const NOT_FAST_FORWARD = /\[rejected\][^\n]*\((fetch first|non-fast-forward)\)/;
