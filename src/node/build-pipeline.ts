@@ -16,6 +16,7 @@ import { REUSED, generateSnapshot, signedManifestFiles, type PageCache } from '.
 import type { RenderMemo } from '../core/render.ts';
 import { MAX_SIGNATURE_LINES, createManifestFromDigests, decodeSignatures, type FileEntry, type Manifest } from '../core/manifest.ts';
 import { createLimitedFetch, isLocalHost } from '../adapters/web/limited-fetch.ts';
+import { createGuardedFetch } from '../adapters/node/guarded-fetch.ts';
 import { openSource } from '../adapters/sources/open-source.ts';
 import { openMediaStore, type MediaStore } from '../adapters/node/media-store.ts';
 import { createJsonStateStore } from '../adapters/node/json-state-store.ts';
@@ -91,7 +92,8 @@ export function canonicalOf(mirrors: readonly MirrorRef[], explicit?: string): s
 
 export async function runBuild(opts: BuildOptions): Promise<BuildReport> {
   const now = opts.now ?? (() => new Date());
-  const baseFetch = opts.fetch ?? createLimitedFetch();
+  // What the origin decides is fetched without reaching the local network, unless the source is local.
+  const baseFetch = opts.fetch ?? createLimitedFetch({ fetch: createGuardedFetch({ allowLocal: isLocalSource(opts.source) }) });
   const { signal } = opts;
   const fetch: LimitedFetch =
     signal === undefined
@@ -441,9 +443,14 @@ async function previousSignatures(out: string): Promise<Uint8Array[]> {
  */
 function mediaHostsOf(opts: Pick<BuildOptions, 'source' | 'mediaHosts'>, meta: Pick<SiteMeta, 'originUrl'>, location: string): string[] {
   const hosts = [...hostsOf([meta.originUrl, location]), ...BLOGGER_MEDIA_HOSTS, ...(opts.mediaHosts ?? [])];
-  const sourceHost = /^https?:\/\//i.test(opts.source) ? hostsOf([opts.source])[0] : undefined;
-  const trustLocal = sourceHost === undefined || isLocalHost(sourceHost);
+  const trustLocal = isLocalSource(opts.source);
   return hosts.filter((h) => trustLocal || !isLocalHost(h));
+}
+
+/** A folder or file, or a feed on a local address: the maintainers' own machine or network. */
+function isLocalSource(source: string): boolean {
+  const host = /^https?:\/\//i.test(source) ? hostsOf([source])[0] : undefined;
+  return host === undefined || isLocalHost(host);
 }
 
 function hostsOf(urls: readonly string[]): string[] {
