@@ -295,6 +295,10 @@ describe('createRepublisher', () => {
       const pid = child.pid ?? 0;
       await writeFile(lockFile, `${pid}\n`);
       await expect(republisher.run('manual')).rejects.toThrow(new RegExp(`already running \\(process ${pid}`));
+      // `ferry build` on the same data folder waits its turn too (same state, same versions).
+      const built = await runCli(['build', '--source', feedUrl(), '--out', s.out, '--key', keyFile, '--data', s.data]);
+      expect(built.code).not.toBe(0);
+      expect(built.err).toMatch(new RegExp(`a build or republish is already running \\(process ${pid}`));
     } finally {
       child.kill('SIGKILL');
       await new Promise((r) => child.once('exit', r));

@@ -1,4 +1,6 @@
-import { resolve } from 'node:path';
+import { join, resolve } from 'node:path';
+import { mkdir } from 'node:fs/promises';
+import { acquireLock } from '../../adapters/node/process-lock.ts';
 import type { Command } from '../cli-io.ts';
 import { UsageError, parseFlags } from '../cli-io.ts';
 import { loadConfig, loadPublicMirrors } from '../load-config.ts';
@@ -58,11 +60,15 @@ export const command: Command = {
     const privateKey = await readPrivateKey(resolve(io.cwd, values.key));
     const canonical = values.canonical ?? config.canonical;
 
+    const dataDir = values.data === undefined ? config.data : resolve(io.cwd, values.data);
+    // One build or republish at a time per data folder (they share its state and snapshot versions).
+    await mkdir(dataDir, { recursive: true });
+    const lock = await acquireLock(join(dataDir, 'publish.lock'), 'a build or republish');
     const report = await runBuildIsolated({
       source,
       out: resolve(io.cwd, values.out),
       privateKey,
-      dataDir: values.data === undefined ? config.data : resolve(io.cwd, values.data),
+      dataDir,
       mirrors,
       ...(canonical === undefined ? {} : { canonical }),
       blockedHosts: [...config.blockedHosts, ...(values['blocked-host'] ?? [])],
@@ -72,7 +78,7 @@ export const command: Command = {
     }, {
       memoryMb: config.buildMemoryMb,
       ...(values.quiet === true ? {} : { onProgress: (stage, message) => io.err(`[${stage}] ${message}`) }),
-    });
+    }).finally(() => lock.release());
 
     if (values.json === true) {
       io.out(JSON.stringify(report, null, 2));
