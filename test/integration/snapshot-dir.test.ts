@@ -2,7 +2,7 @@
 // the oldest one no longer kept, replacing only the files that differ, and never changing a file
 // another version shares; a build that dies half-way leaves the served version as it was.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { mkdtemp, readdir, realpath, rm, stat } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, realpath, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createHash } from 'node:crypto';
@@ -78,6 +78,26 @@ describe('snapshot folder', () => {
     }
     // Empty folders of removed files are gone too.
     await expect(stat(join(out, '2026', '03'))).rejects.toThrow(/ENOENT/);
+  });
+
+  it('never recycles a version that lost or gained files, and finishes a removal cut short', async () => {
+    const out = join(work, `site-${++counter}`);
+    const files = { '/a.html': 'A', '/2026/01/b.html': 'B', '/2026/01/c.html': 'C' };
+    await writeVersion(out, 1, files, 1);
+    await writeVersion(out, 2, { ...files, '/a.html': 'A2' }, 1);
+    // Version 1 (the one the next build would recycle) loses a file; version 2 stays served.
+    const versions = versionsDirOf(out);
+    const [v1] = (await readdir(versions)).filter((n) => n.startsWith('v1-'));
+    if (v1 === undefined) throw new Error('no version 1 folder');
+    await rm(join(versions, v1, '2026', '01', 'c.html'));
+    await writeVersion(out, 3, { ...files, '/a.html': 'A3' }, 1);
+    // Recycled as its manifest claims, version 3 would lack c.html.
+    expect(withoutManifest(await readTree(out))).toEqual({ ...files, '/a.html': 'A3' });
+    // A removal cut short (renamed aside, half deleted) is finished by the next build.
+    await mkdir(join(versions, '.del-v2-0123abcd-89abcdef', '2026'), { recursive: true });
+    await writeVersion(out, 4, files, 1);
+    expect((await readdir(versions)).filter((n) => n.startsWith('.'))).toEqual([]);
+    expect(withoutManifest(await readTree(out))).toEqual(files);
   });
 
   it('changes nothing readers see when a build dies half-way, and the next build cleans up', async () => {

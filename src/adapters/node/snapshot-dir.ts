@@ -3,7 +3,7 @@
 // crash or a failed build leaves the previous snapshot exactly as it was.
 import { lstat, mkdir, readFile, readdir, readlink, realpath, rename, rm, stat, symlink } from 'node:fs/promises';
 import { constants, copyFileSync, linkSync, mkdirSync, rmSync, rmdirSync, writeFileSync } from 'node:fs';
-import { basename, dirname, join, resolve } from 'node:path';
+import { basename, dirname, join, relative, resolve, sep } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { MANIFEST_PATH, SIGNATURE_PATH, parseManifest, type Manifest } from '../../core/manifest.ts';
 
@@ -112,10 +112,13 @@ export async function openSnapshotWriter(
   if (!(await lstat(versions)).isDirectory()) {
     throw new SnapshotDirError(`${versions} is not a folder (a symlink?); Ferry keeps snapshot versions there: remove it`);
   }
-  // A version folder a crashed build left behind. (Builds of one snapshot never run at once: the
-  // republisher holds a lock.)
+  // What a crash left: a half-written version (.tmp-; builds of one snapshot never run at once,
+  // builds and republishes take the data folder's lock) or a half-removed one (.del-).
+  const current = await currentVersionName(abs);
   for (const d of await readdir(versions, { withFileTypes: true })) {
-    if (d.isDirectory() && /^\.tmp-v\d+-[0-9a-f]{8}$/.test(d.name)) await rm(join(versions, d.name), { recursive: true, force: true });
+    if (d.isDirectory() && /^\.(tmp|del)-v\d+-[0-9a-f]{8}/.test(d.name)) {
+      await rm(join(versions, d.name), { recursive: true, force: true }).catch(() => undefined); // a clean-up may be at it too
+    }
   }
   const tmp = join(versions, `.tmp-${label}-${randomBytes(4).toString('hex')}`);
   // Recycling: the oldest version beyond the ones to keep after this build is renamed to be the
@@ -123,7 +126,7 @@ export async function openSnapshotWriter(
   // Its files are never changed in place (they may be links shared with other versions): a
   // differing file is unlinked and written or linked anew. A crash leaves a .tmp- folder that
   // the next build removes.
-  const held = recycle ? await takeOldest(versions, await currentVersionName(abs), keep, tmp) : undefined;
+  const held = recycle ? await takeOldest(versions, current, keep, tmp) : undefined;
   if (held === undefined) await mkdir(tmp);
   const base = held ?? new Map<string, FileDigest>();
   const put = new Set<string>();
@@ -224,12 +227,33 @@ async function takeOldest(versions: string, current: string | undefined, keep: n
   } catch {
     return undefined; // the next prune removes it
   }
-  await rename(join(versions, oldest), tmp);
+  try {
+    await rename(join(versions, oldest), tmp);
+  } catch {
+    return undefined; // a clean-up just took it
+  }
   const files = new Map<string, FileDigest>(Object.entries(manifest.files).map(([path, { sha256, size }]) => [path, { sha256, size }]));
   // Always written anew (no digest is passed for them).
   files.set(MANIFEST_PATH, { sha256: '', size: -1 });
   files.set(SIGNATURE_PATH, { sha256: '', size: -1 });
+  // Only a folder holding exactly what its manifest lists is recycled (one listing, no stat per
+  // file): one that lost files or gained some is removed and the new version starts empty.
+  if (!(await holdsExactly(tmp, files))) {
+    await rm(tmp, { recursive: true, force: true });
+    return undefined;
+  }
   return files;
+}
+
+async function holdsExactly(dir: string, files: ReadonlyMap<string, FileDigest>): Promise<boolean> {
+  let count = 0;
+  for (const entry of await readdir(dir, { recursive: true, withFileTypes: true })) {
+    if (entry.isDirectory()) continue;
+    const path = `/${relative(dir, join(entry.parentPath, entry.name)).split(sep).join('/')}`;
+    if (!entry.isFile() || !files.has(path)) return false;
+    count++;
+  }
+  return count === files.size;
 }
 
 function removeWithEmptyParents(root: string, file: string): void {
@@ -272,7 +296,15 @@ async function prune(versions: string, current: string, keep: number): Promise<v
     .map((d) => d.name)
     .sort(byVersionDesc);
   for (const name of done.slice(keep).reverse()) {
-    await rm(join(versions, name), { recursive: true, force: true });
+    // Renamed out of the versions' names first, in one step: a removal cut short never leaves a
+    // half-empty folder that looks like a version (and that a build would recycle).
+    const doomed = join(versions, `.del-${name}-${randomBytes(4).toString('hex')}`);
+    try {
+      await rename(join(versions, name), doomed);
+    } catch {
+      continue; // a build took it to recycle
+    }
+    await rm(doomed, { recursive: true, force: true });
   }
 }
 
