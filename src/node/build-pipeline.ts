@@ -93,7 +93,8 @@ export function canonicalOf(mirrors: readonly MirrorRef[], explicit?: string): s
 export async function runBuild(opts: BuildOptions): Promise<BuildReport> {
   const now = opts.now ?? (() => new Date());
   // What the origin decides is fetched without reaching the local network, unless the source is local.
-  const baseFetch = opts.fetch ?? createLimitedFetch({ fetch: createGuardedFetch({ allowLocal: isLocalSource(opts.source) }) });
+  const localSource = isLocalSource(opts.source);
+  const baseFetch = opts.fetch ?? createLimitedFetch({ fetch: createGuardedFetch({ allowLocal: localSource }), allowLocal: localSource });
   const { signal } = opts;
   const fetch: LimitedFetch =
     signal === undefined

@@ -29,25 +29,35 @@ const limits = { timeoutMs: 3000, maxBytes: 1024 };
 describe('guarded fetch', () => {
   it('refuses a name that resolves to a local address, and never sends the request', async () => {
     hits.length = 0;
-    const fetch = createLimitedFetch({ fetch: createGuardedFetch() });
-    const error = await fetch(`http://localhost:${port}/admin`, limits).then(
+    // A stand-in resolver (no DNS server here): intranet.example answers 127.0.0.1, where the
+    // real server listens; the connection itself would be made by undici as in production.
+    const resolve = async (hostname: string) => (hostname === 'intranet.example' ? [{ address: '127.0.0.1', family: 4 }] : []);
+    const fetch = createLimitedFetch({ fetch: createGuardedFetch({ resolve }) });
+    const error = await fetch(`http://intranet.example:${port}/admin`, limits).then(
       () => undefined,
       (e: unknown) => e,
     );
     expect(error).toBeInstanceOf(FetchError);
     expect((error as FetchError).problem).toBe('unreachable');
-    expect((error as FetchError).message).toMatch(/localhost resolves to a local address \((127\.0\.0\.1|::1)\); refusing to connect/);
+    expect((error as FetchError).message).toMatch(/intranet\.example resolves to a local address \(127\.0\.0\.1\); refusing to connect/);
     expect(hits).toEqual([]);
   });
 
-  it('connects when local addresses are allowed (a local source), and to IP literals', async () => {
+  it('refuses a local IP literal too (no lookup happens for one), and connects when local is allowed', async () => {
     hits.length = 0;
+    const guarded = createLimitedFetch({ fetch: createGuardedFetch() });
+    for (const url of [`http://127.0.0.1:${port}/b`, `http://[::1]:${port}/b`, 'http://169.254.169.254/latest/meta-data/']) {
+      const error = await guarded(url, limits).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      expect(error, url).toBeInstanceOf(FetchError);
+      expect((error as FetchError).message).toMatch(/is a local address; refusing to connect/);
+    }
     const allowed = createLimitedFetch({ fetch: createGuardedFetch({ allowLocal: true }) });
     expect(new TextDecoder().decode((await allowed(`http://localhost:${port}/a`, limits)).body)).toBe('internal service');
-    // Literals are the URL checks' business (a loopback origin may be fetched directly).
-    const guarded = createLimitedFetch({ fetch: createGuardedFetch() });
-    expect((await guarded(`http://127.0.0.1:${port}/b`, limits)).status).toBe(200);
-    expect(hits).toEqual(['/a', '/b']);
+    expect((await allowed(`http://127.0.0.1:${port}/c`, limits)).status).toBe(200);
+    expect(hits).toEqual(['/a', '/c']);
   });
 
   it.each([

@@ -77,6 +77,27 @@ describe('limited fetch redirects', () => {
   });
 });
 
+describe('limited fetch for what an untrusted origin names (allowLocal: false)', () => {
+  it('refuses a local first URL without sending anything, and still fetches public ones', async () => {
+    const asked: string[] = [];
+    // A stand-in for the network: it answers every request it gets.
+    const fetch: typeof globalThis.fetch = async (input) => {
+      asked.push(String(input));
+      return new Response('ok', { status: 200 });
+    };
+    const limited = createLimitedFetch({ fetch, allowLocal: false });
+    for (const url of ['http://127.0.0.1:8787/', 'http://10.0.0.1/feed', 'http://[fd00::1]/', 'http://localhost/x']) {
+      const error = await failure(limited(url, limits));
+      expect(error).toMatchObject({ problem: 'bad-url', url });
+      expect(error.message).toMatch(/is a local address; refusing to fetch it/);
+    }
+    expect(asked).toEqual([]);
+    expect((await limited('https://blog.example/feeds/posts/default', limits)).status).toBe(200);
+    // Loopback origins keep working by default (a local start may stay local).
+    expect((await createLimitedFetch()(`${base}/c`, limits)).status).toBe(200);
+  });
+});
+
 describe('isLocalHost', () => {
   const host = (url: string): string => new URL(url).hostname;
   it.each([

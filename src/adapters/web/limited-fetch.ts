@@ -10,11 +10,17 @@ export interface LimitedFetchOptions {
   fetch?: typeof globalThis.fetch;
   /** Redirects followed per request (default 5). */
   maxRedirects?: number;
+  /**
+   * Whether requests may go to local addresses (see isLocalHost). Default: a request may if it
+   * starts at one (a mirror or origin the maintainers put there), and may not be redirected into
+   * one otherwise. false: never, not even the first URL (what an untrusted origin names).
+   */
+  allowLocal?: boolean;
 }
 
 const REDIRECTS = new Set([301, 302, 303, 307, 308]);
 
-export function createLimitedFetch({ fetch = globalThis.fetch, maxRedirects = 5 }: LimitedFetchOptions = {}): LimitedFetch {
+export function createLimitedFetch({ fetch = globalThis.fetch, maxRedirects = 5, allowLocal }: LimitedFetchOptions = {}): LimitedFetch {
   return async (url: string, limits: FetchLimits): Promise<FetchedResponse> => {
     let parsed: URL;
     try {
@@ -31,8 +37,12 @@ export function createLimitedFetch({ fetch = globalThis.fetch, maxRedirects = 5 
       if (e instanceof TooLargeError) return new FetchError(url, 'too-large', e.message);
       return toFetchError(url, e, { deadline, timeoutMs: limits.timeoutMs, signal: limits.signal });
     };
-    // Where a request may be sent: anywhere public; local addresses only if it started at one.
-    const startedLocal = isLocalHost(parsed.hostname);
+    // Where a request may be sent: anywhere public; local addresses only if allowed (by default:
+    // if it started at one).
+    const localAllowed = allowLocal ?? isLocalHost(parsed.hostname);
+    if (!localAllowed && isLocalHost(parsed.hostname)) {
+      throw new FetchError(url, 'bad-url', `${parsed.host} is a local address; refusing to fetch it`);
+    }
     try {
       let current = parsed;
       for (let hop = 0; ; hop++) {
@@ -53,7 +63,7 @@ export function createLimitedFetch({ fetch = globalThis.fetch, maxRedirects = 5 
         if (next.protocol !== 'http:' && next.protocol !== 'https:') {
           throw new FetchError(url, 'redirect', `redirected to a ${next.protocol} URL; only http and https are followed`);
         }
-        if (!startedLocal && isLocalHost(next.hostname)) {
+        if (!localAllowed && isLocalHost(next.hostname)) {
           throw new FetchError(url, 'redirect', `redirected to a local address (${next.host}); refusing to follow`);
         }
         current = next;
