@@ -1,7 +1,7 @@
 // One build, end to end: read the origin, sanitize, guard, fetch media, build, sign, swap in
 // atomically, remember what was published. Any failure before the swap leaves the previous
 // snapshot and state exactly as they were.
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { readFile, realpath } from 'node:fs/promises';
 import type { LimitedFetch } from '../ports/fetch.ts';
 import type { SiteState, StateStore } from '../ports/state.ts';
@@ -132,7 +132,7 @@ export async function runBuild(opts: BuildOptions): Promise<BuildReport> {
   opts.onCommitted?.(version);
   // A changed origin id stays unaccepted (and every post held) until `ferry approve --all`.
   const originIds = curated.originHeld ? { originId: curated.previousOriginId ?? meta.id, pendingOriginId: meta.id } : { originId: meta.id };
-  await state.save({ siteId: opts.source, ...originIds, version, approvals: decision.approvals, pending: decision.quarantined, renderKeys, meta: { title: meta.title, subtitle: meta.subtitle } }, posts, curated.reuseKeys);
+  await state.save({ siteId: opts.source, ...originIds, version, approvals: decision.approvals, pending: decision.quarantined, renderKeys, renderOut: resolve(opts.out), meta: { title: meta.title, subtitle: meta.subtitle } }, posts, curated.reuseKeys);
   if (opts.deferCleanup === undefined) await prune();
   else opts.deferCleanup(prune);
 
@@ -193,9 +193,12 @@ async function writeVersion(input: {
   const keptFrom = (path: string): string | undefined =>
     previousDir === undefined || current?.files[path] === undefined ? undefined : join(previousDir, ...path.slice(1).split('/'));
   const renderKeys: Record<string, string> = {};
+  // The keys describe the pages of one folder at one version: a build that crashed after its
+  // swap but before recording them, or another --out, makes them meaningless for this folder.
+  const keysHold = current !== undefined && curated.renderKeysFor.version === current.version && curated.renderKeysFor.out === resolve(opts.out);
   const identities = new WeakMap<Post, string>();
   const pageCache: PageCache = {
-    has: (path, key) => curated.renderKeys[path] === key && previousDir !== undefined && current?.files[path] !== undefined,
+    has: (path, key) => keysHold && curated.renderKeys[path] === key && previousDir !== undefined && current?.files[path] !== undefined,
     note: (path, key) => {
       renderKeys[path] = key;
     },
@@ -269,8 +272,10 @@ interface Curated {
   duplicates: string[];
   /** The version the state store last recorded for this site. */
   previousVersion: number;
-  /** Post page path -> render key, as of the last build. */
+  /** Page path -> render key, as of the last build. */
   renderKeys: Record<string, string>;
+  /** Which snapshot those keys describe (see SiteState.renderOut). */
+  renderKeysFor: { version: number; out?: string };
   /** The origin declared a new id and every post is held for it. */
   originHeld: boolean;
   /** Post id -> reuse key, for the posts published now whose processing is complete. */
@@ -345,6 +350,7 @@ async function curate(
     duplicates,
     previousVersion: previous.version,
     renderKeys: previous.renderKeys,
+    renderKeysFor: { version: previous.version, ...(previous.renderOut === undefined ? {} : { out: previous.renderOut }) },
     originHeld: siteReasons.length > 0,
     ...(previous.originId === undefined ? {} : { previousOriginId: previous.originId }),
     reuseKeys: keysToSave,

@@ -16,8 +16,13 @@ export interface SiteState {
   approvals: Record<string, string>;
   /** What the last build held back, for `ferry approve`. */
   pending: Quarantined[];
-  /** Post page path -> the key it was rendered from, so an incremental build can keep it. */
+  /** Page path -> the key it was rendered from, so an incremental build can keep it. */
   renderKeys: Record<string, string>;
+  /**
+   * The snapshot folder (resolved --out) the render keys describe, as of `version`: they are
+   * trusted only for that folder while it still serves that version.
+   */
+  renderOut?: string;
   /** The site title and description the published pages show. */
   meta?: { title: string; subtitle: string };
 }

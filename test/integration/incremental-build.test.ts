@@ -100,6 +100,30 @@ describe('incremental build', () => {
     expect(after).toMatch(/held back: .*content changed since it was published/);
   });
 
+  it('never keeps a page rendered for another folder: render keys belong to one --out and version', async () => {
+    const origin = join(work, 'two-outs-posts');
+    await cp(EXAMPLES, origin, { recursive: true });
+    const data = join(work, 'two-outs-data');
+    const a = join(work, 'out-a');
+    const b = join(work, 'out-b');
+    await build(origin, a, data);
+    // A new post, built into another folder with the same data: the keys now describe out-b.
+    await writeFile(join(origin, 'zzzz-newest.md'), '---\ntitle: 最新的一篇 The newest post\ndate: 2030-01-01T00:00:00+08:00\nlang: zh\n---\n\n最新。\n');
+    await build(origin, b, data);
+    expect(await readFile(join(b, 'index.html'), 'utf8')).toContain('The newest post');
+    // Back to out-a: its front page predates the post and must be rendered again, not kept.
+    const lines = (await build(origin, a, data)).join('\n');
+    expect(await readFile(join(a, 'index.html'), 'utf8')).toContain('The newest post');
+    expect(lines).toMatch(/, 0 kept from version \d+/);
+    const fullOut = join(work, 'two-outs-full');
+    await build(origin, fullOut, join(work, 'two-outs-full-data'));
+    const [incremental, full] = [await readTree(a), await readTree(fullOut)];
+    for (const [path, bytes] of full) {
+      if (path === '/manifest.json' || path === '/manifest.json.sig') continue;
+      expect(incremental.get(path)?.equals(bytes), path).toBe(true);
+    }
+  });
+
   it('processes a post again while one of its images could not be copied, and then copies it', async () => {
     let failing = true;
     const blogger = await startBloggerServer(CLEAN, {

@@ -368,6 +368,7 @@ function parseState(text: string, file: string): StoredState {
       ? { meta: { title: raw.meta.title, subtitle: raw.meta.subtitle } }
       : {}),
     ...(typeof raw.originId === 'string' ? { originId: raw.originId } : {}),
+    ...(typeof raw.renderOut === 'string' ? { renderOut: raw.renderOut } : {}),
     ...(typeof raw.pendingOriginId === 'string' ? { pendingOriginId: raw.pendingOriginId } : {}),
     version,
     published: Object.fromEntries(pub),
