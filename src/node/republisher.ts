@@ -54,7 +54,7 @@ export async function createRepublisher(opts: RepublisherOptions): Promise<Repub
   // A damaged block is dropped by the store; forgetting the import cache then makes the next
   // import check (and rewrite) every block instead of trusting unchanged folders.
   const ipfs = config.ipfs.embedded
-    ? createFsBlockstore({ dir: blockstoreDir(config.data), onCorrupt: () => void rm(importCacheFile(config.data), { force: true }) })
+    ? createFsBlockstore({ dir: blockstoreDir(config.data), onCorrupt: () => void rm(importCacheFile(config.data), { force: true }).catch(() => undefined) })
     : undefined;
   const ipfsCache = createFileImportCache({ file: importCacheFile(config.data) });
   const ipfsGuard = createIpfsGuard(config.ipfs, { ...opts.env });

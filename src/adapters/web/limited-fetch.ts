@@ -77,7 +77,8 @@ export function createLimitedFetch({ fetch = globalThis.fetch, maxRedirects = 5,
 /**
  * True for a host name that is the machine itself or its network: localhost, and IP literals in
  * loopback, private (RFC 1918), carrier-grade NAT, link-local (cloud metadata lives there),
- * unspecified, IPv6 unique-local and link-local ranges, and IPv4-mapped forms of those. The URL
+ * unspecified, benchmarking, multicast and broadcast ranges, IPv6 unique-local, link-local,
+ * site-local and multicast ranges, and IPv4-mapped forms of those. The URL
  * parser has already turned every IPv4 spelling (decimal, hex, short) into dotted form. Names
  * that resolve to such addresses are not caught here (no DNS in this layer).
  */
@@ -96,11 +97,22 @@ export function isLocalHost(hostname: string): boolean {
     return isLocalIpv4([hi >> 8, hi & 255, lo >> 8, lo & 255]);
   }
   const first = parseInt(v6.split(':')[0] || '0', 16);
-  return (first & 0xfe00) === 0xfc00 || (first & 0xffc0) === 0xfe80;
+  // Unique-local fc00::/7, link-local fe80::/10, old site-local fec0::/10, multicast ff00::/8.
+  return (first & 0xfe00) === 0xfc00 || (first & 0xffc0) === 0xfe80 || (first & 0xffc0) === 0xfec0 || (first & 0xff00) === 0xff00;
 }
 
 function isLocalIpv4([a = 0, b = 0]: number[]): boolean {
-  return a === 127 || a === 10 || a === 0 || (a === 172 && b >= 16 && b <= 31) || (a === 192 && b === 168) || (a === 169 && b === 254) || (a === 100 && b >= 64 && b <= 127);
+  return (
+    a === 127 ||
+    a === 10 ||
+    a === 0 ||
+    a >= 224 || // multicast, reserved, broadcast
+    (a === 172 && b >= 16 && b <= 31) ||
+    (a === 192 && b === 168) ||
+    (a === 169 && b === 254) ||
+    (a === 100 && b >= 64 && b <= 127) ||
+    (a === 198 && (b === 18 || b === 19)) // benchmarking networks, used inside data centres
+  );
 }
 
 /**
