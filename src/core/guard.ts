@@ -12,6 +12,8 @@ export interface PublishedRecord {
   updated: string;
   /** Hash of the whole entry as the origin served it, and of how it was processed (see reuseKeyOf). */
   reuseKey?: string;
+  /** Where the post was published: it keeps this path (its public URL) from then on. */
+  path?: string;
 }
 
 export interface Quarantined {

@@ -26,6 +26,8 @@ export interface PrepareOptions {
   reuse?: ReadonlyMap<string, Post>;
   /** Entries the source did not read again; each must have its post in `reuse`. */
   unchanged?: readonly UnchangedEntry[];
+  /** Post id -> the path it was published at: a published post keeps its URL. */
+  published?: ReadonlyMap<string, string>;
 }
 
 export function preparePosts(
@@ -53,16 +55,21 @@ export function preparePosts(
       kept.push(post);
     }
   }
-  // Posts taken as published keep their paths; a new or changed post never takes one of them.
-  const reserved = new Set(kept.map((p) => p.path));
+  // A published post keeps its path (its public URL), whether it is taken as published or
+  // processed again; a new post never takes one of them.
+  const reserved = new Set([...kept.map((p) => p.path), ...(opts.published?.values() ?? [])]);
+  const paths = new Map<string, { path: string; slug: string }>();
+  const fresh: RawEntry[] = [];
   for (const e of unique) {
     const reused = opts.reuse?.get(e.id);
-    if (reused !== undefined) reserved.add(reused.path);
+    const path = reused?.path ?? opts.published?.get(e.id);
+    if (path === undefined) fresh.push(e);
+    else {
+      reserved.add(path);
+      paths.set(e.id, { path, slug: path.slice(path.lastIndexOf('/') + 1).replace(/\.html$/, '') });
+    }
   }
-  const paths = assignPaths(
-    unique.filter((e) => opts.reuse?.get(e.id) === undefined),
-    reserved,
-  );
+  for (const [id, place] of assignPaths(fresh, reserved)) paths.set(id, place);
   const candidates = unique.map((entry): PreparedCandidate => {
     const reused = opts.reuse?.get(entry.id);
     if (reused !== undefined) return { post: reused, removed: [], updated: entry.updated, images: [] };

@@ -417,7 +417,9 @@ async function ingestAndPrepare(
   const reuse = new Map((await ctx.state.loadPosts(opts.source, reusableIds)).map((p) => [p.id, p]));
   const fresh = origin.entries.filter((e) => !reuse.has(e.id)).length;
   progress('sanitize', `sanitizing ${fresh} posts (${reuse.size} unchanged since they were published)`);
-  const { candidates, duplicates } = preparePosts(origin.entries, origin.meta, { baseUrl, reuse, unchanged });
+  const publishedPaths = new Map<string, string>();
+  for (const [id, record] of Object.entries(previous.published)) if (record.path !== undefined) publishedPaths.set(id, record.path);
+  const { candidates, duplicates } = preparePosts(origin.entries, origin.meta, { baseUrl, reuse, unchanged, published: publishedPaths });
   return { originMeta: origin.meta, location: origin.location, candidates, duplicates, reuse, reuseKeys, siteReasons };
 }
 

@@ -2,7 +2,7 @@
 // and does not read a Markdown file again that is as it was when its post was published; its
 // output must be byte-identical to a full build of the same origin.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { cp, mkdtemp, readFile, readdir, rm, writeFile, stat, utimes } from 'node:fs/promises';
+import { cp, mkdir, mkdtemp, readFile, readdir, rm, writeFile, stat, utimes } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { runBuild, type Stage } from '../../src/node/build-pipeline.ts';
@@ -122,6 +122,28 @@ describe('incremental build', () => {
       if (path === '/manifest.json' || path === '/manifest.json.sig') continue;
       expect(incremental.get(path)?.equals(bytes), path).toBe(true);
     }
+  });
+
+  it('a published post keeps its URL, even when every post is processed again', async () => {
+    const origin = join(work, 'paths-posts');
+    await mkdir(origin, { recursive: true });
+    const post = (id: string, date: string, body: string): string => `---\nid: ${id}\ntitle: Same title\ndate: ${date}\nlang: en\n---\n\n${body}\n`;
+    await writeFile(join(origin, 'b.md'), post('tag:example.org,2024:b', '2024-05-20T00:00:00Z', 'Body of B.'));
+    const out = join(work, 'paths-out');
+    const data = join(work, 'paths-data');
+    const buildWith = (blockedHosts: string[]) =>
+      runBuild({ source: origin, out, dataDir: data, privateKey: key, mirrors: [], now, blockedHosts });
+    await buildWith([]);
+    // An older post with the same title arrives later: B keeps /2024/05/same-title.html.
+    await writeFile(join(origin, 'a.md'), post('tag:example.org,2024:a', '2024-05-01T00:00:00Z', 'Body of A.'));
+    await buildWith([]);
+    const page = (name: string) => readFile(join(out, '2024', '05', name), 'utf8');
+    expect(await page('same-title.html')).toContain('Body of B.');
+    expect(await page('same-title-2.html')).toContain('Body of A.');
+    // A setting that changes how every post is processed: nothing is reused, and still no URL moves.
+    await buildWith(['blocked.example']);
+    expect(await page('same-title.html')).toContain('Body of B.');
+    expect(await page('same-title-2.html')).toContain('Body of A.');
   });
 
   it('processes a post again while one of its images could not be copied, and then copies it', async () => {

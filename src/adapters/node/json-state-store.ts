@@ -74,7 +74,10 @@ export function createJsonStateStore(dataDir: string, { minStaleLines = 1000 }: 
   const publicView = (s: StoredState): SiteState => ({
     ...s,
     published: Object.fromEntries(
-      Object.entries(s.published).map(([id, { hash, title, updated, reuseKey }]) => [id, { hash, title, updated, ...(reuseKey === undefined ? {} : { reuseKey }) }]),
+      Object.entries(s.published).map(([id, { hash, title, updated, reuseKey, path }]) => [
+        id,
+        { hash, title, updated, ...(reuseKey === undefined ? {} : { reuseKey }), ...(path === undefined ? {} : { path }) },
+      ]),
     ),
   });
   const writeState = async (s: StoredState): Promise<void> => {
@@ -181,6 +184,7 @@ export function createJsonStateStore(dataDir: string, { minStaleLines = 1000 }: 
           updated: post.updated,
           ref: at.ref,
           line: at.line,
+          path: post.path,
           ...(reuseKey === undefined ? {} : { reuseKey }),
         });
       };
@@ -343,6 +347,7 @@ function parseState(text: string, file: string): StoredState {
       ref: rec.ref,
       line: rec.line,
       ...(typeof rec.reuseKey === 'string' ? { reuseKey: rec.reuseKey } : {}),
+      ...(typeof rec.path === 'string' ? { path: rec.path } : {}),
     });
   }
   const appr = new Map<string, string>();
