@@ -3,7 +3,7 @@
 // crash or a failed build leaves the previous snapshot exactly as it was.
 import { lstat, mkdir, readFile, readdir, readlink, realpath, rename, rm, stat, symlink } from 'node:fs/promises';
 import { constants, copyFileSync, linkSync, mkdirSync, rmSync, rmdirSync, writeFileSync } from 'node:fs';
-import { basename, dirname, join, relative, resolve, sep } from 'node:path';
+import { basename, dirname, join, resolve, sep } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { MANIFEST_PATH, SIGNATURE_PATH, parseManifest, type Manifest } from '../../core/manifest.ts';
 
@@ -249,8 +249,9 @@ async function holdsExactly(dir: string, files: ReadonlyMap<string, FileDigest>)
   let count = 0;
   for (const entry of await readdir(dir, { recursive: true, withFileTypes: true })) {
     if (entry.isDirectory()) continue;
-    const path = `/${relative(dir, join(entry.parentPath, entry.name)).split(sep).join('/')}`;
-    if (!entry.isFile() || !files.has(path)) return false;
+    // parentPath is dir itself or below it (readdir joins the names): cut dir off, no normalizing.
+    const folder = entry.parentPath.slice(dir.length).split(sep).join('/');
+    if (!entry.isFile() || !files.has(`${folder}/${entry.name}`)) return false;
     count++;
   }
   return count === files.size;
