@@ -273,23 +273,26 @@ describePublisherContract('git (real bare repository)', async () => {
   };
 });
 
+/** A signed sample snapshot of `version` (plus extra files), as the git tests publish it. */
+async function gitSnap(version: number, extra: Record<string, string> = {}) {
+  const { makeSignedSnapshot, testKeyPair, sampleFiles } = await import('../helpers/signed-snapshot.ts');
+  return snapshotFilesOf(makeSignedSnapshot({ ...sampleFiles(), ...extra }, { version, keyPair: testKeyPair(3), now: new Date('2026-02-01T00:00:00Z'), expiresInMs: 1e9, mirrors: [], canonical: 'https://x.example/' }));
+}
+
 describe('git publisher specifics', () => {
   it('one commit per changed snapshot, fixed author, version in the message, .nojekyll, a fresh work folder still works', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'ferry-pub-git2-'));
     try {
       const remote = await bareRepo(dir, 'pages');
-      const { makeSignedSnapshot, testKeyPair, sampleFiles } = await import('../helpers/signed-snapshot.ts');
-      const snap = (version: number, extra: Record<string, string> = {}) =>
-        snapshotFilesOf(makeSignedSnapshot({ ...sampleFiles(), ...extra }, { version, keyPair: testKeyPair(3), now: new Date('2026-02-01T00:00:00Z'), expiresInMs: 1e9, mirrors: [], canonical: 'https://x.example/' }));
       const target = (work: string) => createGitPublisher({ id: 'gl-pages', remote: remote.url, branch: 'pages', workDir: join(dir, work), authorName: 'Ferry Bot', authorEmail: 'bot@example.org' });
-      await target('w1').publish(snap(7));
-      await target('w1').publish(snap(7));
+      await target('w1').publish(await gitSnap(7));
+      await target('w1').publish(await gitSnap(7));
       const count = async () => (await remote.git(['rev-list', '--count', 'pages'])).stdout.trim();
       expect(await count()).toBe('1');
-      const r = await target('w2').publish(snap(7));
+      const r = await target('w2').publish(await gitSnap(7));
       expect(r.uploaded).toBe(0);
       expect(await count()).toBe('1');
-      await target('w2').publish(snap(8, { '/new.html': 'new post' }));
+      await target('w2').publish(await gitSnap(8, { '/new.html': 'new post' }));
       expect(await count()).toBe('2');
       const logLine = (await remote.git(['log', '-1', '--format=%an <%ae>|%s|%aI', 'pages'])).stdout.trim();
       expect(logLine).toBe('Ferry Bot <bot@example.org>|Publish snapshot version 8|2026-02-01T00:00:00+00:00');
@@ -304,11 +307,8 @@ describe('git publisher specifics', () => {
     const dir = await mkdtemp(join(tmpdir(), 'ferry-pub-git3-'));
     try {
       const remote = await bareRepo(dir, 'pages');
-      const { makeSignedSnapshot, testKeyPair, sampleFiles } = await import('../helpers/signed-snapshot.ts');
-      const snap = (version: number, extra: Record<string, string> = {}) =>
-        snapshotFilesOf(makeSignedSnapshot({ ...sampleFiles(), ...extra }, { version, keyPair: testKeyPair(3), now: new Date('2026-02-01T00:00:00Z'), expiresInMs: 1e9, mirrors: [], canonical: 'https://x.example/' }));
       const config = { id: 'gl-pages', remote: remote.url, branch: 'pages', workDir: join(dir, 'work'), keep: ['/CNAME'] };
-      await createGitPublisher(config).publish(snap(7));
+      await createGitPublisher(config).publish(await gitSnap(7));
       // A maintainer pushes a CNAME between Ferry's fetch and Ferry's push (once).
       let interfered = false;
       const git: typeof execGit = async (args, opts) => {
@@ -325,7 +325,7 @@ describe('git publisher specifics', () => {
         return execGit(args, opts);
       };
       const progress: string[] = [];
-      const r = await createGitPublisher(config, { git }).publish(snap(8, { '/new.html': 'new post' }), { onProgress: (m) => progress.push(m) });
+      const r = await createGitPublisher(config, { git }).publish(await gitSnap(8, { '/new.html': 'new post' }), { onProgress: (m) => progress.push(m) });
       expect(interfered).toBe(true);
       expect(r.uploaded).toBeGreaterThan(0);
       expect(progress.join('\n')).toMatch(/pages moved on the remote while publishing; fetching it again \(attempt 2 of 3\)/);

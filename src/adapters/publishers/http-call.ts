@@ -7,11 +7,11 @@ import { TooLargeError, readResponseCapped } from '../web/read-capped.ts';
 export interface HttpRequest {
   method: 'GET' | 'PUT' | 'POST' | 'DELETE' | 'HEAD';
   headers?: Headers | Record<string, string>;
-  body?: Uint8Array | string;
+  body?: Uint8Array | string | undefined;
   timeoutMs: number;
   /** Largest response body accepted. */
   maxBytes: number;
-  signal?: AbortSignal;
+  signal?: AbortSignal | undefined;
 }
 
 export interface HttpResponse {

@@ -73,14 +73,7 @@ export function createKvPublisher(config: KvTargetConfig, deps: KvPublisherDeps 
     const headers: Record<string, string> = { authorization: `Bearer ${token()}` };
     if (init.body !== undefined) headers['content-type'] = 'application/json';
     try {
-      return await http(url, {
-        method: init.method,
-        headers,
-        ...(init.body === undefined ? {} : { body: init.body }),
-        timeoutMs,
-        maxBytes: MAX_ANSWER_BYTES,
-        ...(init.signal === undefined ? {} : { signal: init.signal }),
-      });
+      return await http(url, { method: init.method, headers, body: init.body, signal: init.signal, timeoutMs, maxBytes: MAX_ANSWER_BYTES });
     } catch (e) {
       const why = e instanceof FetchError ? e.message : String(e);
       throw fail(op, `${what}: ${why}; check the network and config.apiBase`, path);

@@ -104,14 +104,7 @@ export function createS3Publisher(config: S3TargetConfig, deps: S3PublisherDeps 
       now: now(),
     });
     try {
-      return await http(url, {
-        method: init.method,
-        headers,
-        ...(init.body === undefined ? {} : { body: init.body }),
-        timeoutMs,
-        maxBytes: MAX_ANSWER_BYTES,
-        ...(init.signal === undefined ? {} : { signal: init.signal }),
-      });
+      return await http(url, { method: init.method, headers, body: init.body, signal: init.signal, timeoutMs, maxBytes: MAX_ANSWER_BYTES });
     } catch (e) {
       throw fail(op, `${what}: ${e instanceof FetchError ? e.message : String(e)}; check the network and the endpoint ${config.endpoint}`, path);
     }
