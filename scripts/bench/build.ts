@@ -27,35 +27,56 @@ if (values.child !== undefined) {
   const started = performance.now();
   let lastStage = '';
   // As `ferry build` runs it: in a worker thread with the default memory budget.
-  const report = await runBuildIsolated({
-    source,
-    out,
-    dataDir: data,
-    privateKey: generateKeyPair(randomBytes(32)).privateKey,
-    mirrors: [{ id: 'bench', kind: 'http', url: 'https://mirror.example.org/', priority: 1 }],
-    sourceLimits: { maxBytes: 64 * 1024 * 1024 },
-  }, {
-    memoryMb: Number(process.env.BENCH_MEMORY_MB ?? DEFAULT_BUILD_MEMORY_MB),
-    onProgress: (stage, message) => {
-      const at = Math.round(performance.now() - started);
-      const mem = process.memoryUsage();
-      const rss = `${Math.round(mem.rss / 1048576)} MB rss, ${Math.round(mem.heapUsed / 1048576)} MB heap, ${Math.round(mem.arrayBuffers / 1048576)} MB buffers`;
-      if (stage !== lastStage || message.startsWith('read page 20')) process.stderr.write(`${at} ms ${rss} [${stage}] ${message}\n`);
-      lastStage = stage;
+  const report = await runBuildIsolated(
+    {
+      source,
+      out,
+      dataDir: data,
+      privateKey: generateKeyPair(randomBytes(32)).privateKey,
+      mirrors: [{ id: 'bench', kind: 'http', url: 'https://mirror.example.org/', priority: 1 }],
+      sourceLimits: { maxBytes: 64 * 1024 * 1024 },
     },
-  });
+    {
+      memoryMb: Number(process.env.BENCH_MEMORY_MB ?? DEFAULT_BUILD_MEMORY_MB),
+      onProgress: (stage, message) => {
+        const at = Math.round(performance.now() - started);
+        const mem = process.memoryUsage();
+        const rss = `${Math.round(mem.rss / 1048576)} MB rss, ${Math.round(mem.heapUsed / 1048576)} MB heap, ${Math.round(mem.arrayBuffers / 1048576)} MB buffers`;
+        if (stage !== lastStage || message.startsWith('read page 20')) process.stderr.write(`${at} ms ${rss} [${stage}] ${message}\n`);
+        lastStage = stage;
+      },
+    },
+  );
   const wallMs = performance.now() - started;
   process.stdout.write(
-    JSON.stringify({ wallMs: Math.round(wallMs), peakRssMB: Math.round(process.resourceUsage().maxRSS / 1024), posts: report.posts, files: report.files }),
+    JSON.stringify({
+      wallMs: Math.round(wallMs),
+      peakRssMB: Math.round(process.resourceUsage().maxRSS / 1024),
+      posts: report.posts,
+      files: report.files,
+    }),
   );
   process.exit(0);
 }
 
 const total = Number(values.posts);
 const perPage = Number(values['per-page']);
-const LABELS = ['人权', 'Human Rights', '新闻自由', 'Press Freedom', '互联网自由', 'Internet Freedom', '六四', 'Tiananmen', 'Events', '活动'];
-const ZH = '来到美国也5年了。在这5年的时间里，我深深地体会到了美国的自由与民主。我们呼吁拆除中国的网络防火墙，让每一个中国人都能自由地获取信息。';
-const EN = 'On June 7 a meeting was held to remember the anniversary. Members called for freedom of speech, of the press and of the internet in China. ';
+const LABELS = [
+  '人权',
+  'Human Rights',
+  '新闻自由',
+  'Press Freedom',
+  '互联网自由',
+  'Internet Freedom',
+  '六四',
+  'Tiananmen',
+  'Events',
+  '活动',
+];
+const ZH =
+  '来到美国也5年了。在这5年的时间里，我深深地体会到了美国的自由与民主。我们呼吁拆除中国的网络防火墙，让每一个中国人都能自由地获取信息。';
+const EN =
+  'On June 7 a meeting was held to remember the anniversary. Members called for freedom of speech, of the press and of the internet in China. ';
 
 function entry(i: number): string {
   const date = new Date(Date.UTC(2008, 4, 1) + i * 8 * 3600_000);
@@ -70,11 +91,13 @@ function entry(i: number): string {
     .replaceAll('&', '&amp;')
     .replaceAll('<', '&lt;')
     .replaceAll('>', '&gt;');
-  return `<entry><id>tag:blogger.com,1999:blog-1.post-${i}</id><published>${iso}</published><updated>${iso}</updated>` +
+  return (
+    `<entry><id>tag:blogger.com,1999:blog-1.post-${i}</id><published>${iso}</published><updated>${iso}</updated>` +
     labels.map((l) => `<category scheme="http://www.blogger.com/atom/ns#" term="${l}"/>`).join('') +
     `<title type="text">${title}</title><content type="html">${escaped}</content>` +
     `<link rel="alternate" type="text/html" href="http://gongminziyoulianmeng.blogspot.com/${y}/${m}/post-${i}.html"/>` +
-    `<author><name>Coalition for Citizens Rights</name></author></entry>`;
+    `<author><name>Coalition for Citizens Rights</name></author></entry>`
+  );
 }
 
 const server = createServer((req, res) => {
@@ -82,7 +105,8 @@ const server = createServer((req, res) => {
   const start = Number(url.searchParams.get('start-index') ?? '1');
   const base = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
   const last = Math.min(total, start + perPage - 1);
-  let xml = `<?xml version="1.0" encoding="UTF-8"?><feed xmlns="http://www.w3.org/2005/Atom"><id>tag:blogger.com,1999:blog-1</id>` +
+  let xml =
+    `<?xml version="1.0" encoding="UTF-8"?><feed xmlns="http://www.w3.org/2005/Atom"><id>tag:blogger.com,1999:blog-1</id>` +
     `<title type="text">公民自由联盟 Coalition for Citizens Rights</title><subtitle type="html">Bench blog</subtitle>` +
     `<link rel="alternate" type="text/html" href="http://gongminziyoulianmeng.blogspot.com/"/>`;
   if (last < total) xml += `<link rel="next" href="${base}/feeds/posts/default?start-index=${last + 1}&amp;max-results=${perPage}"/>`;
@@ -96,7 +120,13 @@ const work = await mkdtemp(join(tmpdir(), 'ferry-bench-build-'));
 try {
   const child = spawn(
     process.execPath,
-    ['--import', 'tsx', fileURLToPath(import.meta.url), '--child', JSON.stringify([`http://127.0.0.1:${port}/feeds/posts/default`, join(work, 'out'), join(work, 'data')])],
+    [
+      '--import',
+      'tsx',
+      fileURLToPath(import.meta.url),
+      '--child',
+      JSON.stringify([`http://127.0.0.1:${port}/feeds/posts/default`, join(work, 'out'), join(work, 'data')]),
+    ],
     { stdio: ['ignore', 'pipe', 'inherit'] },
   );
   let out = '';

@@ -18,7 +18,8 @@ for (let n = 0; n < fileCount; n++) {
     for (let j = 0; j < img.length; j++) img[j] = (j * 31 + n) % 256;
     files[`/media/image-${n}.png`] = img;
   } else {
-    files[`/2016/${String((n % 12) + 1).padStart(2, '0')}/post-${n}.html`] = `<!doctype html><title>post ${n}</title>${'<p>公民自由 civil liberties</p>'.repeat(100 + n * 10)}`;
+    files[`/2016/${String((n % 12) + 1).padStart(2, '0')}/post-${n}.html`] =
+      `<!doctype html><title>post ${n}</title>${'<p>公民自由 civil liberties</p>'.repeat(100 + n * 10)}`;
   }
 }
 const snap = makeSignedSnapshot(files, {

@@ -22,13 +22,17 @@ import { MANIFEST_PATH, SIGNATURE_PATH, createManifest, serializeManifest } from
 import { openSnapshotFiles } from '../../src/adapters/node/snapshot-source.ts';
 import { blockstoreDir, createFsBlockstore } from '../../src/adapters/ipfs/fs-blockstore.ts';
 import { createFileImportCache, importCacheFile } from '../../src/adapters/ipfs/import-cache.ts';
-import { importSnapshot, importSnapshotIncremental, type IncrementalImportSummary, type ImportSummary } from '../../src/adapters/ipfs/unixfs-import.ts';
+import {
+  importSnapshot,
+  importSnapshotIncremental,
+  type IncrementalImportSummary,
+  type ImportSummary,
+} from '../../src/adapters/ipfs/unixfs-import.ts';
 import { seededRandom } from '../../test/helpers/generate-origin.ts';
 
 const { values } = parseArgs({ options: { posts: { type: 'string', default: '10000' }, images: { type: 'string', default: '300' } } });
 const posts = Number(values.posts);
 const images = Number(values.images);
-
 
 function postHtml(i: number, edited = false): string {
   const rand = seededRandom(i + 1);
@@ -76,7 +80,13 @@ try {
   // made from the files in memory, outside the timed imports. The signature is a placeholder.
   const sign = async (): Promise<void> => {
     const content = new Map([...files].filter(([path]) => path !== MANIFEST_PATH && path !== SIGNATURE_PATH));
-    const head = { version: 1, created: new Date('2026-01-01T00:00:00Z'), expires: new Date('2026-02-01T00:00:00Z'), canonical: 'https://blog.example/', mirrors: [] };
+    const head = {
+      version: 1,
+      created: new Date('2026-01-01T00:00:00Z'),
+      expires: new Date('2026-02-01T00:00:00Z'),
+      canonical: 'https://blog.example/',
+      mirrors: [],
+    };
     await put(MANIFEST_PATH, serializeManifest(createManifest({ ...head, files: content })));
     await put(SIGNATURE_PATH, new Uint8Array(64).fill(7));
   };
@@ -96,7 +106,8 @@ try {
   const dir = blockstoreDir(data);
   const cache = createFileImportCache({ file: importCacheFile(data) });
   // Opened anew each time (as each republish does), inside the timed import.
-  const incremental = async (store = createFsBlockstore({ dir })) => importSnapshotIncremental(await openSnapshotFiles(site), store, { cache });
+  const incremental = async (store = createFsBlockstore({ dir })) =>
+    importSnapshotIncremental(await openSnapshotFiles(site), store, { cache });
   const warm = createFsBlockstore({ dir });
   const cold = await time(() => incremental(warm));
   const unchanged = await time(() => incremental());
@@ -111,9 +122,17 @@ try {
   const require = createRequire(import.meta.url);
   const bin = join(dirname(require.resolve('ipfs-car/package.json')), 'bin.js');
   const carFile = join(data, 'ipfs-car.car');
-  const ipfsCar = await time(async () => (await promisify(execFile)(process.execPath, [bin, 'pack', site, '--no-wrap', '--output', carFile])).stdout.trim());
+  const ipfsCar = await time(async () =>
+    (await promisify(execFile)(process.execPath, [bin, 'pack', site, '--no-wrap', '--output', carFile])).stdout.trim(),
+  );
 
-  const summary = (r: ImportSummary) => ({ root: r.root.toString(), files: r.files, directories: r.directories, blocks: r.blocks, newBlocks: r.newBlocks });
+  const summary = (r: ImportSummary) => ({
+    root: r.root.toString(),
+    files: r.files,
+    directories: r.directories,
+    blocks: r.blocks,
+    newBlocks: r.newBlocks,
+  });
   const details = (r: IncrementalImportSummary) => ({ ...summary(r), hashed: r.hashed, chunked: r.chunked, storeCalls: r.storeCalls });
   process.stdout.write(
     `${JSON.stringify(
@@ -134,7 +153,8 @@ try {
         },
         ipfsCarPack: { ms: ipfsCar.ms, root: ipfsCar.result, note: 'separate process (includes Node start-up), writes the whole CAR file' },
         sameRootAsFullImport: fullOneChanged.result.root.toString() === oneChanged.result.root.toString(),
-        sameRootAsIpfsCar: ipfsCar.result === oneChangedWarm.result.root.toString() && ipfsCar.result === folderNoDigests.result.root.toString(),
+        sameRootAsIpfsCar:
+          ipfsCar.result === oneChangedWarm.result.root.toString() && ipfsCar.result === folderNoDigests.result.root.toString(),
       },
       null,
       2,

@@ -94,9 +94,15 @@ try {
       cid: record.cid,
       stagesMs: stages,
       ipfs: line(/new of/),
-      target: record.targets.map((t) => ({ id: t.id, outcome: t.outcome, uploaded: t.uploaded, deleted: t.deleted, unchanged: t.unchanged, bytes: t.bytes })),
-      note:
-        'a stage runs from its first progress line to the next stage\'s: "write" includes the swap, saving the state and reading the snapshot back for IPFS and the targets',
+      target: record.targets.map((t) => ({
+        id: t.id,
+        outcome: t.outcome,
+        uploaded: t.uploaded,
+        deleted: t.deleted,
+        unchanged: t.unchanged,
+        bytes: t.bytes,
+      })),
+      note: 'a stage runs from its first progress line to the next stage\'s: "write" includes the swap, saving the state and reading the snapshot back for IPFS and the targets',
     };
   };
 
@@ -131,8 +137,16 @@ try {
     const result = await f();
     return { ms: Math.round(performance.now() - t), result };
   };
-  const npx = await time(async () => (await run('npx', ['--no-install', 'ipfs-car', 'pack', snapshot, '--no-wrap', '--output', join(work, 'npx.car')], { cwd: process.cwd() })).stdout.trim());
-  const direct = await time(async () => (await run(process.execPath, [bin, 'pack', snapshot, '--no-wrap', '--output', join(work, 'direct.car')])).stdout.trim());
+  const npx = await time(async () =>
+    (
+      await run('npx', ['--no-install', 'ipfs-car', 'pack', snapshot, '--no-wrap', '--output', join(work, 'npx.car')], {
+        cwd: process.cwd(),
+      })
+    ).stdout.trim(),
+  );
+  const direct = await time(async () =>
+    (await run(process.execPath, [bin, 'pack', snapshot, '--no-wrap', '--output', join(work, 'direct.car')])).stdout.trim(),
+  );
   const ferryCold = await time(() => importSnapshot(snapshot, createFsBlockstore({ dir: join(work, 'fresh-blocks') })));
   const ferryWarm = await time(() => importSnapshot(snapshot, createFsBlockstore({ dir: blockstoreDir(join(work, 'data')) })));
 
@@ -155,7 +169,8 @@ try {
           ferryBlocks: ferryCold.result.blocks,
           ipfsCarRoot: direct.result,
           ferryRoot: ferryCold.result.root.toString(),
-          sameRoot: direct.result === ferryCold.result.root.toString() && npx.result === direct.result && editApproved.cid === direct.result,
+          sameRoot:
+            direct.result === ferryCold.result.root.toString() && npx.result === direct.result && editApproved.cid === direct.result,
           note: 'ipfs-car runs in a new process (Node start-up included; npx adds its own) and writes one CAR file; Ferry writes one file per block',
         },
       },

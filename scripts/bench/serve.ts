@@ -63,12 +63,26 @@ http {
 
   // The edge as readers get it: `ferry edge --workers N` over the snapshot folder.
   const edgePort = await freePort();
-  await writeFile(join(dir, 'mirrors.json'), JSON.stringify({ mirrors: [{ id: 'local', kind: 'directory', path: join(dir, 'snap'), priority: 1 }] }));
+  await writeFile(
+    join(dir, 'mirrors.json'),
+    JSON.stringify({ mirrors: [{ id: 'local', kind: 'directory', path: join(dir, 'snap'), priority: 1 }] }),
+  );
   await writeFile(join(dir, 'ferry.pub'), encodePublicKeyPem(keyPair.publicKey));
   const bin = fileURLToPath(new URL('../../bin/ferry.js', import.meta.url));
   const edgeProc = spawn(
     process.execPath,
-    [bin, 'edge', '--mirrors', join(dir, 'mirrors.json'), '--pubkey', join(dir, 'ferry.pub'), '--port', String(edgePort), '--workers', String(workers)],
+    [
+      bin,
+      'edge',
+      '--mirrors',
+      join(dir, 'mirrors.json'),
+      '--pubkey',
+      join(dir, 'ferry.pub'),
+      '--port',
+      String(edgePort),
+      '--workers',
+      String(workers),
+    ],
     { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, NODE_ENV: 'production' } },
   );
   await new Promise<void>((resolve, reject) => {

@@ -142,7 +142,8 @@ export function parseConfig(text: string, fileName: string): FerryConfig {
   }
   const ipfs = section('ipfs');
   for (const key of Object.keys(ipfs)) {
-    if (!(key in DEFAULT_CONFIG.ipfs)) throw new ConfigError(`${fileName}: ipfs.${key} is unknown (known: ${Object.keys(DEFAULT_CONFIG.ipfs).join(', ')})`);
+    if (!(key in DEFAULT_CONFIG.ipfs))
+      throw new ConfigError(`${fileName}: ipfs.${key} is unknown (known: ${Object.keys(DEFAULT_CONFIG.ipfs).join(', ')})`);
   }
   if (ipfs.embedded !== undefined) {
     if (typeof ipfs.embedded !== 'boolean') throw new ConfigError(`${fileName}: ipfs.embedded must be true or false`);
@@ -155,7 +156,9 @@ export function parseConfig(text: string, fileName: string): FerryConfig {
     config.ipfs.gateways = ipfs.gateways.map((g: unknown, i) => {
       const o = typeof g === 'object' && g !== null ? (g as Record<string, unknown>) : {};
       if (typeof o.name !== 'string' || o.name === '' || typeof o.url !== 'string' || !/^https?:\/\/[^/]+/.test(o.url)) {
-        throw new ConfigError(`${fileName}: ipfs.gateways[${i}] needs a name and an http(s) url, e.g. {"name": "edge-a", "url": "https://mirror-a.example.org"}`);
+        throw new ConfigError(
+          `${fileName}: ipfs.gateways[${i}] needs a name and an http(s) url, e.g. {"name": "edge-a", "url": "https://mirror-a.example.org"}`,
+        );
       }
       return { name: o.name, url: o.url };
     });

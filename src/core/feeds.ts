@@ -16,7 +16,7 @@
 // - Atom has no language and entries no xml:lang: both are added. RSS items get <atom:updated> (RSS
 //   has no modified date of its own) and <dc:creator> (RSS <author> must be an e-mail address).
 // - Its JSON Feed is version 1 with a single `author`: JSON Feed 1.1 is written here instead.
-import { Feed, type Item } from 'feed';
+import { Feed } from 'feed';
 import { sortPosts, type Post, type Site, type SiteMeta } from './model.ts';
 
 export interface FeedOptions {
@@ -308,7 +308,10 @@ function renderJsonFeed({ meta, canonical, posts }: FeedInput): string {
 
 /** Remove what XML 1.0 cannot carry: C0 controls other than tab/LF/CR, lone surrogates, U+FFFE/F. */
 export function toXmlChars(text: string): string {
-  return text.replace(/[\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g, '');
+  return text.replace(
+    /[\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g,
+    '',
+  );
 }
 
 function escapeXml(text: string): string {
@@ -336,26 +339,31 @@ const URL_ATTRIBUTES = new Set(['href', 'src', 'poster', 'cite', 'srcset']);
  * never a raw `>`.
  */
 export function absolutizeHtml(html: string, canonical: string, pageUrl: string): string {
-  return html.replace(/<([A-Za-z][A-Za-z0-9-]*)(\s[^<>]*?)?(\/?)>/g, (tag: string, name: string, attrs: string | undefined, close: string) => {
-    if (attrs === undefined) return tag;
-    const rewritten = attrs.replace(
-      /(\s)([A-Za-z_:][-A-Za-z0-9_:.]*)(\s*=\s*)(?:"([^"]*)"|'([^']*)'|([^\s"'=<>`]+))/g,
-      (attr: string, space: string, attrName: string, eq: string, dq?: string, sq?: string, bare?: string) => {
-        const lower = attrName.toLowerCase();
-        if (!URL_ATTRIBUTES.has(lower)) return attr;
-        const value = dq ?? sq ?? bare ?? '';
-        const resolved =
-          lower === 'srcset'
-            ? value
-                .split(',')
-                .map((candidate) => candidate.replace(/^(\s*)(\S+)/, (_m: string, ws: string, u: string) => ws + resolveUrl(u, canonical, pageUrl)))
-                .join(',')
-            : resolveUrl(value, canonical, pageUrl);
-        return `${space}${attrName}${eq}"${resolved.replace(/"/g, '&quot;')}"`;
-      },
-    );
-    return `<${name}${rewritten}${close}>`;
-  });
+  return html.replace(
+    /<([A-Za-z][A-Za-z0-9-]*)(\s[^<>]*?)?(\/?)>/g,
+    (tag: string, name: string, attrs: string | undefined, close: string) => {
+      if (attrs === undefined) return tag;
+      const rewritten = attrs.replace(
+        /(\s)([A-Za-z_:][-A-Za-z0-9_:.]*)(\s*=\s*)(?:"([^"]*)"|'([^']*)'|([^\s"'=<>`]+))/g,
+        (attr: string, space: string, attrName: string, eq: string, dq?: string, sq?: string, bare?: string) => {
+          const lower = attrName.toLowerCase();
+          if (!URL_ATTRIBUTES.has(lower)) return attr;
+          const value = dq ?? sq ?? bare ?? '';
+          const resolved =
+            lower === 'srcset'
+              ? value
+                  .split(',')
+                  .map((candidate) =>
+                    candidate.replace(/^(\s*)(\S+)/, (_m: string, ws: string, u: string) => ws + resolveUrl(u, canonical, pageUrl)),
+                  )
+                  .join(',')
+              : resolveUrl(value, canonical, pageUrl);
+          return `${space}${attrName}${eq}"${resolved.replace(/"/g, '&quot;')}"`;
+        },
+      );
+      return `<${name}${rewritten}${close}>`;
+    },
+  );
 }
 
 /** Resolve a (still HTML-escaped) URL reference; `canonical` and `pageUrl` are absolute. */
@@ -407,5 +415,10 @@ export function toExcerpt(html: string, maxChars: number): string {
     .replace(/\s+/g, ' ')
     .trim();
   const chars = [...text];
-  return chars.length <= maxChars ? text : `${chars.slice(0, maxChars - 1).join('').trimEnd()}…`;
+  return chars.length <= maxChars
+    ? text
+    : `${chars
+        .slice(0, maxChars - 1)
+        .join('')
+        .trimEnd()}…`;
 }

@@ -101,9 +101,7 @@ export function decide(candidates: readonly Candidate[], state: GuardState, site
     const previous = own(state.published, post.id);
     const reasons: string[] = [];
     if (previous !== undefined && previous.hash !== post.contentHash) {
-      reasons.push(
-        `content changed since it was published (origin updated ${previous.updated} -> ${updated})`,
-      );
+      reasons.push(`content changed since it was published (origin updated ${previous.updated} -> ${updated})`);
     }
     if (removed.length > 0) reasons.push(`active content removed: ${removed.join(', ')}`);
     reasons.push(...siteReasons);
@@ -156,7 +154,10 @@ export function decideMeta(
   if (published === undefined || (published.title === now.title && published.subtitle === now.subtitle)) return { shown };
   const hash = sha256Hex(JSON.stringify(['ferry-meta/1', now.title, now.subtitle]));
   if ((Object.hasOwn(approvals, SITE_META_ID) ? approvals[SITE_META_ID] : undefined) === hash) return { shown };
-  const changed = [published.title !== now.title ? `title "${published.title}" -> "${now.title}"` : '', published.subtitle !== now.subtitle ? 'description' : '']
+  const changed = [
+    published.title !== now.title ? `title "${published.title}" -> "${now.title}"` : '',
+    published.subtitle !== now.subtitle ? 'description' : '',
+  ]
     .filter((x) => x !== '')
     .join(' and ');
   return {

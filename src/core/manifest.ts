@@ -230,13 +230,20 @@ export function verifyBytes(bytes: Uint8Array, signature: Uint8Array, publicKey:
 export const MAX_SIGNATURE_LINES = 8;
 
 export function encodeSignatures(signatures: readonly Uint8Array[]): string {
-  return signatures.slice(0, MAX_SIGNATURE_LINES).map((s) => `${toBase64(s)}\n`).join('');
+  return signatures
+    .slice(0, MAX_SIGNATURE_LINES)
+    .map((s) => `${toBase64(s)}\n`)
+    .join('');
 }
 
 export function decodeSignatures(text: string): Uint8Array[] {
-  const lines = text.split('\n').map((l) => l.trim()).filter((l) => l !== '');
+  const lines = text
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => l !== '');
   if (lines.length === 0) throw new SignatureError('manifest.json.sig is empty');
-  if (lines.length > MAX_SIGNATURE_LINES) throw new SignatureError(`manifest.json.sig has ${lines.length} lines, at most ${MAX_SIGNATURE_LINES} are allowed`);
+  if (lines.length > MAX_SIGNATURE_LINES)
+    throw new SignatureError(`manifest.json.sig has ${lines.length} lines, at most ${MAX_SIGNATURE_LINES} are allowed`);
   return lines.map((line, i) => {
     let sig: Uint8Array;
     try {

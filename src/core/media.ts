@@ -5,8 +5,7 @@ import { sha256Hex } from './bytes.ts';
  * excluded on purpose: it can carry script. */
 export function sniffImageType(bytes: Uint8Array): 'png' | 'jpg' | 'gif' | 'webp' | 'avif' | undefined {
   const b = (i: number): number => bytes[i] ?? -1;
-  const ascii = (from: number, text: string): boolean =>
-    [...text].every((ch, i) => b(from + i) === ch.charCodeAt(0));
+  const ascii = (from: number, text: string): boolean => [...text].every((ch, i) => b(from + i) === ch.charCodeAt(0));
   if (b(0) === 0x89 && ascii(1, 'PNG\r\n\x1a\n')) return 'png';
   if (b(0) === 0xff && b(1) === 0xd8 && b(2) === 0xff) return 'jpg';
   if (ascii(0, 'GIF87a') || ascii(0, 'GIF89a')) return 'gif';

@@ -4,7 +4,8 @@ import { isSafeSnapshotPath } from './manifest.ts';
 import { sha256Hex } from './bytes.ts';
 
 /** Paths the build writes itself; a post may not take them. */
-const RESERVED = /^\/(index\.html|archive\.html|about\.html|mirrors\.html|mirrors\.json|404\.html|style\.css|rss\.xml|atom\.xml|feed\.json|manifest\.json(\.sig)?|sw\.js|(page|labels|media|_ferry|ipfs)\/.*|\d{4}\/\d{2}\/index\.html)$/;
+const RESERVED =
+  /^\/(index\.html|archive\.html|about\.html|mirrors\.html|mirrors\.json|404\.html|style\.css|rss\.xml|atom\.xml|feed\.json|manifest\.json(\.sig)?|sw\.js|(page|labels|media|_ferry|ipfs)\/.*|\d{4}\/\d{2}\/index\.html)$/;
 
 /** The year and month of an RFC 3339 time in its own offset ("2016-06-08T21:03-07:00" -> 2016, 06). */
 export function yearMonth(rfc3339: string): { year: string; month: string } {
@@ -60,7 +61,10 @@ export interface PathInput {
  * first (then by id), so an older post keeps its path when a newer one would collide. `reserved`:
  * paths already taken (by published posts that keep theirs).
  */
-export function assignPaths(posts: readonly PathInput[], reserved: ReadonlySet<string> = new Set()): Map<string, { path: string; slug: string }> {
+export function assignPaths(
+  posts: readonly PathInput[],
+  reserved: ReadonlySet<string> = new Set(),
+): Map<string, { path: string; slug: string }> {
   const ordered = posts
     .map((p) => ({ p, t: Date.parse(p.published) }))
     .sort((a, b) => a.t - b.t || (a.p.id < b.p.id ? -1 : a.p.id > b.p.id ? 1 : 0))

@@ -63,7 +63,8 @@ const NAV = [
 
 /** The full document around a page's main content. */
 /** No script at all, nothing from another origin. (frame-ancestors only works as a header.) */
-export const PAGE_CSP = "default-src 'self'; script-src 'none'; object-src 'none'; base-uri 'none'; form-action 'none'; img-src 'self'; style-src 'self'";
+export const PAGE_CSP =
+  "default-src 'self'; script-src 'none'; object-src 'none'; base-uri 'none'; form-action 'none'; img-src 'self'; style-src 'self'";
 
 export function renderShell(input: ShellInput): string {
   const { path, title, siteTitle, lang, canonical, main, headLinks = '' } = input;

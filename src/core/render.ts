@@ -67,7 +67,11 @@ const MAX_SLUG = 60;
  * Labels differing only in case or punctuation share a page.
  */
 export function labelPath(tag: string): string {
-  const words = tag.normalize('NFC').toLowerCase().match(/[\p{L}\p{N}\p{M}]+/gu) ?? [];
+  const words =
+    tag
+      .normalize('NFC')
+      .toLowerCase()
+      .match(/[\p{L}\p{N}\p{M}]+/gu) ?? [];
   const chars = Array.from(words.join('-'));
   const hash = sha256Hex(tag).slice(0, 10);
   let slug: string;
@@ -168,7 +172,9 @@ export function* generatePages(site: Site, opts: RenderOptions, cache?: PageCach
       const hit = memo?.keys.get(view.post);
       let key = hit !== undefined && hit.newer === newer?.post && hit.older === older?.post && hit.site === siteKey ? hit.key : undefined;
       if (key === undefined) {
-        key = cache.digest(`${siteKey}\n${JSON.stringify([view.post.path, [cache.identity(view.post), view.lang, neighbour(newer), neighbour(older)]])}`);
+        key = cache.digest(
+          `${siteKey}\n${JSON.stringify([view.post.path, [cache.identity(view.post), view.lang, neighbour(newer), neighbour(older)]])}`,
+        );
         memo?.keys.set(view.post, { newer: newer?.post, older: older?.post, site: siteKey, key });
       }
       reused = keep(view.post.path, key, owner);
@@ -188,7 +194,14 @@ export function* generatePages(site: Site, opts: RenderOptions, cache?: PageCach
   const n = views.length;
   const pageCount = n <= pageSize ? 0 : Math.ceil(n / pageSize);
   const pageOf = (newestFirstIndex: number): number => Math.floor((n - 1 - newestFirstIndex) / pageSize) + 1;
-  const listing = (path: string, title: string, heading: string, slice: readonly PostView[], newer?: string, older?: string): [string, string | typeof REUSED] => {
+  const listing = (
+    path: string,
+    title: string,
+    heading: string,
+    slice: readonly PostView[],
+    newer?: string,
+    older?: string,
+  ): [string, string | typeof REUSED] => {
     const reused = cached(path, [title, heading, shown(slice), newer ?? null, older ?? null]);
     if (reused !== undefined) return reused;
     const head = (newer ? `<link rel="prev" href="${newer}">\n` : '') + (older ? `<link rel="next" href="${older}">\n` : '');
@@ -324,8 +337,12 @@ function postMain(view: PostView, newer: PostView | undefined, older: PostView |
   const nav =
     newer || older
       ? `<nav class="post-nav">` +
-        (newer ? `<a href="${hrefOf(newer.post.path)}">← ${e(bilingual(UI.newerPost))}: <span lang="${e(newer.lang)}">${e(newer.post.title)}</span></a>` : '<span></span>') +
-        (older ? `<a href="${hrefOf(older.post.path)}">${e(bilingual(UI.olderPost))}: <span lang="${e(older.lang)}">${e(older.post.title)}</span> →</a>` : '') +
+        (newer
+          ? `<a href="${hrefOf(newer.post.path)}">← ${e(bilingual(UI.newerPost))}: <span lang="${e(newer.lang)}">${e(newer.post.title)}</span></a>`
+          : '<span></span>') +
+        (older
+          ? `<a href="${hrefOf(older.post.path)}">${e(bilingual(UI.olderPost))}: <span lang="${e(older.lang)}">${e(older.post.title)}</span> →</a>`
+          : '') +
         `</nav>\n`
       : '';
   return (
@@ -370,7 +387,15 @@ function aboutMain(title: string, subtitle: string): string {
   return (
     `<h1>${e(bilingual(UI.about))}</h1>\n` +
     `<h2>${e(title)}</h2>\n` +
-    paragraphs.map((p) => `<p>${p.split('\n').map((line) => e(line.trim())).join('<br>\n')}</p>\n`).join('')
+    paragraphs
+      .map(
+        (p) =>
+          `<p>${p
+            .split('\n')
+            .map((line) => e(line.trim()))
+            .join('<br>\n')}</p>\n`,
+      )
+      .join('')
   );
 }
 

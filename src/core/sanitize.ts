@@ -26,10 +26,53 @@ export type UrlDecision =
   | { action: 'link' };
 
 const ALLOWED_TAGS = [
-  'p', 'br', 'hr', 'a', 'img', 'h2', 'h3', 'h4', 'h5', 'h6', 'ul', 'ol', 'li', 'blockquote', 'pre',
-  'code', 'em', 'strong', 'b', 'i', 'u', 's', 'sub', 'sup', 'small', 'span', 'div', 'figure',
-  'figcaption', 'table', 'thead', 'tbody', 'tfoot', 'tr', 'th', 'td', 'caption', 'dl', 'dt', 'dd',
-  'abbr', 'cite', 'q', 'time', 'mark', 'del', 'ins',
+  'p',
+  'br',
+  'hr',
+  'a',
+  'img',
+  'h2',
+  'h3',
+  'h4',
+  'h5',
+  'h6',
+  'ul',
+  'ol',
+  'li',
+  'blockquote',
+  'pre',
+  'code',
+  'em',
+  'strong',
+  'b',
+  'i',
+  'u',
+  's',
+  'sub',
+  'sup',
+  'small',
+  'span',
+  'div',
+  'figure',
+  'figcaption',
+  'table',
+  'thead',
+  'tbody',
+  'tfoot',
+  'tr',
+  'th',
+  'td',
+  'caption',
+  'dl',
+  'dt',
+  'dd',
+  'abbr',
+  'cite',
+  'q',
+  'time',
+  'mark',
+  'del',
+  'ins',
 ];
 
 // `rel` and `loading` are never taken from the input: the transforms below always set them.
@@ -46,23 +89,77 @@ const ALLOWED_ATTRIBUTES: Record<string, string[]> = {
 
 /** Elements removed together with everything inside them. */
 const REMOVED_WITH_CONTENT = [
-  'script', 'style', 'iframe', 'object', 'embed', 'applet', 'form', 'noscript', 'template', 'svg',
-  'math', 'meta', 'base', 'link', 'frame', 'frameset',
+  'script',
+  'style',
+  'iframe',
+  'object',
+  'embed',
+  'applet',
+  'form',
+  'noscript',
+  'template',
+  'svg',
+  'math',
+  'meta',
+  'base',
+  'link',
+  'frame',
+  'frameset',
   // Form controls (outside a form too), and elements whose content is not reading text.
-  'input', 'button', 'select', 'option', 'textarea', 'xmp', 'noembed', 'noframes', 'title',
+  'input',
+  'button',
+  'select',
+  'option',
+  'textarea',
+  'xmp',
+  'noembed',
+  'noframes',
+  'title',
 ];
 
 /** Removed elements that are active or navigational, and so are reported. */
 const REPORTED_ELEMENTS = new Set([
-  'script', 'iframe', 'object', 'embed', 'applet', 'form', 'input', 'button', 'select', 'textarea',
-  'meta', 'base', 'link', 'svg', 'math', 'frame', 'frameset',
+  'script',
+  'iframe',
+  'object',
+  'embed',
+  'applet',
+  'form',
+  'input',
+  'button',
+  'select',
+  'textarea',
+  'meta',
+  'base',
+  'link',
+  'svg',
+  'math',
+  'frame',
+  'frameset',
 ]);
 
 /** Attributes that hold a URL on some element (after sanitize-html's list). */
 const URL_ATTRIBUTES = new Set([
-  'href', 'src', 'cite', 'action', 'formaction', 'data', 'xlink:href', 'poster', 'background',
-  'ping', 'longdesc', 'usemap', 'codebase', 'classid', 'archive', 'profile', 'manifest', 'itemid',
-  'dynsrc', 'lowsrc',
+  'href',
+  'src',
+  'cite',
+  'action',
+  'formaction',
+  'data',
+  'xlink:href',
+  'poster',
+  'background',
+  'ping',
+  'longdesc',
+  'usemap',
+  'codebase',
+  'classid',
+  'archive',
+  'profile',
+  'manifest',
+  'itemid',
+  'dynsrc',
+  'lowsrc',
 ]);
 
 const WEB_SCHEMES: readonly string[] = ['http', 'https'];
@@ -186,7 +283,7 @@ function applyAllowList(html: string, hooks: AllowListHooks): string {
     parseStyleAttributes: false,
     enforceHtmlBoundary: false,
     transformTags: { h1: () => ({ tagName: 'h2', attribs: {} }), ...hooks.transformTags },
-    exclusiveFilter: hooks.marks.filter,
+    exclusiveFilter: (frame) => hooks.marks.filter(frame),
   };
   if (hooks.onOpenTag !== undefined) options.onOpenTag = hooks.onOpenTag;
   const onCloseTag = hooks.onCloseTag;
@@ -296,10 +393,7 @@ function refuse(url: string, kind: 'link' | 'image', original: string): never {
  * allow-list again, so nothing unsafe comes back; a replacement that is not http(s), mailto or a
  * site path throws.
  */
-export function rewriteUrls(
-  html: string,
-  decide: (url: string, kind: 'link' | 'image') => UrlDecision,
-): string {
+export function rewriteUrls(html: string, decide: (url: string, kind: 'link' | 'image') => UrlDecision): string {
   const marks = createMarks();
   // One entry per open <a>: whether it is kept as a link. An image turned into a link inside a
   // kept link becomes plain text instead, so links never nest.

@@ -139,7 +139,8 @@ export function validateKindList(
             ? typeof v === 'string' && ENV.test(v)
             : typeof v === field.type && (field.type !== 'string' || v !== '');
       if (!ok) {
-        const what = field.type === 'env' ? 'the NAME of an environment variable (the secret itself never goes in this file)' : `a ${field.type}`;
+        const what =
+          field.type === 'env' ? 'the NAME of an environment variable (the secret itself never goes in this file)' : `a ${field.type}`;
         throw new TargetsConfigError(`${at}: ${name} must be ${what}, e.g. "${name}": ${field.example}`);
       }
       options[name] = v as string | boolean | number | string[];

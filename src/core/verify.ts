@@ -53,9 +53,7 @@ export function acceptManifest(manifestBytes: Uint8Array, signatureText: string,
     throw new ExpiredError(`manifest version ${manifest.version} expired at ${manifest.expires}`);
   }
   if (opts.minVersion !== undefined && manifest.version < opts.minVersion) {
-    throw new RollbackError(
-      `manifest version ${manifest.version} is older than version ${opts.minVersion} already accepted (rollback)`,
-    );
+    throw new RollbackError(`manifest version ${manifest.version} is older than version ${opts.minVersion} already accepted (rollback)`);
   }
   return manifest;
 }
@@ -71,4 +69,3 @@ export function checkFile(manifest: Manifest, path: string, bytes: Uint8Array, s
     throw new IntegrityError(path, expected, actual, source);
   }
 }
-

@@ -374,7 +374,7 @@ export function createEdge(options: EdgeOptions): Edge {
   // manifest check of its own.
   if (options.ipfs !== undefined) app.route('/ipfs', createIpfsGateway({ blocks: options.ipfs }));
 
-  app.get('/_ferry/health', async (c) => {
+  app.get('/_ferry/health', async () => {
     await loadMarks();
     const a = reader.current() ?? (await reader.ensure());
     const body = {

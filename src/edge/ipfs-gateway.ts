@@ -30,7 +30,10 @@ function chooseFormat(c: Context): Format | { status: 400 | 406; message: string
   if (format !== undefined) return { status: 400, message: `format=${format} is not served here (raw or car)` };
   const accept = c.req.header('accept');
   if (accept === undefined || accept.trim() === '' || accept.trim() === '*/*') {
-    return { status: 400, message: 'trustless gateway: ask for ?format=raw or ?format=car (or Accept: application/vnd.ipld.raw / application/vnd.ipld.car)' };
+    return {
+      status: 400,
+      message: 'trustless gateway: ask for ?format=raw or ?format=car (or Accept: application/vnd.ipld.raw / application/vnd.ipld.car)',
+    };
   }
   for (const part of accept.split(',')) {
     const [type = '', ...params] = part.split(';').map((s) => s.trim().toLowerCase());
@@ -58,7 +61,9 @@ export function createIpfsGateway({ blocks }: IpfsGatewayOptions): Hono {
   app.get('/:cid{.+}', async (c) => {
     // Raw path segments after the mount point, percent-decoded one by one (a name may hold any
     // character but '/', including an encoded %2F).
-    const prefix = routePath(c).split('/').findIndex((s) => s.startsWith(':cid'));
+    const prefix = routePath(c)
+      .split('/')
+      .findIndex((s) => s.startsWith(':cid'));
     const [cidText = '', ...rawSegments] = new URL(c.req.url).pathname.split('/').slice(Math.max(1, prefix));
     const cid = parseRequestCid(decodeSafe(cidText) ?? '');
     if (cid === undefined) return c.text(`not a valid CID: ${cidText.slice(0, 100)}`, 400);

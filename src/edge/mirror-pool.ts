@@ -20,9 +20,7 @@ import {
 /** Thrown by an attempt to record something other than a plain failure. */
 export class AttemptError extends Error {
   override name = 'AttemptError';
-  constructor(
-    readonly observation: Exclude<Observation, { type: 'success' | 'cleared' }>,
-  ) {
+  constructor(readonly observation: Exclude<Observation, { type: 'success' | 'cleared' }>) {
     super(observation.error);
   }
 }
@@ -116,9 +114,7 @@ export function createMirrorPool({
   };
 
   const ordered = (): Mirror[] =>
-    orderMirrors(mirrors.map((m) => ({ id: m.id, priority: m.priority, state: stateOf(m.id), mirror: m }))).map(
-      (r) => r.mirror,
-    );
+    orderMirrors(mirrors.map((m) => ({ id: m.id, priority: m.priority, state: stateOf(m.id), mirror: m }))).map((r) => r.mirror);
 
   const race = <T>(attempt: (mirror: Mirror, signal: AbortSignal) => Promise<T>, options: RaceOptions): Promise<RaceWin<T>> => {
     const candidates = ordered().filter((m) => options.only?.(m) ?? true);

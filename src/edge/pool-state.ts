@@ -59,9 +59,7 @@ export function nextPoolState(prev: PoolState, obs: Observation, policy: PoolPol
         consecutiveFailures: 0,
         successes: prev.successes + 1,
         latencyEwmaMs:
-          prev.latencyEwmaMs === undefined
-            ? obs.latencyMs
-            : prev.latencyEwmaMs + policy.ewmaAlpha * (obs.latencyMs - prev.latencyEwmaMs),
+          prev.latencyEwmaMs === undefined ? obs.latencyMs : prev.latencyEwmaMs + policy.ewmaAlpha * (obs.latencyMs - prev.latencyEwmaMs),
       };
     case 'unreachable': {
       const consecutive = prev.consecutiveFailures + 1;

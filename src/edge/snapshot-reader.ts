@@ -57,8 +57,7 @@ export const DEFAULT_READER_TIMEOUTS: ReaderTimeouts = {
 };
 
 export type ReaderEvent =
-  | { type: 'manifest-accepted'; version: number; source: string }
-  | { type: 'manifest-rejected'; mirror: string; error: string };
+  { type: 'manifest-accepted'; version: number; source: string } | { type: 'manifest-rejected'; mirror: string; error: string };
 
 export interface SnapshotReader {
   /** The last accepted manifest (loaded from the state store or the mirrors on first use). */
@@ -259,7 +258,12 @@ export function createSnapshotReader({
     // Updated in place, the mirror may be between its first new file and its new manifest: it
     // announced that manifest (signed, newer) beforehand, and the bytes match it.
     const next = await readPair(mirror, signal, NEXT_MANIFEST_PATH, NEXT_SIGNATURE_PATH);
-    if (next !== undefined && ours !== undefined && next.manifest.version > ours.manifest.version && matches(next.manifest.files[path], body)) {
+    if (
+      next !== undefined &&
+      ours !== undefined &&
+      next.manifest.version > ours.manifest.version &&
+      matches(next.manifest.files[path], body)
+    ) {
       throw new AttemptError({ type: 'failure', error: `${path}: publishing version ${next.manifest.version} (not complete yet)` });
     }
     throw new AttemptError({ type: 'compromised', error: mismatch.message });
@@ -293,8 +297,7 @@ function matches(entry: FileEntry | undefined, body: Uint8Array): boolean {
   return entry !== undefined && entry.size === body.length && entry.sha256 === sha256Hex(body);
 }
 
-
-function classifyManifestError(e: unknown): AttemptError | unknown {
+function classifyManifestError(e: unknown): unknown {
   if (e instanceof SignatureError) {
     return new AttemptError({ type: 'compromised', error: `manifest: ${e.message}` });
   }

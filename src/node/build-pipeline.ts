@@ -126,13 +126,39 @@ export async function runBuild(opts: BuildOptions): Promise<BuildReport> {
     if (!(e instanceof PreviousCopyMissing)) throw e;
     // The previous version lost a file it lists: render everything instead of linking.
     progress('build', `${e.message}; rendering every page`);
-    written = await writeVersion({ opts, site, canonical, version, created, expires, curated, current: undefined, previousDir: undefined, progress });
+    written = await writeVersion({
+      opts,
+      site,
+      canonical,
+      version,
+      created,
+      expires,
+      curated,
+      current: undefined,
+      previousDir: undefined,
+      progress,
+    });
   }
   const { manifest, fileCount, renderKeys, prune } = written;
   opts.onCommitted?.(version);
   // A changed origin id stays unaccepted (and every post held) until `ferry approve --all`.
-  const originIds = curated.originHeld ? { originId: curated.previousOriginId ?? meta.id, pendingOriginId: meta.id } : { originId: meta.id };
-  await state.save({ siteId: opts.source, ...originIds, version, approvals: decision.approvals, pending: decision.quarantined, renderKeys, renderOut: resolve(opts.out), meta: { title: meta.title, subtitle: meta.subtitle } }, posts, curated.reuseKeys);
+  const originIds = curated.originHeld
+    ? { originId: curated.previousOriginId ?? meta.id, pendingOriginId: meta.id }
+    : { originId: meta.id };
+  await state.save(
+    {
+      siteId: opts.source,
+      ...originIds,
+      version,
+      approvals: decision.approvals,
+      pending: decision.quarantined,
+      renderKeys,
+      renderOut: resolve(opts.out),
+      meta: { title: meta.title, subtitle: meta.subtitle },
+    },
+    posts,
+    curated.reuseKeys,
+  );
   if (opts.deferCleanup === undefined) await prune();
   else opts.deferCleanup(prune);
 
@@ -195,7 +221,8 @@ async function writeVersion(input: {
   const renderKeys: Record<string, string> = {};
   // The keys describe the pages of one folder at one version: a build that crashed after its
   // swap but before recording them, or another --out, makes them meaningless for this folder.
-  const keysHold = current !== undefined && curated.renderKeysFor.version === current.version && curated.renderKeysFor.out === resolve(opts.out);
+  const keysHold =
+    current !== undefined && curated.renderKeysFor.version === current.version && curated.renderKeysFor.out === resolve(opts.out);
   const identities = new WeakMap<Post, string>();
   const pageCache: PageCache = {
     has: (path, key) => keysHold && curated.renderKeys[path] === key && previousDir !== undefined && current?.files[path] !== undefined,
@@ -385,14 +412,18 @@ async function ingestAndPrepare(
     const baseUrl = /^https?:\/\//.test(location) ? location : ctx.canonical;
     const originHosts = hostsOf([meta.originUrl, location]);
     const mediaHosts = mediaHostsOf(opts, meta, location);
-    return { baseUrl, key: sha256Hex(JSON.stringify([PREPARE_VERSION, baseUrl, originHosts, [...mediaHosts].sort(), [...blockedHosts].sort()])) };
+    return {
+      baseUrl,
+      key: sha256Hex(JSON.stringify([PREPARE_VERSION, baseUrl, originHosts, [...mediaHosts].sort(), [...blockedHosts].sort()])),
+    };
   });
   // Kept under the configured source, never under an id the origin declares about itself.
   const siteReasonsOf = (meta: SiteMeta): string[] =>
     previous.originId !== undefined && previous.originId !== meta.id
       ? [`the origin's feed id changed (${previous.originId} -> ${meta.id}); approve with ferry approve --all if the blog really moved`]
       : [];
-  const publishedKey = (id: string): string | undefined => (Object.hasOwn(previous.published, id) ? previous.published[id]?.reuseKey : undefined);
+  const publishedKey = (id: string): string | undefined =>
+    Object.hasOwn(previous.published, id) ? previous.published[id]?.reuseKey : undefined;
   const origin = await openSource(opts.source, {
     fetch: ctx.fetch,
     ...opts.sourceLimits,

@@ -110,12 +110,16 @@ export function createBuildRunner({ memoryMb = DEFAULT_BUILD_MEMORY_MB }: { memo
               () =>
                 reject(
                   e.code === 'ERR_WORKER_OUT_OF_MEMORY'
-                    ? new BuildWorkerError('OutOfMemory', `the build needed more than its memory budget of ${memoryMb} MB; raise build.memoryMb in ferry.config.json`)
+                    ? new BuildWorkerError(
+                        'OutOfMemory',
+                        `the build needed more than its memory budget of ${memoryMb} MB; raise build.memoryMb in ferry.config.json`,
+                      )
                     : e,
                 ),
               false,
             );
-          const onExit = (code: number): void => settle(() => reject(new BuildWorkerError('BuildWorkerError', `build worker exited with code ${code}`)), false);
+          const onExit = (code: number): void =>
+            settle(() => reject(new BuildWorkerError('BuildWorkerError', `build worker exited with code ${code}`)), false);
           opts.signal?.addEventListener('abort', onAbort, { once: true });
           w.on('message', onMessage).on('error', onError).on('exit', onExit);
           w.postMessage({ type: 'job', job } satisfies ToWorker);

@@ -5,12 +5,24 @@ import { processIo, UsageError, type CliIo, type Command } from './cli-io.ts';
 const commands: Record<string, { summary: string; load: () => Promise<Command> }> = {
   build: { summary: 'ingest an origin, build and sign a snapshot', load: async () => (await import('./commands/build.ts')).command },
   keygen: { summary: 'create a signing key pair', load: async () => (await import('./commands/keygen.ts')).command },
-  verify: { summary: 'check a snapshot folder or URL against its signed manifest', load: async () => (await import('./commands/verify.ts')).command },
+  verify: {
+    summary: 'check a snapshot folder or URL against its signed manifest',
+    load: async () => (await import('./commands/verify.ts')).command,
+  },
   approve: { summary: 'release a quarantined post for the next build', load: async () => (await import('./commands/approve.ts')).command },
-  edge: { summary: 'serve the snapshot from mirrors, verifying every byte (Node runtime of the edge)', load: async () => (await import('./commands/edge.ts')).command },
+  edge: {
+    summary: 'serve the snapshot from mirrors, verifying every byte (Node runtime of the edge)',
+    load: async () => (await import('./commands/edge.ts')).command,
+  },
   car: { summary: 'pack a folder as a UnixFS CAR and print its root CID', load: async () => (await import('./commands/car.ts')).command },
-  publish: { summary: 'run one republish now: build, sign, IPFS, every target', load: async () => (await import('./commands/publish.ts')).command },
-  serve: { summary: 'serve the blog through the edge and republish on a schedule (what `npm start` runs)', load: async () => (await import('./commands/serve.ts')).command },
+  publish: {
+    summary: 'run one republish now: build, sign, IPFS, every target',
+    load: async () => (await import('./commands/publish.ts')).command,
+  },
+  serve: {
+    summary: 'serve the blog through the edge and republish on a schedule (what `npm start` runs)',
+    load: async () => (await import('./commands/serve.ts')).command,
+  },
 };
 
 function help(): string {

@@ -17,7 +17,8 @@ const str = (c: KindConfig, k: string): string => {
 
 const PINNERS: Readonly<Record<string, (c: KindConfig, env: Env) => Pinner>> = {
   kubo: (c) => createKuboPinner({ url: str(c, 'url'), name: c.id }),
-  'pinning-service': (c, env) => createPinningServicePinner({ name: c.id, endpoint: str(c, 'endpoint'), tokenEnv: str(c, 'tokenEnv'), env }),
+  'pinning-service': (c, env) =>
+    createPinningServicePinner({ name: c.id, endpoint: str(c, 'endpoint'), tokenEnv: str(c, 'tokenEnv'), env }),
   's3-car': (c, env) =>
     createS3CarPinner({
       name: c.id,

@@ -3,20 +3,17 @@
 import { chmod, mkdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
-import {
-  decodeKey,
-  encodePrivateKeyPem,
-  encodePublicKeyPem,
-  generateKeyPair,
-  publicKeyOf,
-} from '../core/manifest.ts';
+import { decodeKey, encodePrivateKeyPem, encodePublicKeyPem, generateKeyPair, publicKeyOf } from '../core/manifest.ts';
 import { writeFileAtomic } from '../adapters/node/atomic-file.ts';
 
 export class KeyFileError extends Error {
   override name = 'KeyFileError';
 }
 
-export async function writeKeyPair(dir: string, { overwrite = false } = {}): Promise<{ keyFile: string; pubFile: string; publicKey: Uint8Array }> {
+export async function writeKeyPair(
+  dir: string,
+  { overwrite = false } = {},
+): Promise<{ keyFile: string; pubFile: string; publicKey: Uint8Array }> {
   const keyFile = join(dir, 'ferry.key');
   const pubFile = join(dir, 'ferry.pub');
   if (!overwrite && (await exists(keyFile))) {
@@ -62,7 +59,9 @@ async function readKeyText(file: string): Promise<string> {
     return await readFile(file, 'utf8');
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
-    throw new KeyFileError(code === 'ENOENT' ? `${file}: no such key file (create one with: ferry keygen --out DIR)` : `${file}: ${(e as Error).message}`);
+    throw new KeyFileError(
+      code === 'ENOENT' ? `${file}: no such key file (create one with: ferry keygen --out DIR)` : `${file}: ${(e as Error).message}`,
+    );
   }
 }
 

@@ -25,7 +25,9 @@ export async function loadConfig(cwd: string, file?: string): Promise<LoadedConf
   }
   const config = text === undefined ? DEFAULT_CONFIG : parseConfig(text, path);
   if (!cron.validate(config.schedule.republish)) {
-    throw new ConfigError(`${path}: schedule.republish: "${config.schedule.republish}" is not a valid cron expression (e.g. "*/30 * * * *")`);
+    throw new ConfigError(
+      `${path}: schedule.republish: "${config.schedule.republish}" is not a valid cron expression (e.g. "*/30 * * * *")`,
+    );
   }
   const base = text === undefined ? cwd : dirname(path);
   const abs = (p: string): string => (/^https?:\/\//.test(p) ? p : resolve(base, p));

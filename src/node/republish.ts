@@ -72,7 +72,11 @@ export async function republish(opts: RepublishOptions): Promise<RepublishResult
     committed = resolve;
   });
   const job = { ...opts.build, ...(lastCid === undefined ? {} : { ipfsCid: lastCid }) };
-  const isolated = { signal, onProgress: (stage: Stage, message: string) => progress(stage, message), onCommitted: (v: number) => committed(v) };
+  const isolated = {
+    signal,
+    onProgress: (stage: Stage, message: string) => progress(stage, message),
+    onCommitted: (v: number) => committed(v),
+  };
   const building =
     opts.buildRunner !== undefined
       ? opts.buildRunner.run(job, isolated)
@@ -119,7 +123,8 @@ export async function republish(opts: RepublishOptions): Promise<RepublishResult
       }
     };
     const [imported, published] = await Promise.allSettled([importing(), publishing()]);
-    for (const outcome of [imported, published]) if (outcome.status === 'rejected' && copyError === undefined) copyError = outcome.reason as Error;
+    for (const outcome of [imported, published])
+      if (outcome.status === 'rejected' && copyError === undefined) copyError = outcome.reason as Error;
   } catch (e) {
     copyError = e as Error;
   }
@@ -155,9 +160,17 @@ async function pinAndPoint(
   });
   progress('ipfs', `pinning ${root.toString()}, verifying it through the gateways, then moving the pointers`);
   try {
-    const report = await guard.publish({ root, car: () => toCar([root], walkDag(root, blocks)), name: `ferry snapshot v${version}`, signal });
+    const report = await guard.publish({
+      root,
+      car: () => toCar([root], walkDag(root, blocks)),
+      name: `ferry snapshot v${version}`,
+      signal,
+    });
     const result = summarize(report);
-    progress('ipfs', `pointers: ${report.pointers.map((p) => `${p.pointer} ${p.ok ? 'moved' : `NOT moved (${p.error ?? ''})`}`).join(', ') || 'none'}`);
+    progress(
+      'ipfs',
+      `pointers: ${report.pointers.map((p) => `${p.pointer} ${p.ok ? 'moved' : `NOT moved (${p.error ?? ''})`}`).join(', ') || 'none'}`,
+    );
     return result;
   } catch (e) {
     if (e instanceof PointerGuardError) {

@@ -54,7 +54,10 @@ export async function createRepublisher(opts: RepublisherOptions): Promise<Repub
   // A damaged block is dropped by the store; forgetting the import cache then makes the next
   // import check (and rewrite) every block instead of trusting unchanged folders.
   const ipfs = config.ipfs.embedded
-    ? createFsBlockstore({ dir: blockstoreDir(config.data), onCorrupt: () => void rm(importCacheFile(config.data), { force: true }).catch(() => undefined) })
+    ? createFsBlockstore({
+        dir: blockstoreDir(config.data),
+        onCorrupt: () => void rm(importCacheFile(config.data), { force: true }).catch(() => undefined),
+      })
     : undefined;
   const ipfsCache = createFileImportCache({ file: importCacheFile(config.data) });
   const ipfsGuard = createIpfsGuard(config.ipfs, { ...opts.env });
@@ -125,11 +128,7 @@ export interface ScheduledJob {
 }
 
 /** The republish job on its cron schedule; a run still going when the next is due is skipped. */
-export function scheduleRepublish(
-  expression: string,
-  republisher: Republisher,
-  log: (line: string) => void,
-): ScheduledJob {
+export function scheduleRepublish(expression: string, republisher: Republisher, log: (line: string) => void): ScheduledJob {
   if (!cron.validate(expression)) {
     throw new ConfigError(`schedule.republish: "${expression}" is not a valid cron expression (e.g. "*/30 * * * *")`);
   }
@@ -138,7 +137,9 @@ export function scheduleRepublish(
     async () => {
       try {
         const { run } = await republisher.run('schedule');
-        log(`republish ${run.id}: ${run.outcome}${run.version === undefined ? '' : ` (version ${run.version})`}${run.error ? `: ${run.error}` : ''}`);
+        log(
+          `republish ${run.id}: ${run.outcome}${run.version === undefined ? '' : ` (version ${run.version})`}${run.error ? `: ${run.error}` : ''}`,
+        );
       } catch (e) {
         log(`republish skipped: ${(e as Error).message}`);
       }

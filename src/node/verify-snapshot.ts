@@ -114,7 +114,10 @@ export function folderReader(dir: string): SnapshotReader {
   };
 }
 
-export function urlReader(base: string, { fetch = createLimitedFetch(), timeoutMs = 20_000 }: { fetch?: LimitedFetch; timeoutMs?: number } = {}): SnapshotReader {
+export function urlReader(
+  base: string,
+  { fetch = createLimitedFetch(), timeoutMs = 20_000 }: { fetch?: LimitedFetch; timeoutMs?: number } = {},
+): SnapshotReader {
   const root = base.endsWith('/') ? base : `${base}/`;
   return {
     describe: root,

@@ -27,7 +27,12 @@ async function bundle(): Promise<URL> {
   }
   const name = `build-worker-${fingerprint.digest('hex').slice(0, 16)}.mjs`;
   const out = join(CACHE, name);
-  if (!(await stat(out).then(() => true, () => false))) {
+  if (
+    !(await stat(out).then(
+      () => true,
+      () => false,
+    ))
+  ) {
     const { build } = await import('esbuild');
     await mkdir(CACHE, { recursive: true });
     const tmp = join(CACHE, `.${name}.${randomBytes(4).toString('hex')}.tmp`);

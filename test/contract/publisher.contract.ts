@@ -85,10 +85,15 @@ export function describePublisherContract(name: string, setup: () => Promise<Pub
     const v1 = snapshot(1, key, base);
     const v2 = snapshot(2, key, { ...base, '/index.html': '<!doctype html><title>公民自由联盟</title><p>changed 改变</p>' });
     const withoutNotFound: Record<string, string | Uint8Array> = Object.fromEntries(
-      Object.entries({ ...base, '/index.html': '<!doctype html><title>公民自由联盟</title><p>changed 改变</p>' }).filter(([p]) => p !== '/404.html'),
+      Object.entries({ ...base, '/index.html': '<!doctype html><title>公民自由联盟</title><p>changed 改变</p>' }).filter(
+        ([p]) => p !== '/404.html',
+      ),
     );
     const v3 = snapshot(3, key, withoutNotFound);
-    const v4 = snapshot(4, key, { ...withoutNotFound, '/rss.xml': '<?xml version="1.0"?><rss version="2.0"><channel><title>new</title></channel></rss>' });
+    const v4 = snapshot(4, key, {
+      ...withoutNotFound,
+      '/rss.xml': '<?xml version="1.0"?><rss version="2.0"><channel><title>new</title></channel></rss>',
+    });
     let h: PublisherHarness;
 
     beforeAll(async () => {
@@ -105,7 +110,10 @@ export function describePublisherContract(name: string, setup: () => Promise<Pub
     it('refuses a snapshot whose manifest does not list its files, writing nothing', async () => {
       const bad = new Map(v1);
       bad.set('/extra.html', utf8ToBytes('not listed'));
-      const err = await h.target.publish(lazy(bad)).then(() => undefined, (e: unknown) => e);
+      const err = await h.target.publish(lazy(bad)).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
       expect(err).toBeInstanceOf(PublishError);
       expect(String(err)).toContain(h.target.id);
       expect(String(err)).toContain('/extra.html');
@@ -136,7 +144,10 @@ export function describePublisherContract(name: string, setup: () => Promise<Pub
 
     it('a file whose bytes differ from the manifest when read for upload is refused; nothing is committed', async () => {
       const tamper = { path: '/index.html', bytes: utf8ToBytes('<script>evil()</script>') };
-      const err = await h.target.publish(lazy(v2, [], tamper)).then(() => undefined, (e: unknown) => e);
+      const err = await h.target.publish(lazy(v2, [], tamper)).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
       expect(err).toBeInstanceOf(PublishError);
       expect(err).toMatchObject({ operation: 'check', path: '/index.html', targetId: h.target.id });
       expect(puts(await h.takeLog())).not.toContain(MANIFEST_PATH);
@@ -170,7 +181,10 @@ export function describePublisherContract(name: string, setup: () => Promise<Pub
 
     it('a failed upload leaves the previous manifest and files in place, and names target and path', async () => {
       h.failWrite('/rss.xml');
-      const err = await h.target.publish(lazy(v4)).then(() => undefined, (e: unknown) => e);
+      const err = await h.target.publish(lazy(v4)).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
       expect(err).toBeInstanceOf(PublishError);
       expect(String(err)).toContain(`'${h.target.id}'`);
       expect(String(err)).toContain('/rss.xml');

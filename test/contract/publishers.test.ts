@@ -57,7 +57,15 @@ describePublisherContract('kv (fake Cloudflare API)', async () => {
   const prefix = 'blog:';
   return {
     target: createKvPublisher(
-      { id: 'workers-kv', accountId: KV.accountId, namespaceId: KV.namespaceId, tokenEnv: 'FERRY_TEST_KV_TOKEN', prefix, apiBase: api.apiBase, timeoutMs: 5000 },
+      {
+        id: 'workers-kv',
+        accountId: KV.accountId,
+        namespaceId: KV.namespaceId,
+        tokenEnv: 'FERRY_TEST_KV_TOKEN',
+        prefix,
+        apiBase: api.apiBase,
+        timeoutMs: 5000,
+      },
       // Small batches so the contract also crosses batch boundaries.
       { env: { FERRY_TEST_KV_TOKEN: KV.token }, maxBatchKeys: 4 },
     ),
@@ -74,13 +82,26 @@ describe('kv publisher specifics', () => {
     try {
       const target = createKvPublisher({ id: 'kv1', ...KV, tokenEnv: 'FERRY_NO_SUCH_VAR', apiBase: api.apiBase }, { env: {} });
       const { makeSignedSnapshot, testKeyPair, sampleFiles } = await import('../helpers/signed-snapshot.ts');
-      const snap = makeSignedSnapshot(sampleFiles(), { version: 1, keyPair: testKeyPair(1), now: new Date(), expiresInMs: 1e9, mirrors: [], canonical: 'https://x.example/' });
-      const err = await target.publish(snapshotFilesOf(snap)).then(() => undefined, (e: unknown) => e);
+      const snap = makeSignedSnapshot(sampleFiles(), {
+        version: 1,
+        keyPair: testKeyPair(1),
+        now: new Date(),
+        expiresInMs: 1e9,
+        mirrors: [],
+        canonical: 'https://x.example/',
+      });
+      const err = await target.publish(snapshotFilesOf(snap)).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
       expect(err).toBeInstanceOf(PublishError);
       expect(String(err)).toContain('FERRY_NO_SUCH_VAR');
       expect(api.requests).toBe(0);
       const wrong = createKvPublisher({ id: 'kv1', ...KV, tokenEnv: 'T', apiBase: api.apiBase }, { env: { T: 'wrong-token-123' } });
-      const err2 = await wrong.publish(snapshotFilesOf(snap)).then(() => undefined, (e: unknown) => e);
+      const err2 = await wrong.publish(snapshotFilesOf(snap)).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
       expect(String(err2)).toMatch(/HTTP 403.*check that T holds a token/);
       expect(String(err2)).not.toContain('wrong-token-123');
     } finally {
@@ -96,10 +117,21 @@ describePublisherContract('s3 (fake S3 with SigV4 checks)', async () => {
   const prefix = 'site/';
   return {
     target: createS3Publisher(
-      { id: 'bucket-mirror', endpoint: s3.endpoint, bucket: S3.bucket, region: S3.region, prefix, accessKeyIdEnv: 'AK', secretAccessKeyEnv: 'SK', timeoutMs: 5000, concurrency: 3 },
+      {
+        id: 'bucket-mirror',
+        endpoint: s3.endpoint,
+        bucket: S3.bucket,
+        region: S3.region,
+        prefix,
+        accessKeyIdEnv: 'AK',
+        secretAccessKeyEnv: 'SK',
+        timeoutMs: 5000,
+        concurrency: 3,
+      },
       { env: { AK: S3.accessKeyId, SK: S3.secretAccessKey } },
     ),
-    read: async () => new Map([...s3.objects].filter(([k]) => k.startsWith(prefix)).map(([k, o]) => [`/${k.slice(prefix.length)}`, o.body])),
+    read: async () =>
+      new Map([...s3.objects].filter(([k]) => k.startsWith(prefix)).map(([k, o]) => [`/${k.slice(prefix.length)}`, o.body])),
     takeLog: async () => s3.log.splice(0).map((w) => ({ op: w.op, path: `/${w.key.slice(prefix.length)}` })),
     failWrite: (path) => s3.failNextWriteOf(prefix + path.slice(1)),
     close: () => s3.close(),
@@ -126,7 +158,9 @@ describe('fake S3 signature check (against AWS published SigV4 examples)', () =>
     expect(verifySigV4(getObject, creds, at)).toBeUndefined();
   });
   it('rejects it when a signed header, the path or the body changes', () => {
-    expect(verifySigV4({ ...getObject, headers: { ...getObject.headers, range: 'bytes=0-10' } }, creds, at)?.code).toBe('SignatureDoesNotMatch');
+    expect(verifySigV4({ ...getObject, headers: { ...getObject.headers, range: 'bytes=0-10' } }, creds, at)?.code).toBe(
+      'SignatureDoesNotMatch',
+    );
     expect(verifySigV4({ ...getObject, rawUrl: '/test2.txt' }, creds, at)?.code).toBe('SignatureDoesNotMatch');
     expect(verifySigV4({ ...getObject, body: new Uint8Array([1]) }, creds, at)?.code).toBe('XAmzContentSHA256Mismatch');
     expect(verifySigV4(getObject, creds, new Date('2013-05-24T01:00:00Z'))?.code).toBe('RequestTimeTooSkewed');
@@ -158,12 +192,30 @@ describe('s3 publisher specifics', () => {
       const md5CacheFile = join(dir, 's3-md5.json');
       const target = () =>
         createS3Publisher(
-          { id: 'b1', endpoint: s3.endpoint, bucket: S3.bucket, region: S3.region, accessKeyIdEnv: 'AK', secretAccessKeyEnv: 'SK', md5CacheFile },
+          {
+            id: 'b1',
+            endpoint: s3.endpoint,
+            bucket: S3.bucket,
+            region: S3.region,
+            accessKeyIdEnv: 'AK',
+            secretAccessKeyEnv: 'SK',
+            md5CacheFile,
+          },
           { env: { AK: S3.accessKeyId, SK: S3.secretAccessKey } },
         );
       const { makeSignedSnapshot, testKeyPair, sampleFiles } = await import('../helpers/signed-snapshot.ts');
       const snap = (version: number, extra: Record<string, string> = {}) =>
-        makeSignedSnapshot({ ...sampleFiles(), ...extra }, { version, keyPair: testKeyPair(5), now: new Date('2026-02-01T00:00:00Z'), expiresInMs: 1e9, mirrors: [], canonical: 'https://x.example/' });
+        makeSignedSnapshot(
+          { ...sampleFiles(), ...extra },
+          {
+            version,
+            keyPair: testKeyPair(5),
+            now: new Date('2026-02-01T00:00:00Z'),
+            expiresInMs: 1e9,
+            mirrors: [],
+            canonical: 'https://x.example/',
+          },
+        );
       const counting = (files: Map<string, Uint8Array>, reads: string[]) => {
         const inner = snapshotFilesOf(files);
         return { entries: inner.entries, read: (path: string) => (reads.push(path), inner.read(path)) };
@@ -191,7 +243,10 @@ describe('s3 publisher specifics', () => {
         { id: 'b1', endpoint: s3.endpoint, bucket: S3.bucket, region: S3.region, accessKeyIdEnv: 'AK', secretAccessKeyEnv: 'SK' },
         { env: { AK: S3.accessKeyId, SK: 'not-the-secret-999' } },
       );
-      const err = await target.current().then(() => undefined, (e: unknown) => e);
+      const err = await target.current().then(
+        () => undefined,
+        (e: unknown) => e,
+      );
       expect(err).toBeInstanceOf(PublishError);
       expect(String(err)).toMatch(/target 'b1': read \/manifest.json failed: .*HTTP 403 SignatureDoesNotMatch.*check AK \/ SK/);
       expect(String(err)).not.toContain('not-the-secret-999');
@@ -233,7 +288,9 @@ exit 0
       const names = (await git(['ls-tree', '-r', '-z', '--name-only', branch])).stdout.split('\0').filter((n) => n !== '');
       for (const name of names) {
         const blob = await new Promise<Buffer>((res, rej) =>
-          execFile('git', ['cat-file', 'blob', `${branch}:${name}`], { cwd: bare, encoding: 'buffer', maxBuffer: 1 << 26 }, (e, stdout) => (e ? rej(e) : res(stdout))),
+          execFile('git', ['cat-file', 'blob', `${branch}:${name}`], { cwd: bare, encoding: 'buffer', maxBuffer: 1 << 26 }, (e, stdout) =>
+            e === null ? res(stdout) : rej(new Error(e.message)),
+          ),
         );
         out.set(`/${name}`, new Uint8Array(blob));
       }
@@ -246,7 +303,8 @@ exit 0
       const parts = (await git(args)).stdout.split('\0').filter((n) => n !== '');
       const log: BackingWrite[] = [];
       if (last === '') for (const p of parts) log.push({ op: 'put', path: `/${p}` });
-      else for (let i = 0; i + 1 < parts.length; i += 2) log.push({ op: parts[i] === 'D' ? 'delete' : 'put', path: `/${parts[i + 1] ?? ''}` });
+      else
+        for (let i = 0; i + 1 < parts.length; i += 2) log.push({ op: parts[i] === 'D' ? 'delete' : 'put', path: `/${parts[i + 1] ?? ''}` });
       last = now;
       return log.filter((w) => w.path !== '/.nojekyll');
     },
@@ -259,7 +317,13 @@ describePublisherContract('git (real bare repository)', async () => {
   const remote = await bareRepo(dir, 'gh-pages');
   let pending: Promise<void> = Promise.resolve();
   return {
-    target: createGitPublisher({ id: 'pages-branch', remote: remote.url, branch: 'gh-pages', workDir: join(dir, 'work'), timeoutMs: 20_000 }),
+    target: createGitPublisher({
+      id: 'pages-branch',
+      remote: remote.url,
+      branch: 'gh-pages',
+      workDir: join(dir, 'work'),
+      timeoutMs: 20_000,
+    }),
     atomic: true,
     read: async () => new Map([...(await remote.read())].filter(([p]) => p !== '/.nojekyll')),
     takeLog: async () => {
@@ -276,7 +340,19 @@ describePublisherContract('git (real bare repository)', async () => {
 /** A signed sample snapshot of `version` (plus extra files), as the git tests publish it. */
 async function gitSnap(version: number, extra: Record<string, string> = {}) {
   const { makeSignedSnapshot, testKeyPair, sampleFiles } = await import('../helpers/signed-snapshot.ts');
-  return snapshotFilesOf(makeSignedSnapshot({ ...sampleFiles(), ...extra }, { version, keyPair: testKeyPair(3), now: new Date('2026-02-01T00:00:00Z'), expiresInMs: 1e9, mirrors: [], canonical: 'https://x.example/' }));
+  return snapshotFilesOf(
+    makeSignedSnapshot(
+      { ...sampleFiles(), ...extra },
+      {
+        version,
+        keyPair: testKeyPair(3),
+        now: new Date('2026-02-01T00:00:00Z'),
+        expiresInMs: 1e9,
+        mirrors: [],
+        canonical: 'https://x.example/',
+      },
+    ),
+  );
 }
 
 describe('git publisher specifics', () => {
@@ -284,7 +360,15 @@ describe('git publisher specifics', () => {
     const dir = await mkdtemp(join(tmpdir(), 'ferry-pub-git2-'));
     try {
       const remote = await bareRepo(dir, 'pages');
-      const target = (work: string) => createGitPublisher({ id: 'gl-pages', remote: remote.url, branch: 'pages', workDir: join(dir, work), authorName: 'Ferry Bot', authorEmail: 'bot@example.org' });
+      const target = (work: string) =>
+        createGitPublisher({
+          id: 'gl-pages',
+          remote: remote.url,
+          branch: 'pages',
+          workDir: join(dir, work),
+          authorName: 'Ferry Bot',
+          authorEmail: 'bot@example.org',
+        });
       await target('w1').publish(await gitSnap(7));
       await target('w1').publish(await gitSnap(7));
       const count = async () => (await remote.git(['rev-list', '--count', 'pages'])).stdout.trim();
@@ -325,7 +409,9 @@ describe('git publisher specifics', () => {
         return execGit(args, opts);
       };
       const progress: string[] = [];
-      const r = await createGitPublisher(config, { git }).publish(await gitSnap(8, { '/new.html': 'new post' }), { onProgress: (m) => progress.push(m) });
+      const r = await createGitPublisher(config, { git }).publish(await gitSnap(8, { '/new.html': 'new post' }), {
+        onProgress: (m) => progress.push(m),
+      });
       expect(interfered).toBe(true);
       expect(r.uploaded).toBeGreaterThan(0);
       expect(progress.join('\n')).toMatch(/pages moved on the remote while publishing; fetching it again \(attempt 2 of 3\)/);

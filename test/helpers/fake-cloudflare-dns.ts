@@ -21,7 +21,15 @@ export interface FakeCloudflareDns {
   close(): Promise<void>;
 }
 
-export async function startFakeCloudflareDns({ token, zoneId = 'zone123', records = [] }: { token: string; zoneId?: string; records?: DnsRecord[] }): Promise<FakeCloudflareDns> {
+export async function startFakeCloudflareDns({
+  token,
+  zoneId = 'zone123',
+  records = [],
+}: {
+  token: string;
+  zoneId?: string;
+  records?: DnsRecord[];
+}): Promise<FakeCloudflareDns> {
   const store = new Map(records.map((r) => [r.id, { ...r }]));
   const requests: string[] = [];
   let nextId = 1;
@@ -57,7 +65,13 @@ export async function startFakeCloudflareDns({ token, zoneId = 'zone123', record
           send(400, { success: false, errors: [{ code: 9000, message: 'type, name and content are required' }], result: null });
           return;
         }
-        const record: DnsRecord = { id: `rec${nextId++}`, type: b.type, name: b.name, content: b.content, ttl: typeof b.ttl === 'number' ? b.ttl : 1 };
+        const record: DnsRecord = {
+          id: `rec${nextId++}`,
+          type: b.type,
+          name: b.name,
+          content: b.content,
+          ttl: typeof b.ttl === 'number' ? b.ttl : 1,
+        };
         store.set(record.id, record);
         send(200, { success: true, result: record });
         return;

@@ -122,7 +122,8 @@ export async function startFakeKubo(options: FakeKuboOptions = {}): Promise<Fake
       const type = url.searchParams.get('type') ?? 'all';
       if (pin === undefined || (type !== 'all' && type !== pin.type)) throw new RpcError(`path '${cid.toString()}' is not pinned`);
       res.writeHead(200, { 'content-type': 'application/json' });
-      if (url.searchParams.get('stream') === 'true') res.end(`${JSON.stringify({ Cid: cid.toString(), Name: pin.name, Type: pin.type })}\n`);
+      if (url.searchParams.get('stream') === 'true')
+        res.end(`${JSON.stringify({ Cid: cid.toString(), Name: pin.name, Type: pin.type })}\n`);
       else res.end(`${JSON.stringify({ Keys: { [cid.toString()]: { Type: pin.type, Name: pin.name } } })}\n`);
     },
     'name/publish': async (url, _req, res) => {

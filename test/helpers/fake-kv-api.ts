@@ -69,18 +69,23 @@ export async function startFakeKvApi(opts: FakeKvOptions): Promise<FakeKvApi> {
     if (body.length > MAX_BODY) return error(res, 413, 10011, 'request body over 100 MB');
 
     if (req.method === 'PUT' && rest === '/bulk') {
-      if (!String(req.headers['content-type']).startsWith('application/json')) return error(res, 400, 10026, 'content-type must be application/json');
+      if (!String(req.headers['content-type']).startsWith('application/json'))
+        return error(res, 400, 10026, 'content-type must be application/json');
       const pairs = parseJson(body);
       if (!Array.isArray(pairs) || pairs.length > MAX_BULK) return error(res, 400, 10026, 'body must be an array of at most 10,000 pairs');
       const staged: [string, { value: Uint8Array; metadata?: unknown }][] = [];
       for (const p of pairs) {
-        if (!isRecord(p) || typeof p.key !== 'string' || typeof p.value !== 'string') return error(res, 400, 10026, 'each pair needs key and value strings');
+        if (!isRecord(p) || typeof p.key !== 'string' || typeof p.value !== 'string')
+          return error(res, 400, 10026, 'each pair needs key and value strings');
         for (const k of Object.keys(p)) {
-          if (!['key', 'value', 'base64', 'metadata', 'expiration', 'expiration_ttl'].includes(k)) return error(res, 400, 10026, `unknown field ${k}`);
+          if (!['key', 'value', 'base64', 'metadata', 'expiration', 'expiration_ttl'].includes(k))
+            return error(res, 400, 10026, `unknown field ${k}`);
         }
-        if (Buffer.byteLength(p.key) > KEY_BYTES || p.key === '' || p.key === '.' || p.key === '..') return error(res, 400, 10019, 'invalid key name');
+        if (Buffer.byteLength(p.key) > KEY_BYTES || p.key === '' || p.key === '.' || p.key === '..')
+          return error(res, 400, 10019, 'invalid key name');
         if (p.base64 !== undefined && typeof p.base64 !== 'boolean') return error(res, 400, 10026, 'base64 must be a boolean');
-        if (p.metadata !== undefined && JSON.stringify(p.metadata).length > METADATA_BYTES) return error(res, 400, 10028, 'metadata over 1024 bytes');
+        if (p.metadata !== undefined && JSON.stringify(p.metadata).length > METADATA_BYTES)
+          return error(res, 400, 10028, 'metadata over 1024 bytes');
         let value: Uint8Array;
         if (p.base64 === true) {
           if (!/^[A-Za-z0-9+/]*={0,2}$/.test(p.value) || p.value.length % 4 !== 0) return error(res, 400, 10026, 'value is not base64');

@@ -55,22 +55,40 @@ export function verifySigV4(
     const v = req.headers[name];
     return Array.isArray(v) ? v.join(',') : (v ?? '');
   };
-  const m = /^AWS4-HMAC-SHA256 Credential=([^/,\s]+)\/(\d{8})\/([^/,\s]+)\/s3\/aws4_request, ?SignedHeaders=([a-z0-9;-]+), ?Signature=([0-9a-f]{64})$/.exec(header('authorization'));
-  if (m === null) return { code: 'AuthorizationHeaderMalformed', message: 'Authorization is not AWS4-HMAC-SHA256 Credential=.../s3/aws4_request, SignedHeaders=..., Signature=...' };
+  const m =
+    /^AWS4-HMAC-SHA256 Credential=([^/,\s]+)\/(\d{8})\/([^/,\s]+)\/s3\/aws4_request, ?SignedHeaders=([a-z0-9;-]+), ?Signature=([0-9a-f]{64})$/.exec(
+      header('authorization'),
+    );
+  if (m === null)
+    return {
+      code: 'AuthorizationHeaderMalformed',
+      message: 'Authorization is not AWS4-HMAC-SHA256 Credential=.../s3/aws4_request, SignedHeaders=..., Signature=...',
+    };
   const [, akid, day, region, signedList = '', signature] = m;
   if (akid !== creds.accessKeyId) return { code: 'InvalidAccessKeyId', message: 'unknown access key' };
-  if (region !== creds.region) return { code: 'AuthorizationHeaderMalformed', message: `region ${region ?? ''} is wrong; expecting ${creds.region}` };
+  if (region !== creds.region)
+    return { code: 'AuthorizationHeaderMalformed', message: `region ${region ?? ''} is wrong; expecting ${creds.region}` };
   const amzDate = header('x-amz-date');
-  if (!/^\d{8}T\d{6}Z$/.test(amzDate) || amzDate.slice(0, 8) !== day) return { code: 'AccessDenied', message: 'x-amz-date missing or not the credential date' };
-  const when = Date.UTC(+amzDate.slice(0, 4), +amzDate.slice(4, 6) - 1, +amzDate.slice(6, 8), +amzDate.slice(9, 11), +amzDate.slice(11, 13), +amzDate.slice(13, 15));
-  if (Math.abs(when - now.getTime()) > 15 * 60_000) return { code: 'RequestTimeTooSkewed', message: 'request time too far from server time' };
+  if (!/^\d{8}T\d{6}Z$/.test(amzDate) || amzDate.slice(0, 8) !== day)
+    return { code: 'AccessDenied', message: 'x-amz-date missing or not the credential date' };
+  const when = Date.UTC(
+    +amzDate.slice(0, 4),
+    +amzDate.slice(4, 6) - 1,
+    +amzDate.slice(6, 8),
+    +amzDate.slice(9, 11),
+    +amzDate.slice(11, 13),
+    +amzDate.slice(13, 15),
+  );
+  if (Math.abs(when - now.getTime()) > 15 * 60_000)
+    return { code: 'RequestTimeTooSkewed', message: 'request time too far from server time' };
   const signed = signedList.split(';');
   for (const must of ['host', 'x-amz-content-sha256', 'x-amz-date']) {
     if (!signed.includes(must)) return { code: 'AccessDenied', message: `${must} must be a signed header` };
   }
   const payloadHash = header('x-amz-content-sha256');
   if (payloadHash !== 'UNSIGNED-PAYLOAD') {
-    if (!/^[0-9a-f]{64}$/.test(payloadHash)) return { code: 'InvalidArgument', message: 'x-amz-content-sha256 must be hex sha256 or UNSIGNED-PAYLOAD' };
+    if (!/^[0-9a-f]{64}$/.test(payloadHash))
+      return { code: 'InvalidArgument', message: 'x-amz-content-sha256 must be hex sha256 or UNSIGNED-PAYLOAD' };
     if (createHash('sha256').update(req.body).digest('hex') !== payloadHash) {
       return { code: 'XAmzContentSHA256Mismatch', message: 'the body does not match x-amz-content-sha256' };
     }
@@ -78,7 +96,10 @@ export function verifySigV4(
   const q = req.rawUrl.indexOf('?');
   const rawPath = q === -1 ? req.rawUrl : req.rawUrl.slice(0, q);
   const rawQuery = q === -1 ? '' : req.rawUrl.slice(q + 1);
-  const canonicalUri = rawPath.split('/').map((s) => uriEncode(decodeURIComponent(s))).join('/');
+  const canonicalUri = rawPath
+    .split('/')
+    .map((s) => uriEncode(decodeURIComponent(s)))
+    .join('/');
   const canonicalQuery = rawQuery
     .split('&')
     .filter((p) => p !== '')
@@ -95,10 +116,13 @@ export function verifySigV4(
   const canonicalRequest = [req.method, canonicalUri, canonicalQuery, canonicalHeaders, signedList, payloadHash].join('\n');
   const scope = `${day ?? ''}/${region ?? ''}/s3/aws4_request`;
   const stringToSign = ['AWS4-HMAC-SHA256', amzDate, scope, createHash('sha256').update(canonicalRequest).digest('hex')].join('\n');
-  let key: Buffer = createHmac('sha256', `AWS4${creds.secretAccessKey}`).update(day ?? '').digest();
+  let key: Buffer = createHmac('sha256', `AWS4${creds.secretAccessKey}`)
+    .update(day ?? '')
+    .digest();
   for (const part of [region ?? '', 's3', 'aws4_request']) key = createHmac('sha256', key).update(part).digest();
   const expected = createHmac('sha256', key).update(stringToSign).digest('hex');
-  if (expected !== signature) return { code: 'SignatureDoesNotMatch', message: 'The request signature we calculated does not match the signature you provided.' };
+  if (expected !== signature)
+    return { code: 'SignatureDoesNotMatch', message: 'The request signature we calculated does not match the signature you provided.' };
   return undefined;
 }
 
@@ -123,7 +147,11 @@ export async function startFakeS3(opts: FakeS3Options): Promise<FakeS3> {
     res.end(body);
   };
   const fail = (res: ServerResponse, status: number, code: string, message: string): void =>
-    send(res, status, `<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>${code}</Code><Message>${xmlEscape(message)}</Message></Error>`);
+    send(
+      res,
+      status,
+      `<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>${code}</Code><Message>${xmlEscape(message)}</Message></Error>`,
+    );
 
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const chunks: Buffer[] = [];
@@ -143,7 +171,8 @@ export async function startFakeS3(opts: FakeS3Options): Promise<FakeS3> {
     const key = rest.map((s) => decodeURIComponent(s)).join('/');
 
     if (key === '' && method === 'GET') {
-      if (url.searchParams.get('list-type') !== '2') return fail(res, 400, 'InvalidArgument', 'this fake only answers ListObjectsV2 (list-type=2)');
+      if (url.searchParams.get('list-type') !== '2')
+        return fail(res, 400, 'InvalidArgument', 'this fake only answers ListObjectsV2 (list-type=2)');
       const prefix = url.searchParams.get('prefix') ?? '';
       const max = Math.min(Number(url.searchParams.get('max-keys') ?? 1000), pageSize);
       const keys = [...objects.keys()].filter((k) => k.startsWith(prefix)).sort();
@@ -157,7 +186,9 @@ export async function startFakeS3(opts: FakeS3Options): Promise<FakeS3> {
           return `<Contents><Key>${xmlEscape(k)}</Key><LastModified>2026-01-01T00:00:00.000Z</LastModified><ETag>&quot;${o?.etag ?? ''}&quot;</ETag><Size>${o?.body.length ?? 0}</Size><StorageClass>STANDARD</StorageClass></Contents>`;
         })
         .join('');
-      const next = truncated ? `<NextContinuationToken>${Buffer.from(String(start + page.length)).toString('base64')}</NextContinuationToken>` : '';
+      const next = truncated
+        ? `<NextContinuationToken>${Buffer.from(String(start + page.length)).toString('base64')}</NextContinuationToken>`
+        : '';
       return send(
         res,
         200,
@@ -174,7 +205,8 @@ export async function startFakeS3(opts: FakeS3Options): Promise<FakeS3> {
       }
       const del = isRecord(parsed) ? parsed.Delete : undefined;
       const list = isRecord(del) ? del.Object : undefined;
-      if (!Array.isArray(list) || list.length === 0 || list.length > 1000) return fail(res, 400, 'MalformedXML', 'Delete needs 1..1000 Object entries');
+      if (!Array.isArray(list) || list.length === 0 || list.length > 1000)
+        return fail(res, 400, 'MalformedXML', 'Delete needs 1..1000 Object entries');
       const quiet = isRecord(del) && String(del.Quiet) === 'true';
       const deleted: string[] = [];
       for (const o of list) {
@@ -184,7 +216,11 @@ export async function startFakeS3(opts: FakeS3Options): Promise<FakeS3> {
         deleted.push(o.Key);
       }
       const items = quiet ? '' : deleted.map((k) => `<Deleted><Key>${xmlEscape(k)}</Key></Deleted>`).join('');
-      return send(res, 200, `<?xml version="1.0" encoding="UTF-8"?>\n<DeleteResult xmlns="http://s3.amazonaws.com/doc/2006-03-01/">${items}</DeleteResult>`);
+      return send(
+        res,
+        200,
+        `<?xml version="1.0" encoding="UTF-8"?>\n<DeleteResult xmlns="http://s3.amazonaws.com/doc/2006-03-01/">${items}</DeleteResult>`,
+      );
     }
     if (key !== '' && method === 'PUT') {
       if (failing.delete(key)) return fail(res, 500, 'InternalError', 'We encountered an internal error. Please try again.');
@@ -200,7 +236,12 @@ export async function startFakeS3(opts: FakeS3Options): Promise<FakeS3> {
           return fail(res, 400, 'InvalidCar', (e as Error).message);
         }
       }
-      objects.set(key, { body, contentType: String(req.headers['content-type'] ?? 'binary/octet-stream'), etag, ...(cid === undefined ? {} : { cid }) });
+      objects.set(key, {
+        body,
+        contentType: String(req.headers['content-type'] ?? 'binary/octet-stream'),
+        etag,
+        ...(cid === undefined ? {} : { cid }),
+      });
       log.push({ op: 'put', key });
       res.writeHead(200, { etag: `"${etag}"` });
       res.end();
@@ -216,7 +257,11 @@ export async function startFakeS3(opts: FakeS3Options): Promise<FakeS3> {
     if (key !== '' && method === 'HEAD') {
       const o = objects.get(key);
       if (o === undefined) return void res.writeHead(404).end();
-      res.writeHead(200, { etag: `"${o.etag}"`, 'content-length': String(o.body.length), ...(o.cid === undefined ? {} : { 'x-amz-meta-cid': o.cid }) });
+      res.writeHead(200, {
+        etag: `"${o.etag}"`,
+        'content-length': String(o.body.length),
+        ...(o.cid === undefined ? {} : { 'x-amz-meta-cid': o.cid }),
+      });
       res.end();
       return;
     }

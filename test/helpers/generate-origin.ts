@@ -16,7 +16,24 @@ export function seededRandom(seed: number): () => number {
   };
 }
 
-const WORDS = ['人权', '自由', 'freedom', 'report', '新闻', 'the', 'and', '记录', 'witness', 'court', '律师', 'lawyer', '言论', 'press', '网络', 'internet'];
+const WORDS = [
+  '人权',
+  '自由',
+  'freedom',
+  'report',
+  '新闻',
+  'the',
+  'and',
+  '记录',
+  'witness',
+  'court',
+  '律师',
+  'lawyer',
+  '言论',
+  'press',
+  '网络',
+  'internet',
+];
 
 export interface GeneratedPostOptions {
   /** Approximate length of the body in characters. */
@@ -64,7 +81,11 @@ export function generatedPost(i: number, { bodyChars = 1500, revision = 0, publi
 }
 
 /** Write a Markdown origin of `posts` posts into dir (created if missing). */
-export async function generateMarkdownOrigin(dir: string, posts: number, options: Omit<GeneratedPostOptions, 'revision' | 'published'> = {}): Promise<void> {
+export async function generateMarkdownOrigin(
+  dir: string,
+  posts: number,
+  options: Omit<GeneratedPostOptions, 'revision' | 'published'> = {},
+): Promise<void> {
   await mkdir(dir, { recursive: true });
   await writeFile(
     join(dir, 'site.yaml'),

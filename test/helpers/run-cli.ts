@@ -7,7 +7,10 @@ export interface CliRun {
   err: string;
 }
 
-export async function runCli(args: string[], { cwd = process.cwd(), env = {} }: { cwd?: string; env?: Record<string, string> } = {}): Promise<CliRun> {
+export async function runCli(
+  args: string[],
+  { cwd = process.cwd(), env = {} }: { cwd?: string; env?: Record<string, string> } = {},
+): Promise<CliRun> {
   const out: string[] = [];
   const err: string[] = [];
   const code = await main(args, {

@@ -51,7 +51,12 @@ interface FsSubset {
 
 function isFs(m: unknown): m is FsSubset {
   return (
-    typeof m === 'object' && m !== null && 'mkdir' in m && typeof m.mkdir === 'function' && 'writeFile' in m && typeof m.writeFile === 'function'
+    typeof m === 'object' &&
+    m !== null &&
+    'mkdir' in m &&
+    typeof m.mkdir === 'function' &&
+    'writeFile' in m &&
+    typeof m.writeFile === 'function'
   );
 }
 

@@ -46,7 +46,10 @@ describe('build runner', () => {
 
       // An abort stops the thread; the next build gets a new one.
       const controller = new AbortController();
-      const aborted = runner.run(job(join(work, 'posts')), { signal: controller.signal, onProgress: () => controller.abort(new Error('deadline')) });
+      const aborted = runner.run(job(join(work, 'posts')), {
+        signal: controller.signal,
+        onProgress: () => controller.abort(new Error('deadline')),
+      });
       await expect(aborted).rejects.toThrow(/build stopped: Error: deadline/);
       const after = await runner.run(job(join(work, 'posts')));
       expect(after.version).toBeGreaterThan(3);

@@ -162,7 +162,11 @@ const samePair = (a: { manifest: Uint8Array; sig: Uint8Array }, b: { manifest: U
 /** Every file digest of every snapshot version `out` has held during the test, by path. */
 const signedVersions = new Map<string, Set<string>>();
 
-async function checkTarget(previousPair: { manifest: Uint8Array; sig: Uint8Array } | undefined, outManifest: Manifest, what: string): Promise<number> {
+async function checkTarget(
+  previousPair: { manifest: Uint8Array; sig: Uint8Array } | undefined,
+  outManifest: Manifest,
+  what: string,
+): Promise<number> {
   const pair = await readPair(paths.pub);
   if (pair === undefined) {
     // Only before the first publish to the target ever completed.
@@ -183,11 +187,17 @@ async function checkTarget(previousPair: { manifest: Uint8Array; sig: Uint8Array
     const digest = sha256Hex(bytes);
     if (digest === entry.sha256 && bytes.length === entry.size) continue;
     mixed++;
-    expect(samePair(pair, previousPair), `${what}: ${path} does not match the target's manifest, which is not the previous complete one`).toBe(true);
+    expect(
+      samePair(pair, previousPair),
+      `${what}: ${path} does not match the target's manifest, which is not the previous complete one`,
+    ).toBe(true);
     // Bytes from the snapshot being published, or from an earlier publish a kill interrupted: a
     // genuine signed version's file in any case, never foreign bytes. (The edge serves such a file
     // only if it matches; see the note on torn in-place publishes in this file's header.)
-    expect(signedVersions.get(path)?.has(digest) || outManifest.files[path]?.sha256 === digest, `${what}: ${path} holds bytes of no signed version`).toBe(true);
+    expect(
+      signedVersions.get(path)?.has(digest) || outManifest.files[path]?.sha256 === digest,
+      `${what}: ${path} holds bytes of no signed version`,
+    ).toBe(true);
   }
   return mixed;
 }
@@ -228,7 +238,9 @@ it(`survives kill -9 at ${KILLS} random points of ferry publish (seed ${SEED})`,
   const runMs = first.ms;
   const stageStarts = new Map<string, number>();
   for (const l of calibration.lines) if (!stageStarts.has(stageOf(l.text))) stageStarts.set(stageOf(l.text), Math.round(l.ms));
-  console.log(`crash-safety: a complete run takes ${Math.round(runMs)} ms; stages start at ${JSON.stringify(Object.fromEntries(stageStarts))}`);
+  console.log(
+    `crash-safety: a complete run takes ${Math.round(runMs)} ms; stages start at ${JSON.stringify(Object.fromEntries(stageStarts))}`,
+  );
 
   let previousPair = await readPair(paths.pub);
   let outVersion = accept((await readPair(paths.out)) ?? { manifest: new Uint8Array(), sig: new Uint8Array() }).version;
@@ -246,7 +258,10 @@ it(`survives kill -9 at ${KILLS} random points of ferry publish (seed ${SEED})`,
     } else if (change < 0.7) {
       // A new subtitle: every page changes, so the target rewrites every file in place.
       subtitle++;
-      await writeFile(join(paths.origin, 'site.yaml'), `title: 公民自由联盟 Generated test blog\nsubtitle: Edition ${subtitle}\nlanguage: zh\n`);
+      await writeFile(
+        join(paths.origin, 'site.yaml'),
+        `title: 公民自由联盟 Generated test blog\nsubtitle: Edition ${subtitle}\nlanguage: zh\n`,
+      );
     }
     // Where to kill: at a random moment of the whole run (start-up included), or a random few
     // milliseconds after a stage began, so that every stage is hit, the target's writes included.
@@ -254,16 +269,22 @@ it(`survives kill -9 at ${KILLS} random points of ferry publish (seed ${SEED})`,
     const delay = Math.round(rand() * (trigger.stage === 'clock' ? runMs * 1.05 : trigger.windowMs));
     let timer: NodeJS.Timeout | undefined;
     const run = startPublish([], (text) => {
-      if (timer === undefined && trigger.stage !== 'clock' && stageOf(text) === trigger.stage && (trigger.match === undefined || trigger.match.test(text))) {
-        timer = setTimeout(run.kill, delay);
+      if (
+        timer === undefined &&
+        trigger.stage !== 'clock' &&
+        stageOf(text) === trigger.stage &&
+        (trigger.match === undefined || trigger.match.test(text))
+      ) {
+        timer = setTimeout(() => run.kill(), delay);
       }
     });
-    if (trigger.stage === 'clock') timer = setTimeout(run.kill, delay);
+    if (trigger.stage === 'clock') timer = setTimeout(() => run.kill(), delay);
     const exit = await run.exit;
     clearTimeout(timer);
     const last = run.lines.at(-1)?.text ?? '';
     const what = `kill ${i + 1}: ${delay} ms after ${trigger.stage === 'clock' ? 'spawn' : `the ${trigger.stage} stage began`} (last line: ${last || 'nothing printed'})`;
-    if (exit.signal === null) expect(exit.code, `${what}: the run ended by itself but failed: ${run.lines.map((l) => l.text).join('\n')}`).toBe(0);
+    if (exit.signal === null)
+      expect(exit.code, `${what}: the run ended by itself but failed: ${run.lines.map((l) => l.text).join('\n')}`).toBe(0);
 
     // out: the last good snapshot verifies and never goes back.
     const outReport = await verifySnapshot(folderReader(paths.out), { publicKey, now: new Date() });
@@ -287,16 +308,25 @@ it(`survives kill -9 at ${KILLS} random points of ferry publish (seed ${SEED})`,
     const before = await runs.list(1000);
     const running = before.filter((r) => r.outcome === 'running').map((r) => r.id);
     const recovered = await runs.recover(new Date());
-    expect(recovered.map((r) => r.id), what).toEqual(running);
+    expect(
+      recovered.map((r) => r.id),
+      what,
+    ).toEqual(running);
     const after = await runs.list(1000);
-    expect(after.filter((r) => r.outcome === 'running'), what).toEqual([]);
+    expect(
+      after.filter((r) => r.outcome === 'running'),
+      what,
+    ).toEqual([]);
     const started = run.lines.some((l) => stageOf(l.text) === 'ingest');
     // One record per run that got as far as its first progress line (maybe one that had not yet printed).
     if (started) expect(after.length - runCount, what).toBe(1);
     else expect(after.length - runCount, what).toBeLessThanOrEqual(1);
     if (after.length > runCount) {
       const newest = after[0];
-      expect(newest?.outcome === 'interrupted' || (newest?.outcome === 'ok' && newest.ended !== undefined), `${what}: ${JSON.stringify(newest)}`).toBe(true);
+      expect(
+        newest?.outcome === 'interrupted' || (newest?.outcome === 'ok' && newest.ended !== undefined),
+        `${what}: ${JSON.stringify(newest)}`,
+      ).toBe(true);
     }
     runCount = after.length;
 
@@ -340,7 +370,11 @@ it(`survives kill -9 at ${KILLS} random points of ferry publish (seed ${SEED})`,
   expect(done.code, final.lines.map((l) => l.text).join('\n')).toBe(0);
   const record: unknown = JSON.parse(final.stdout);
   expect(record).toMatchObject({ outcome: 'ok', posts: POSTS + added, version: outVersion + 1, targets: [{ id: 'pub', outcome: 'ok' }] });
-  expect(await verifySnapshot(folderReader(paths.pub), { publicKey, now: new Date() })).toMatchObject({ ok: true, version: outVersion + 1, problems: [] });
+  expect(await verifySnapshot(folderReader(paths.pub), { publicKey, now: new Date() })).toMatchObject({
+    ok: true,
+    version: outVersion + 1,
+    problems: [],
+  });
   const outPair = await readPair(paths.out);
   if (outPair === undefined) throw new Error('no snapshot after the final run');
   await checkEdge(accept(outPair));

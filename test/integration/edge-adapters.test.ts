@@ -100,14 +100,22 @@ describe('mirrors file', () => {
   const kinds = ['http', 'directory', 'ipfs-gateway'];
   it('accepts the documented shape', () => {
     const text = '{"mirrors":[{"id":"a","kind":"http","url":"http://127.0.0.1:1234/","priority":1}]}';
-    expect(parseMirrorsConfig(text, 'mirrors.json', kinds)).toEqual([{ id: 'a', kind: 'http', url: 'http://127.0.0.1:1234/', priority: 1 }]);
+    expect(parseMirrorsConfig(text, 'mirrors.json', kinds)).toEqual([
+      { id: 'a', kind: 'http', url: 'http://127.0.0.1:1234/', priority: 1 },
+    ]);
   });
   it.each([
     ['{"mirrors":[{"id":"a","kind":"http","url":"ftp://x/"}]}', "mirrors.json: mirror 'a': url must be http(s)"],
-    ['{"mirrors":[{"id":"a","kind":"s3","url":"https://x/"}]}', "mirrors.json: mirror 'a': kind must be one of http, directory, ipfs-gateway"],
+    [
+      '{"mirrors":[{"id":"a","kind":"s3","url":"https://x/"}]}',
+      "mirrors.json: mirror 'a': kind must be one of http, directory, ipfs-gateway",
+    ],
     ['{"mirrors":[{"id":"a","kind":"http"}]}', "mirrors.json: mirror 'a': kind 'http' needs url"],
     ['{"mirrors":[{"id":"a","kind":"http","url":"https://x/","priority":"1"}]}', "mirror 'a': priority must be a number"],
-    ['{"mirrors":[{"id":"a","kind":"http","url":"https://x/"},{"id":"a","kind":"http","url":"https://y/"}]}', "mirror 'a': id is used twice"],
+    [
+      '{"mirrors":[{"id":"a","kind":"http","url":"https://x/"},{"id":"a","kind":"http","url":"https://y/"}]}',
+      "mirror 'a': id is used twice",
+    ],
     ['{"mirrors":[{"kind":"http","url":"https://x/"}]}', 'mirrors.json: mirrors[0]: id must be'],
     ['[]', 'expected an object {"mirrors":[...]}'],
     ['{', 'not valid JSON'],
@@ -137,9 +145,13 @@ describe('Node runtime', () => {
   it('`ferry edge` prints its address and serves through the mirrors file', async () => {
     await writeFile(join(dir, 'edge.json'), JSON.stringify({ mirrors: [{ id: 'a', kind: 'http', url: http.url, priority: 1 }] }));
     await writeFile(join(dir, 'pub.pem'), encodePublicKeyPem(key.publicKey));
-    const child = spawn(process.execPath, ['bin/ferry.js', 'edge', '--mirrors', join(dir, 'edge.json'), '--pubkey', join(dir, 'pub.pem'), '--port', '0'], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const child = spawn(
+      process.execPath,
+      ['bin/ferry.js', 'edge', '--mirrors', join(dir, 'edge.json'), '--pubkey', join(dir, 'pub.pem'), '--port', '0'],
+      {
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
     try {
       const url = await new Promise<string>((resolve, reject) => {
         let out = '';

@@ -18,7 +18,10 @@ const mirrorsList = [
   { id: 'tor', kind: 'http', url: 'http://abcdefghijklmnopqrstuvwxyz234567abcdefghijklmnopqrstuv.onion/', priority: 2 },
 ];
 const snapshot = (version = 2, over: Record<string, string | Uint8Array> = {}, keyPair = key, expiresInMs = 86_400_000) =>
-  makeSignedSnapshot({ ...files, ...over }, { version, keyPair, now: NOW, expiresInMs, mirrors: mirrorsList, canonical: 'https://blog.example.org' });
+  makeSignedSnapshot(
+    { ...files, ...over },
+    { version, keyPair, now: NOW, expiresInMs, mirrors: mirrorsList, canonical: 'https://blog.example.org' },
+  );
 const v2 = snapshot();
 const text = (path: string, map = v2): string => new TextDecoder().decode(map.get(path));
 
@@ -233,9 +236,7 @@ describe('edge: responses', () => {
     expect(res.headers.get('referrer-policy')).toBe('no-referrer');
     expect(res.headers.get('x-content-type-options')).toBe('nosniff');
     expect(res.headers.get('link')).toBe('<https://blog.example.org/2016/06/>; rel="canonical"');
-    expect(res.headers.get('onion-location')).toBe(
-      'http://abcdefghijklmnopqrstuvwxyz234567abcdefghijklmnopqrstuv.onion/2016/06/',
-    );
+    expect(res.headers.get('onion-location')).toBe('http://abcdefghijklmnopqrstuvwxyz234567abcdefghijklmnopqrstuv.onion/2016/06/');
 
     const again = await edge.app.request('/2016/06/', { headers: { 'if-none-match': `"${sha ?? ''}"` } });
     expect(again.status).toBe(304);
@@ -277,7 +278,10 @@ describe('a mirror updated in place, caught between its first new file and its n
     const index = v3.get('/index.html');
     if (index !== undefined) m.set('/index.html', index);
     if (announce) {
-      for (const [from, to] of [['/manifest.json', '/manifest.next.json'], ['/manifest.json.sig', '/manifest.next.json.sig']] as const) {
+      for (const [from, to] of [
+        ['/manifest.json', '/manifest.next.json'],
+        ['/manifest.json.sig', '/manifest.next.json.sig'],
+      ] as const) {
         const bytes = v3.get(from);
         if (bytes !== undefined) m.set(to, bytes);
       }

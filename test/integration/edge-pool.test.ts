@@ -11,8 +11,20 @@ describe('pool state', () => {
     [[{ type: 'unreachable', error: 'x' }], 'degraded'],
     [[1, 2, 3].map(() => ({ type: 'unreachable', error: 'x' }) as const), 'unreachable'],
     [[{ type: 'failure', error: 'HTTP 500' }], 'degraded'],
-    [[{ type: 'failure', error: 'x' }, { type: 'success', latencyMs: 5 }], 'healthy'],
-    [[{ type: 'compromised', error: 'bad bytes' }, { type: 'success', latencyMs: 5 }], 'compromised'],
+    [
+      [
+        { type: 'failure', error: 'x' },
+        { type: 'success', latencyMs: 5 },
+      ],
+      'healthy',
+    ],
+    [
+      [
+        { type: 'compromised', error: 'bad bytes' },
+        { type: 'success', latencyMs: 5 },
+      ],
+      'compromised',
+    ],
     [[{ type: 'compromised', error: 'bad bytes' }, { type: 'cleared' }], 'healthy'],
   ] as const)('%j -> %s', (obs, health) => {
     expect(apply(...obs).health).toBe(health);

@@ -55,7 +55,10 @@ function instant(value: string | undefined): number {
 
 /** Text content of HTML, for comparing HTML a parser re-serialized. */
 function textOf(html: string): string {
-  return html.replace(/<[^>]*>/g, '').replace(/\s+/g, ' ').trim();
+  return html
+    .replace(/<[^>]*>/g, '')
+    .replace(/\s+/g, ' ')
+    .trim();
 }
 
 /** The absolute URLs an HTML fragment points at (href/src). */
@@ -73,7 +76,10 @@ it('the expectations cover the cases that matter', () => {
 });
 
 describe('rss-parser', () => {
-  const parser = new Parser<{ lastBuildDate?: string }, { updated?: string; 'atom:updated'?: string; 'content:encoded'?: string; id?: string }>({
+  const parser = new Parser<
+    { lastBuildDate?: string },
+    { updated?: string; 'atom:updated'?: string; 'content:encoded'?: string; id?: string }
+  >({
     customFields: { item: ['updated', 'atom:updated'] },
   });
 
@@ -285,7 +291,12 @@ function toFpResult(v: unknown, what: string): FpResult {
     version: str(v.version, 'version'),
     bozo: v.bozo,
     bozo_exception: str(v.bozo_exception, 'bozo_exception'),
-    feed: { title: str(f.title, 'title'), language: str(f.language, 'language'), updated: msOrNull(f.updated, 'updated'), self: strs(f.self, 'self') },
+    feed: {
+      title: str(f.title, 'title'),
+      language: str(f.language, 'language'),
+      updated: msOrNull(f.updated, 'updated'),
+      self: strs(f.self, 'self'),
+    },
     entries: v.entries.map((e: unknown, i) => {
       if (!isObj(e)) throw new Error(`feedparser output: ${what} entry ${i} is not an object`);
       return {
@@ -304,10 +315,15 @@ function toFpResult(v: unknown, what: string): FpResult {
 
 function runPython(args: string[], input: string): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    const child = execFile(PYTHON, ['-c', FEEDPARSER_SCRIPT, ...args], { timeout: 20_000, maxBuffer: 8 * 1024 * 1024 }, (error, stdout, stderr) => {
-      const code = error === null ? 0 : typeof error.code === 'number' ? error.code : -1;
-      resolve({ code, stdout, stderr: stderr || (error?.message ?? '') });
-    });
+    const child = execFile(
+      PYTHON,
+      ['-c', FEEDPARSER_SCRIPT, ...args],
+      { timeout: 20_000, maxBuffer: 8 * 1024 * 1024 },
+      (error, stdout, stderr) => {
+        const code = error === null ? 0 : typeof error.code === 'number' ? error.code : -1;
+        resolve({ code, stdout, stderr: stderr || (error?.message ?? '') });
+      },
+    );
     child.stdin?.end(input);
   });
 }

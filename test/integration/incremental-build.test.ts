@@ -48,7 +48,18 @@ describe('incremental build', () => {
     const same = (await build(origin, out, data)).join('\n');
     expect(same).toMatch(/read 0 Markdown posts from .* \(5 more unchanged since they were published\)/);
     expect(same).toMatch(/sanitizing 0 posts \(5 unchanged since they were published\)/);
-    const always = ['/archive.html', '/about.html', '/mirrors.html', '/404.html', '/style.css', '/favicon.svg', '/rss.xml', '/atom.xml', '/feed.json', '/mirrors.json'];
+    const always = [
+      '/archive.html',
+      '/about.html',
+      '/mirrors.html',
+      '/404.html',
+      '/style.css',
+      '/favicon.svg',
+      '/rss.xml',
+      '/atom.xml',
+      '/feed.json',
+      '/mirrors.json',
+    ];
     for (const path of always) expect(first.has(path), path).toBe(true);
     expect(same).toMatch(new RegExp(`${always.length} files rendered, ${first.size - 2 - always.length} kept from version 1`));
 
@@ -92,7 +103,10 @@ describe('incremental build', () => {
     const before = await stat(file);
     const text = await readFile(file, 'utf8');
     // One letter of the body (the last one) changed: same size.
-    await writeFile(file, text.replace(/[A-Za-z](?=[^A-Za-z]*$)/, (c) => (c === 'x' ? 'y' : 'x')));
+    await writeFile(
+      file,
+      text.replace(/[A-Za-z](?=[^A-Za-z]*$)/, (c) => (c === 'x' ? 'y' : 'x')),
+    );
     await utimes(file, before.atime, before.mtime);
     expect((await stat(file)).size).toBe(before.size);
     const after = (await build(origin, out, data)).join('\n');
@@ -108,7 +122,10 @@ describe('incremental build', () => {
     const b = join(work, 'out-b');
     await build(origin, a, data);
     // A new post, built into another folder with the same data: the keys now describe out-b.
-    await writeFile(join(origin, 'zzzz-newest.md'), '---\ntitle: 最新的一篇 The newest post\ndate: 2030-01-01T00:00:00+08:00\nlang: zh\n---\n\n最新。\n');
+    await writeFile(
+      join(origin, 'zzzz-newest.md'),
+      '---\ntitle: 最新的一篇 The newest post\ndate: 2030-01-01T00:00:00+08:00\nlang: zh\n---\n\n最新。\n',
+    );
     await build(origin, b, data);
     expect(await readFile(join(b, 'index.html'), 'utf8')).toContain('The newest post');
     // Back to out-a: its front page predates the post and must be rendered again, not kept.
@@ -127,7 +144,8 @@ describe('incremental build', () => {
   it('a published post keeps its URL, even when every post is processed again', async () => {
     const origin = join(work, 'paths-posts');
     await mkdir(origin, { recursive: true });
-    const post = (id: string, date: string, body: string): string => `---\nid: ${id}\ntitle: Same title\ndate: ${date}\nlang: en\n---\n\n${body}\n`;
+    const post = (id: string, date: string, body: string): string =>
+      `---\nid: ${id}\ntitle: Same title\ndate: ${date}\nlang: en\n---\n\n${body}\n`;
     await writeFile(join(origin, 'b.md'), post('tag:example.org,2024:b', '2024-05-20T00:00:00Z', 'Body of B.'));
     const out = join(work, 'paths-out');
     const data = join(work, 'paths-data');

@@ -20,12 +20,25 @@ afterEach(() => s3.close());
 
 async function snapshot(text: string) {
   const store = createMemoryBlockstore();
-  const { root } = await importSnapshot(new Map([['/index.html', enc(text)], ['/media/a.png', new Uint8Array(70_000).fill(7)]]), store);
+  const { root } = await importSnapshot(
+    new Map([
+      ['/index.html', enc(text)],
+      ['/media/a.png', new Uint8Array(70_000).fill(7)],
+    ]),
+    store,
+  );
   return { root, car: () => toCar([root], walkDag(root, store)) };
 }
 
 const pinner = (overrides: Record<string, string> = {}) =>
-  createS3CarPinner({ name: 'filebase', endpoint: s3.endpoint, bucket: creds.bucket, accessKeyIdEnv: 'CAR_KEY', secretAccessKeyEnv: 'CAR_SECRET', env: { ...env, ...overrides } });
+  createS3CarPinner({
+    name: 'filebase',
+    endpoint: s3.endpoint,
+    bucket: creds.bucket,
+    accessKeyIdEnv: 'CAR_KEY',
+    secretAccessKeyEnv: 'CAR_SECRET',
+    env: { ...env, ...overrides },
+  });
 
 describe('CAR upload pinner', () => {
   it('uploads the CAR, and the service pins exactly our root', async () => {
@@ -60,9 +73,13 @@ describe('CAR upload pinner', () => {
 
   it('names the environment variables when the credentials are missing, and never shows the secret', async () => {
     const { root, car } = await snapshot('d');
-    const err = await pinner({ CAR_SECRET: '' }).pin({ root, car, name: 'x' }).catch((e: Error) => e);
+    const err = await pinner({ CAR_SECRET: '' })
+      .pin({ root, car, name: 'x' })
+      .catch((e: Error) => e);
     expect(String(err)).toMatch(/CAR_KEY and CAR_SECRET/);
-    const wrong = await pinner({ CAR_SECRET: 'wrong-secret' }).pin({ root, car, name: 'x' }).catch((e: Error) => e);
+    const wrong = await pinner({ CAR_SECRET: 'wrong-secret' })
+      .pin({ root, car, name: 'x' })
+      .catch((e: Error) => e);
     expect(String(wrong)).toMatch(/HTTP 403/);
     expect(String(wrong)).not.toContain('wrong-secret');
   });

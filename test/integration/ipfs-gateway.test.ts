@@ -38,7 +38,9 @@ let base: string;
 
 function listen(app: Hono): Promise<{ server: ServerType; base: string }> {
   return new Promise((done) => {
-    const s = serve({ fetch: app.fetch, hostname: '127.0.0.1', port: 0 }, (info) => done({ server: s, base: `http://127.0.0.1:${info.port}` }));
+    const s = serve({ fetch: app.fetch, hostname: '127.0.0.1', port: 0 }, (info) =>
+      done({ server: s, base: `http://127.0.0.1:${info.port}` }),
+    );
   });
 }
 
@@ -140,7 +142,9 @@ describe('trustless gateway', () => {
   });
 
   it('a store missing a block yields a CAR that fails verification', async () => {
-    const film = await exporter(`${root.toString()}/media/film.bin`, { get: async (cid: CID) => (await store.get(cid)) ?? new Uint8Array() });
+    const film = await exporter(`${root.toString()}/media/film.bin`, {
+      get: async (cid: CID) => (await store.get(cid)) ?? new Uint8Array(),
+    });
     const holes: BlockGetter = {
       get: async (cid) => (cid.toString() === film.cid.toString() ? undefined : store.get(cid)),
       has: async (cid) => cid.toString() !== film.cid.toString() && (await store.has(cid)),

@@ -30,7 +30,6 @@ afterAll(async () => {
 const MiB = 1024 * 1024;
 const enc = (s: string): Uint8Array => new TextEncoder().encode(s);
 
-
 function noise(length: number, seed: number): Uint8Array {
   const rand = seededRandom(seed);
   const out = new Uint8Array(length);
@@ -100,55 +99,87 @@ describe('step by step through a republish, equal to importSnapshot and ipfs-car
     { name: 'one post changed', change: (f) => f.set('/posts/a/index.html', enc('<p>文章 a（已更新）</p>')), hashed: 2, encoded: 3 },
     { name: 'one post added', change: (f) => f.set('/posts/c/index.html', enc('<p>post c</p>')), hashed: 2, encoded: 3 },
     { name: 'one post removed', change: (f) => f.delete('/posts/b/index.html'), hashed: 1, encoded: 2 },
-    { name: 'a file grows from 1 MiB - 1 to 1 MiB + 1 (raw block -> file node)', change: (f) => f.set('/media/small.bin', noise(MiB + 1, 3)) },
+    {
+      name: 'a file grows from 1 MiB - 1 to 1 MiB + 1 (raw block -> file node)',
+      change: (f) => f.set('/media/small.bin', noise(MiB + 1, 3)),
+    },
     { name: 'and shrinks to exactly 1 MiB (one raw block again)', change: (f) => f.set('/media/small.bin', noise(MiB, 4)), hashed: 2 },
     { name: 'the HAMT threshold: 1000 -> 1001 entries', change: (f) => f.set('/tags/标签-1000.html', enc('<p>tag 1000</p>')), hashed: 2 },
-    { name: 'one entry of the HAMT changed', change: (f) => f.set('/tags/标签-7.html', enc('<p>tag 7, edited</p>')), hashed: 2, encoded: 2 },
-    { name: 'the HAMT grows by 500 entries', change: (f) => { for (let i = 1001; i < 1501; i++) f.set(`/tags/标签-${i}.html`, enc(`<p>tag ${i}</p>`)); } },
-    { name: 'back to 1000 entries (flat again)', change: (f) => { for (let i = 1000; i < 1501; i++) f.delete(`/tags/标签-${i}.html`); }, hashed: 1 },
-    { name: 'the large file unchanged, everything else removed', change: (f) => { for (const key of [...f.keys()]) if (key !== '/media/clip.bin') f.delete(key); }, hashed: 1 },
+    {
+      name: 'one entry of the HAMT changed',
+      change: (f) => f.set('/tags/标签-7.html', enc('<p>tag 7, edited</p>')),
+      hashed: 2,
+      encoded: 2,
+    },
+    {
+      name: 'the HAMT grows by 500 entries',
+      change: (f) => {
+        for (let i = 1001; i < 1501; i++) f.set(`/tags/标签-${i}.html`, enc(`<p>tag ${i}</p>`));
+      },
+    },
+    {
+      name: 'back to 1000 entries (flat again)',
+      change: (f) => {
+        for (let i = 1000; i < 1501; i++) f.delete(`/tags/标签-${i}.html`);
+      },
+      hashed: 1,
+    },
+    {
+      name: 'the large file unchanged, everything else removed',
+      change: (f) => {
+        for (const key of [...f.keys()]) if (key !== '/media/clip.bin') f.delete(key);
+      },
+      hashed: 1,
+    },
   ];
 
-  it('every step: same root and blocks as a full import and ipfs-car; only folders on a changed path encoded, only new blocks written', { timeout: 120_000 }, async () => {
-    const data = join(work, 'steps-data');
-    const dir = blockstoreDir(data);
-    const cache = createFileImportCache({ file: importCacheFile(data), onInvalid: (_f, reason) => expect.fail(reason) });
-    let files = withManifest(base);
-    let previousDag = new Set<string>();
-    const everStored = new Set<string>();
-    const packs: Array<{ root: string; car: Promise<string> }> = [];
-    for (const [index, step] of steps.entries()) {
-      const changed = new Map(files);
-      step.change(changed);
-      files = withManifest(changed);
+  it(
+    'every step: same root and blocks as a full import and ipfs-car; only folders on a changed path encoded, only new blocks written',
+    { timeout: 120_000 },
+    async () => {
+      const data = join(work, 'steps-data');
+      const dir = blockstoreDir(data);
+      const cache = createFileImportCache({ file: importCacheFile(data), onInvalid: (_f, reason) => expect.fail(reason) });
+      let files = withManifest(base);
+      let previousDag = new Set<string>();
+      const everStored = new Set<string>();
+      const packs: Array<{ root: string; car: Promise<string> }> = [];
+      for (const [index, step] of steps.entries()) {
+        const changed = new Map(files);
+        step.change(changed);
+        files = withManifest(changed);
 
-      // A fresh store object each step: a new `ferry publish` process.
-      const ours = await importSnapshotIncremental(files, createFsBlockstore({ dir }), { digests: manifestDigests(files), cache });
-      const referenceStore = createMemoryBlockstore();
-      const reference = await importSnapshot(files, referenceStore);
-      if (!packs.some((p) => p.root === ours.root.toString())) {
-        const folder = join(work, `step-${index}`);
-        await writeFolder(folder, files);
-        // ipfs-car runs while the next steps go on (each run mostly waits on its own I/O).
-        packs.push({ root: ours.root.toString(), car: ipfsCarPack(folder, `${folder}.car`).catch((e: unknown) => `ipfs-car failed: ${String(e)}`) });
+        // A fresh store object each step: a new `ferry publish` process.
+        const ours = await importSnapshotIncremental(files, createFsBlockstore({ dir }), { digests: manifestDigests(files), cache });
+        const referenceStore = createMemoryBlockstore();
+        const reference = await importSnapshot(files, referenceStore);
+        if (!packs.some((p) => p.root === ours.root.toString())) {
+          const folder = join(work, `step-${index}`);
+          await writeFolder(folder, files);
+          // ipfs-car runs while the next steps go on (each run mostly waits on its own I/O).
+          packs.push({
+            root: ours.root.toString(),
+            car: ipfsCarPack(folder, `${folder}.car`).catch((e: unknown) => `ipfs-car failed: ${String(e)}`),
+          });
+        }
+        expect(ours.root.toString(), step.name).toBe(reference.root.toString());
+
+        // Same DAG, complete in the store (every block read back and rehashed by the fs store).
+        const dag = await dagOf(reference.root, referenceStore);
+        expect(ours.blocks, step.name).toBe(dag.size);
+        expect(await dagOf(ours.root, createFsBlockstore({ dir })), step.name).toEqual(dag);
+        // Only blocks the store never had were written; only blocks new to this DAG were asked about.
+        expect(ours.newBlocks, step.name).toBe(difference(dag, everStored));
+        expect(ours.storeCalls, step.name).toBe(index === 0 ? dag.size : 1 + difference(dag, previousDag));
+        if (step.hashed !== undefined) expect(ours.hashed, step.name).toBe(step.hashed);
+        if (step.encoded !== undefined) expect(ours.encoded, step.name).toBe(step.encoded);
+        expect(ours.chunked, step.name).toBe(index === 0 || step.name.startsWith('a file grows') ? 1 : 0);
+        for (const cid of dag) everStored.add(cid);
+        previousDag = dag;
       }
-      expect(ours.root.toString(), step.name).toBe(reference.root.toString());
-
-      // Same DAG, complete in the store (every block read back and rehashed by the fs store).
-      const dag = await dagOf(reference.root, referenceStore);
-      expect(ours.blocks, step.name).toBe(dag.size);
-      expect(await dagOf(ours.root, createFsBlockstore({ dir })), step.name).toEqual(dag);
-      // Only blocks the store never had were written; only blocks new to this DAG were asked about.
-      expect(ours.newBlocks, step.name).toBe(difference(dag, everStored));
-      expect(ours.storeCalls, step.name).toBe(index === 0 ? dag.size : 1 + difference(dag, previousDag));
-      if (step.hashed !== undefined) expect(ours.hashed, step.name).toBe(step.hashed);
-      if (step.encoded !== undefined) expect(ours.encoded, step.name).toBe(step.encoded);
-      expect(ours.chunked, step.name).toBe(index === 0 || step.name.startsWith('a file grows') ? 1 : 0);
-      for (const cid of dag) everStored.add(cid);
-      previousDag = dag;
-    }
-    expect(await Promise.all(packs.map((p) => p.car))).toEqual(packs.map((p) => p.root));
-  });
+      expect(await Promise.all(packs.map((p) => p.car))).toEqual(packs.map((p) => p.root));
+    },
+  );
 
   it('every step from a lazy snapshot (SnapshotFiles): the same roots, and only changed files are read', { timeout: 60_000 }, async () => {
     const cache = createMemoryImportCache();
@@ -168,14 +199,18 @@ describe('step by step through a republish, equal to importSnapshot and ipfs-car
       previous = files;
     }
     // The full import takes the lazy snapshot too (reading every file), with the same root.
-    expect((await importSnapshot(lazy(files), createMemoryBlockstore())).root.toString()).toBe((await importSnapshot(files, createMemoryBlockstore())).root.toString());
+    expect((await importSnapshot(lazy(files), createMemoryBlockstore())).root.toString()).toBe(
+      (await importSnapshot(files, createMemoryBlockstore())).root.toString(),
+    );
   });
 });
 
 describe('randomised trees and HAMT name sets', () => {
   const alphabet = ['a', 'b', 'Z', '0', '-', '_', '.', ' ', '文', '章', '人', '权', '！', '😀', 'é'];
   const randomName = (rand: () => number, length: number): string =>
-    Array.from({ length }, () => alphabet[Math.floor(rand() * alphabet.length)] ?? 'x').join('').replace(/^\.+/, 'n');
+    Array.from({ length }, () => alphabet[Math.floor(rand() * alphabet.length)] ?? 'x')
+      .join('')
+      .replace(/^\.+/, 'n');
 
   it('random edits of a random tree: incremental root equals the full import at every step', async () => {
     const rand = seededRandom(20260101);
@@ -262,15 +297,21 @@ describe('digests and the cache are checked, never blindly trusted', () => {
   it('refuses a block that does not match its digest, and a size that disagrees', async () => {
     const digests = manifestDigests(files) ?? {};
     const wrongHash = { ...digests, '/posts/a.html': { sha256: 'ab'.repeat(32), size: 1 } };
-    await expect(importSnapshotIncremental(files, createMemoryBlockstore(), { digests: wrongHash })).rejects.toThrow(/\/posts\/a\.html does not match its digest/);
+    await expect(importSnapshotIncremental(files, createMemoryBlockstore(), { digests: wrongHash })).rejects.toThrow(
+      /\/posts\/a\.html does not match its digest/,
+    );
     const wrongSize = { ...digests, '/index.html': { sha256: digests['/index.html']?.sha256 ?? '', size: 5 } };
-    await expect(importSnapshotIncremental(files, createMemoryBlockstore(), { digests: wrongSize })).rejects.toThrow(/\/index\.html is 4 bytes, but its digest says 5/);
+    await expect(importSnapshotIncremental(files, createMemoryBlockstore(), { digests: wrongSize })).rejects.toThrow(
+      /\/index\.html is 4 bytes, but its digest says 5/,
+    );
   });
 
   it('refuses a lazy snapshot file whose bytes differ from its listed digest, before writing its block', async () => {
     const store = createMemoryBlockstore();
     const tamper = new Map([['/posts/a.html', enc('b')]]);
-    await expect(importSnapshotIncremental(lazy(files, [], tamper), store, {})).rejects.toThrow(/\/posts\/a\.html does not match its digest/);
+    await expect(importSnapshotIncremental(lazy(files, [], tamper), store, {})).rejects.toThrow(
+      /\/posts\/a\.html does not match its digest/,
+    );
     expect(await store.has((await importSnapshotIncremental(files, createMemoryBlockstore())).root)).toBe(false);
   });
 

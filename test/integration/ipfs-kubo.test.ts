@@ -28,7 +28,10 @@ afterAll(async () => {
   await kubo.close();
 });
 
-const carOf = (r: CID, blocks = walkDag(r, store)) => () => toCar([r], blocks);
+const carOf =
+  (r: CID, blocks = walkDag(r, store)) =>
+  () =>
+    toCar([r], blocks);
 
 describe('Kubo publisher (fake Kubo RPC)', () => {
   it('imports the CAR, pins the root and confirms it with pin/ls', async () => {

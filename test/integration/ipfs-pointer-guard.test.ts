@@ -79,22 +79,44 @@ afterAll(async () => {
 });
 beforeEach(async () => {
   await dns?.close();
-  dns = await startFakeCloudflareDns({ token: TOKEN, records: [{ id: 'r1', type: 'TXT', name: '_dnslink.blog.example.org', content: OLD, ttl: 60 }] });
+  dns = await startFakeCloudflareDns({
+    token: TOKEN,
+    records: [{ id: 'r1', type: 'TXT', name: '_dnslink.blog.example.org', content: OLD, ttl: 60 }],
+  });
   kubo.options = {};
   kubo.ipns.clear();
   psa.options = { token: env.PSA_TOKEN };
 });
 
 const car = () => toCar([root], walkDag(root, store));
-const dnslink = () => createCloudflareDnslinkPointer({ zoneId: dns.zoneId, recordName: '_dnslink.blog.example.org', tokenEnv: 'CF_API_TOKEN', env, apiBase: dns.apiBase });
+const dnslink = () =>
+  createCloudflareDnslinkPointer({
+    zoneId: dns.zoneId,
+    recordName: '_dnslink.blog.example.org',
+    tokenEnv: 'CF_API_TOKEN',
+    env,
+    apiBase: dns.apiBase,
+  });
 const ipns = () => createKuboIpnsPointer({ url: kubo.url, key: 'blog', name: 'kubo' });
 const dnsContent = (): string | undefined => dns.records.get('r1')?.content;
 const fastPsa = (extra: Partial<Parameters<typeof createPinningServicePinner>[0]> = {}): Pinner =>
-  createPinningServicePinner({ name: 'psa', endpoint: psa.url, tokenEnv: 'PSA_TOKEN', env, pollIntervalMs: 1, sleep: async () => undefined, ...extra });
+  createPinningServicePinner({
+    name: 'psa',
+    endpoint: psa.url,
+    tokenEnv: 'PSA_TOKEN',
+    env,
+    pollIntervalMs: 1,
+    sleep: async () => undefined,
+    ...extra,
+  });
 
 describe('pointer guard', () => {
   it('two good gateways and confirmed pins: both pointers move', async () => {
-    const guard = createPointerGuard({ pinners: [createKuboPinner({ url: kubo.url, name: 'kubo' }), fastPsa()], gateways: [goodA, goodB], pointers: [dnslink(), ipns()] });
+    const guard = createPointerGuard({
+      pinners: [createKuboPinner({ url: kubo.url, name: 'kubo' }), fastPsa()],
+      gateways: [goodA, goodB],
+      pointers: [dnslink(), ipns()],
+    });
     const report = await guard.publish({ root, car, name: 'ferry v2' });
     expect(report.pins.map((p) => p.pinner)).toEqual(['kubo', 'pinning service psa']);
     expect(report.gateways.every((g) => g.ok)).toBe(true);
@@ -105,7 +127,11 @@ describe('pointer guard', () => {
 
   it('pin fails: pointers unchanged', async () => {
     kubo.options = { failPin: 'pin: not enough disk space' };
-    const guard = createPointerGuard({ pinners: [createKuboPinner({ url: kubo.url, name: 'kubo' })], gateways: [goodA, goodB], pointers: [dnslink(), ipns()] });
+    const guard = createPointerGuard({
+      pinners: [createKuboPinner({ url: kubo.url, name: 'kubo' })],
+      gateways: [goodA, goodB],
+      pointers: [dnslink(), ipns()],
+    });
     const error = await guard.publish({ root, car, name: 'v2' }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(PointerGuardError);
     expect(error).toMatchObject({ stage: 'pin' });
@@ -122,7 +148,11 @@ describe('pointer guard', () => {
   });
 
   it('one gateway serves a tampered block: pointers unchanged, the error names it', async () => {
-    const guard = createPointerGuard({ pinners: [createKuboPinner({ url: kubo.url, name: 'kubo' })], gateways: [goodA, tampering, goodB], pointers: [dnslink(), ipns()] });
+    const guard = createPointerGuard({
+      pinners: [createKuboPinner({ url: kubo.url, name: 'kubo' })],
+      gateways: [goodA, tampering, goodB],
+      pointers: [dnslink(), ipns()],
+    });
     const error = await guard.publish({ root, car, name: 'v2' }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(PointerGuardError);
     expect(String(error)).toMatch(/gateway edge-evil: block bafk\w+ does not hash to its CID/);
@@ -131,8 +161,15 @@ describe('pointer guard', () => {
   });
 
   it('only one gateway reachable: not enough verification, pointers unchanged', async () => {
-    const guard = createPointerGuard({ pinners: [createKuboPinner({ url: kubo.url, name: 'kubo' })], gateways: [goodA, down], pointers: [dnslink()], gatewayTimeoutMs: 2000 });
-    await expect(guard.publish({ root, car, name: 'v2' })).rejects.toThrow(/only 1 of 2 required gateways verified the root \(gateway edge-down: .*cannot connect/);
+    const guard = createPointerGuard({
+      pinners: [createKuboPinner({ url: kubo.url, name: 'kubo' })],
+      gateways: [goodA, down],
+      pointers: [dnslink()],
+      gatewayTimeoutMs: 2000,
+    });
+    await expect(guard.publish({ root, car, name: 'v2' })).rejects.toThrow(
+      /only 1 of 2 required gateways verified the root \(gateway edge-down: .*cannot connect/,
+    );
     expect(dnsContent()).toBe(OLD);
   });
 
@@ -144,7 +181,11 @@ describe('pointer guard', () => {
   });
 
   it('refuses an undefined or invalid root before calling anything', async () => {
-    const guard = createPointerGuard({ pinners: [createKuboPinner({ url: kubo.url })], gateways: [goodA, goodB], pointers: [dnslink(), ipns()] });
+    const guard = createPointerGuard({
+      pinners: [createKuboPinner({ url: kubo.url })],
+      gateways: [goodA, goodB],
+      pointers: [dnslink(), ipns()],
+    });
     const before = kubo.requests.length;
     for (const bad of [undefined, 'undefined', '', 'Qm-not-a-cid']) {
       await expect(guard.publish({ root: bad, car, name: 'v2' })).rejects.toMatchObject({ stage: 'root' });
@@ -176,8 +217,12 @@ describe('Pinning Service API pinner', () => {
   });
 
   it('refuses without the token, rejects a wrong token, and catches a service pinning another CID', async () => {
-    await expect(createPinningServicePinner({ name: 'psa', endpoint: psa.url, tokenEnv: 'MISSING', env }).pin({ root, car, name: 'x' })).rejects.toThrow(/set the environment variable MISSING/);
-    await expect(createPinningServicePinner({ name: 'psa', endpoint: psa.url, tokenEnv: 'CF_API_TOKEN', env }).pin({ root, car, name: 'x' })).rejects.toThrow(/HTTP 401 \(UNAUTHORIZED/);
+    await expect(
+      createPinningServicePinner({ name: 'psa', endpoint: psa.url, tokenEnv: 'MISSING', env }).pin({ root, car, name: 'x' }),
+    ).rejects.toThrow(/set the environment variable MISSING/);
+    await expect(
+      createPinningServicePinner({ name: 'psa', endpoint: psa.url, tokenEnv: 'CF_API_TOKEN', env }).pin({ root, car, name: 'x' }),
+    ).rejects.toThrow(/HTTP 401 \(UNAUTHORIZED/);
     psa.options = { token: env.PSA_TOKEN, lieAboutCid: 'bafkreihdwdcefgh4dqkjv67uzcmw7ojee6xedzdetojuzjevtenxquvyku' };
     await expect(fastPsa().pin({ root, car, name: 'x' })).rejects.toThrow(/is for bafkrei/);
   });
@@ -187,14 +232,29 @@ describe('Cloudflare DNSLink pointer', () => {
   it('patches the existing record, or creates one', async () => {
     const moved = await dnslink().point(root);
     expect(moved.value).toBe(`dnslink=/ipfs/${root.toString()}`);
-    expect(dns.requests.map((r) => r.split('?')[0])).toEqual([`GET /client/v4/zones/${dns.zoneId}/dns_records`, `PATCH /client/v4/zones/${dns.zoneId}/dns_records/r1`]);
-    const fresh = createCloudflareDnslinkPointer({ zoneId: dns.zoneId, recordName: '_dnslink.new.example.org', tokenEnv: 'CF_API_TOKEN', env, apiBase: dns.apiBase });
+    expect(dns.requests.map((r) => r.split('?')[0])).toEqual([
+      `GET /client/v4/zones/${dns.zoneId}/dns_records`,
+      `PATCH /client/v4/zones/${dns.zoneId}/dns_records/r1`,
+    ]);
+    const fresh = createCloudflareDnslinkPointer({
+      zoneId: dns.zoneId,
+      recordName: '_dnslink.new.example.org',
+      tokenEnv: 'CF_API_TOKEN',
+      env,
+      apiBase: dns.apiBase,
+    });
     await fresh.point(root);
     expect([...dns.records.values()].find((r) => r.name === '_dnslink.new.example.org')?.content).toBe(`dnslink=/ipfs/${root.toString()}`);
   });
 
   it('a bad token is an error naming the record, and nothing changes', async () => {
-    const bad = createCloudflareDnslinkPointer({ zoneId: dns.zoneId, recordName: '_dnslink.blog.example.org', tokenEnv: 'PSA_TOKEN', env, apiBase: dns.apiBase });
+    const bad = createCloudflareDnslinkPointer({
+      zoneId: dns.zoneId,
+      recordName: '_dnslink.blog.example.org',
+      tokenEnv: 'PSA_TOKEN',
+      env,
+      apiBase: dns.apiBase,
+    });
     await expect(bad.point(root)).rejects.toThrow(/dnslink _dnslink.blog.example.org: GET .* HTTP 403 \(Authentication error\)/);
     expect(dnsContent()).toBe(OLD);
   });

@@ -41,7 +41,13 @@ describe('media hosts', () => {
     const asked: string[] = [];
     const fetch: LimitedFetch = async (url) => {
       asked.push(url);
-      if (url === FEED) return { url, status: 200, headers: new Headers({ 'content-type': 'application/atom+xml' }), body: new TextEncoder().encode(feed('http://169.254.169.254/')) };
+      if (url === FEED)
+        return {
+          url,
+          status: 200,
+          headers: new Headers({ 'content-type': 'application/atom+xml' }),
+          body: new TextEncoder().encode(feed('http://169.254.169.254/')),
+        };
       if (url.endsWith('.png')) return { url, status: 200, headers: new Headers({ 'content-type': 'image/png' }), body: png };
       throw new FetchError(url, 'http-status', 'HTTP 404', 404);
     };

@@ -12,7 +12,8 @@ import { launchChromium, type LaunchedChromium } from '../helpers/chromium.ts';
 import { CLEAN } from '../helpers/fixtures.ts';
 
 const MEDIA = join(CLEAN, 'blogger/media/s1600/protest-1.png');
-const CSP = "default-src 'self'; script-src 'none'; style-src 'self'; img-src 'self'; object-src 'none'; base-uri 'none'; form-action 'none'";
+const CSP =
+  "default-src 'self'; script-src 'none'; style-src 'self'; img-src 'self'; object-src 'none'; base-uri 'none'; form-action 'none'";
 const CJK_FAMILIES = /PingFang SC|Hiragino Sans GB|Microsoft YaHei|WenQuanYi Micro Hei|Noto Sans CJK SC/;
 const PHONE = { width: 390, height: 844 };
 const DESKTOP = { width: 1280, height: 800 };
@@ -52,15 +53,35 @@ const site: Site = {
   meta: {
     id: 'tag:blogger.com,1999:blog-1',
     title: '公民自由联盟 Coalition for Citizens Rights',
-    subtitle: 'Coalition for Citizens Rights is a human rights organization dedicated to freedom of speech and press, and internet freedom, in China.\n\n公民自由联盟',
+    subtitle:
+      'Coalition for Citizens Rights is a human rights organization dedicated to freedom of speech and press, and internet freedom, in China.\n\n公民自由联盟',
     originUrl: 'http://gongminziyoulianmeng.blogspot.com/',
     language: 'en',
   },
   posts: [
     zhPost,
-    post({ id: 'p1', path: '/2016/06/27th-anniversary.html', title: '27th Anniversary of Tiananmen Square Massacre', published: '2016-06-08T21:03:00.000-07:00', tags: ['Human Rights'] }),
-    post({ id: 'p3', path: '/2015/12/udhr.html', title: 'CCCR Remembers 67th Anniversary of "Universal Declaration of Human Rights"', published: '2015-12-11T21:03:00.000-07:00', tags: ['Human Rights'] }),
-    post({ id: 'p4', path: '/2015/09/blog-post.html', title: '柳京男:抗议习近平主席访问美国', published: '2015-09-16T21:03:00.000-07:00', language: 'zh-Hans', tags: ['人权'] }),
+    post({
+      id: 'p1',
+      path: '/2016/06/27th-anniversary.html',
+      title: '27th Anniversary of Tiananmen Square Massacre',
+      published: '2016-06-08T21:03:00.000-07:00',
+      tags: ['Human Rights'],
+    }),
+    post({
+      id: 'p3',
+      path: '/2015/12/udhr.html',
+      title: 'CCCR Remembers 67th Anniversary of "Universal Declaration of Human Rights"',
+      published: '2015-12-11T21:03:00.000-07:00',
+      tags: ['Human Rights'],
+    }),
+    post({
+      id: 'p4',
+      path: '/2015/09/blog-post.html',
+      title: '柳京男:抗议习近平主席访问美国',
+      published: '2015-09-16T21:03:00.000-07:00',
+      language: 'zh-Hans',
+      tags: ['人权'],
+    }),
   ],
 };
 
@@ -222,7 +243,10 @@ describe('rendered pages in headless Chromium', () => {
 
       const fonts = await platformFonts(page);
       const cjk = fonts.filter((f) => CJK_FAMILIES.test(f.familyName));
-      expect(cjk.reduce((n, f) => n + f.glyphCount, 0), JSON.stringify(fonts)).toBeGreaterThanOrEqual(11);
+      expect(
+        cjk.reduce((n, f) => n + f.glyphCount, 0),
+        JSON.stringify(fonts),
+      ).toBeGreaterThanOrEqual(11);
     }
     await page.setViewportSize(PHONE);
     await page.goto(origin + zhPost.path, { waitUntil: 'load' });
@@ -254,7 +278,10 @@ describe('rendered pages in headless Chromium', () => {
       );
       for (const link of links) {
         const target = decodeURIComponent(new URL(link).pathname);
-        expect(files.has(target) || target === '/media/protest-1.png' || /^\/(atom\.xml|rss\.xml|feed\.json)$/.test(target), `${path} -> ${link}`).toBe(true);
+        expect(
+          files.has(target) || target === '/media/protest-1.png' || /^\/(atom\.xml|rss\.xml|feed\.json)$/.test(target),
+          `${path} -> ${link}`,
+        ).toBe(true);
       }
     }
     expect(w.errors).toEqual([]);

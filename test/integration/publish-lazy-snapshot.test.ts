@@ -15,7 +15,10 @@ import { makeSignedSnapshot, sampleFiles, testKeyPair, writeSnapshotDir } from '
 
 const keyPair = testKeyPair(9);
 const snap = (version: number, extra: Record<string, string> = {}) =>
-  makeSignedSnapshot({ ...sampleFiles(), ...extra }, { version, keyPair, now: new Date('2026-05-01T00:00:00Z'), expiresInMs: 1e9, mirrors: [], canonical: 'https://x.example/' });
+  makeSignedSnapshot(
+    { ...sampleFiles(), ...extra },
+    { version, keyPair, now: new Date('2026-05-01T00:00:00Z'), expiresInMs: 1e9, mirrors: [], canonical: 'https://x.example/' },
+  );
 
 let dir: string;
 beforeEach(async () => {
@@ -80,7 +83,10 @@ describe('openSnapshotFiles', () => {
     const v2 = snap(2, { '/index.html': 'version two' });
     await writeSnapshotDir(out, v2);
     await writeFile(join(out, 'index.html'), 'version 2!!'); // same size, other bytes
-    const err = await target.publish(await openSnapshotFiles(out)).then(() => undefined, (e: unknown) => e);
+    const err = await target.publish(await openSnapshotFiles(out)).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
     expect(err).toBeInstanceOf(PublishError);
     expect(err).toMatchObject({ operation: 'check', path: '/index.html' });
     expect((await target.current())?.version).toBe(1);
@@ -108,12 +114,14 @@ describe('directory target stat cache', () => {
     expect(writer.reads).toEqual([]);
     // The same folder without a cache reads every file whose size could match.
     const plain = countingWriter();
-    const again = await createDirectoryPublisher({ id: 'www', path: www }, { writer: plain }).publish(announceSnapshot(snapshotFilesOf(snap(2, { '/new.html': 'a new post' }))));
+    const again = await createDirectoryPublisher({ id: 'www', path: www }, { writer: plain }).publish(
+      announceSnapshot(snapshotFilesOf(snap(2, { '/new.html': 'a new post' }))),
+    );
     expect(again.uploaded).toBe(0);
     expect(plain.reads.length).toBeGreaterThan(5);
   });
 
-  it('a file edited behind Ferry\'s back is read, hashed and uploaded again (size kept, even with its mtime put back)', async () => {
+  it("a file edited behind Ferry's back is read, hashed and uploaded again (size kept, even with its mtime put back)", async () => {
     const { www, writer, target } = setup();
     const v1 = snapshotFilesOf(snap(1));
     await target.publish(v1);
@@ -137,7 +145,7 @@ describe('directory target stat cache', () => {
     expect(writer.reads).toEqual([]);
   });
 
-  it('a file replaced behind Ferry\'s back (new inode, other size) is uploaded again', async () => {
+  it("a file replaced behind Ferry's back (new inode, other size) is uploaded again", async () => {
     const { www, target } = setup();
     const v1 = snapshotFilesOf(snap(1));
     await target.publish(v1);
@@ -154,7 +162,10 @@ describe('directory target stat cache', () => {
     const v1 = snapshotFilesOf(snap(1));
     await target.publish(v1);
     await settle(target, v1);
-    for (const damage of ['{"format":"ferry-folder-stat/1","root":', JSON.stringify({ format: 'ferry-folder-stat/1', root: '/elsewhere', files: {} })]) {
+    for (const damage of [
+      '{"format":"ferry-folder-stat/1","root":',
+      JSON.stringify({ format: 'ferry-folder-stat/1', root: '/elsewhere', files: {} }),
+    ]) {
       await writeFile(cacheFile, damage);
       writer.reads.length = 0;
       expect((await target.publish(v1)).uploaded).toBe(0);
@@ -170,13 +181,18 @@ describe('directory target stat cache', () => {
     const { www, cacheFile } = setup();
     const v1 = snapshotFilesOf(snap(1));
     const v2 = snapshotFilesOf(snap(2, { '/index.html': 'two', '/b.html': 'b' }));
-    const failing: FolderWriter = { ...nodeFolderWriter, write: async (file, bytes, durable) => {
-      if (file.endsWith('b.html')) throw new Error('EIO: injected');
-      return nodeFolderWriter.write(file, bytes, durable);
-    } };
+    const failing: FolderWriter = {
+      ...nodeFolderWriter,
+      write: async (file, bytes, durable) => {
+        if (file.endsWith('b.html')) throw new Error('EIO: injected');
+        return nodeFolderWriter.write(file, bytes, durable);
+      },
+    };
     await createDirectoryPublisher({ id: 'www', path: www, statCacheFile: cacheFile }).publish(v1);
     await settle(createDirectoryPublisher({ id: 'www', path: www, statCacheFile: cacheFile }), v1);
-    await expect(createDirectoryPublisher({ id: 'www', path: www, statCacheFile: cacheFile }, { writer: failing }).publish(v2)).rejects.toThrow(/EIO/);
+    await expect(
+      createDirectoryPublisher({ id: 'www', path: www, statCacheFile: cacheFile }, { writer: failing }).publish(v2),
+    ).rejects.toThrow(/EIO/);
     await tick();
     const writer = countingWriter();
     const r = await createDirectoryPublisher({ id: 'www', path: www, statCacheFile: cacheFile }, { writer }).publish(v2);
@@ -194,7 +210,11 @@ describe('parseFolderStatCache', () => {
   const sha = 'a'.repeat(64);
   const text = (files: Record<string, unknown>, root = '/srv/www') => JSON.stringify({ format: FOLDER_STAT_CACHE_FORMAT, root, files });
   it('leaves out entries as new as the cache itself (racy: edited in the same timestamp tick)', () => {
-    const got = parseFolderStatCache(text({ '/old.html': [5, 1000, 1000, 7, sha], '/same-tick.html': [5, 1000, 2000, 8, sha], '/later.html': [5, 2500, 2500, 9, sha] }), '/srv/www', 2000);
+    const got = parseFolderStatCache(
+      text({ '/old.html': [5, 1000, 1000, 7, sha], '/same-tick.html': [5, 1000, 2000, 8, sha], '/later.html': [5, 2500, 2500, 9, sha] }),
+      '/srv/www',
+      2000,
+    );
     expect([...got.keys()]).toEqual(['/old.html']);
     expect(got.get('/old.html')).toEqual({ size: 5, mtimeMs: 1000, ctimeMs: 1000, ino: 7, sha256: sha });
   });

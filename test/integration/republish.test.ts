@@ -161,7 +161,11 @@ describe('ferry publish --json', () => {
 
     // The next run uploads nothing but what changed (manifest, signature, mirrors page with the CID).
     const again = await runCli(['publish', '--config', 'ferry.config.json', '--key', keyFile, '--json'], { cwd: s.dir });
-    expect(JSON.parse(again.out)).toMatchObject({ outcome: 'partial', version: 2, targets: [{ outcome: 'failed' }, { outcome: 'ok', deleted: 0 }] });
+    expect(JSON.parse(again.out)).toMatchObject({
+      outcome: 'partial',
+      version: 2,
+      targets: [{ outcome: 'failed' }, { outcome: 'ok', deleted: 0 }],
+    });
     expect(await verifyFolder(s.pub)).toMatchObject({ ok: true, version: 2 });
   });
 });
@@ -178,7 +182,10 @@ describe('republish with a failing kv target (fake Cloudflare KV API answering 5
   it('publishes to the directory target after the kv target failed, records partial, then ok', async () => {
     const s = await site('kv500');
     const targets = [
-      createKvPublisher({ id: 'kv', accountId: 'acc', namespaceId: 'ns', tokenEnv: 'KV_TOKEN', prefix: 'snap:', apiBase: kv.apiBase }, { env: { KV_TOKEN: 'kv-token' } }),
+      createKvPublisher(
+        { id: 'kv', accountId: 'acc', namespaceId: 'ns', tokenEnv: 'KV_TOKEN', prefix: 'snap:', apiBase: kv.apiBase },
+        { env: { KV_TOKEN: 'kv-token' } },
+      ),
       createDirectoryPublisher({ id: 'pub', path: s.pub }),
     ];
     const runs = createFileRunStore(join(s.data, 'runs'));
@@ -200,9 +207,23 @@ describe('republish with a failing kv target (fake Cloudflare KV API answering 5
     expect((await runs.list())[0]).toEqual(first.run);
 
     const second = await republish({ build, targets, runs, ipfs, trigger: 'schedule', deadlineMs: 60_000 });
-    expect(second.run).toMatchObject({ outcome: 'ok', version: 2, targets: [{ id: 'kv', outcome: 'ok' }, { id: 'pub', outcome: 'ok' }] });
+    expect(second.run).toMatchObject({
+      outcome: 'ok',
+      version: 2,
+      targets: [
+        { id: 'kv', outcome: 'ok' },
+        { id: 'pub', outcome: 'ok' },
+      ],
+    });
     const manifest: unknown = JSON.parse(await readFile(join(s.out, MANIFEST_PATH), 'utf8'));
-    const listed = typeof manifest === 'object' && manifest !== null && 'files' in manifest && typeof manifest.files === 'object' && manifest.files !== null ? Object.keys(manifest.files) : [];
+    const listed =
+      typeof manifest === 'object' &&
+      manifest !== null &&
+      'files' in manifest &&
+      typeof manifest.files === 'object' &&
+      manifest.files !== null
+        ? Object.keys(manifest.files)
+        : [];
     expect(listed.length).toBeGreaterThan(POSTS);
     for (const path of [...listed, MANIFEST_PATH]) {
       expect(Buffer.from(kv.store.get(`snap:${path}`)?.value ?? []).equals(await readFile(join(s.out, path))), path).toBe(true);
@@ -311,7 +332,11 @@ describe('createRepublisher', () => {
 
 describe('configuration errors name the file and the field', () => {
   const cases: Array<[string, Record<string, unknown>, RegExp]> = [
-    ['unknown target kind', { targets: [{ id: 'cdn', kind: 'ftp', path: 'x' }] }, /target 'cdn': kind must be one of directory, git, kv, s3/],
+    [
+      'unknown target kind',
+      { targets: [{ id: 'cdn', kind: 'ftp', path: 'x' }] },
+      /target 'cdn': kind must be one of directory, git, kv, s3/,
+    ],
     [
       'a secret where the name of its environment variable belongs',
       { targets: [{ id: 'kv', kind: 'kv', accountId: 'a', namespaceId: 'n', tokenEnv: 'v1.0-3f9a8b7c6d5e4f3a2b1c' }] },
@@ -322,7 +347,11 @@ describe('configuration errors name the file and the field', () => {
       { targets: [{ id: 'kv', kind: 'kv', accountId: 'a', namespaceId: 'n', tokenEnv: 'CF_TOKEN', token: 'v1.0-3f9a8b7c6d5e4f3a2b1c' }] },
       /target 'kv': unknown field "token" for kind kv/,
     ],
-    ['a cron expression with too few fields', { schedule: { republish: 'every 30 minutes' } }, /schedule\.republish must be a cron expression like "\*\/30 \* \* \* \*"/],
+    [
+      'a cron expression with too few fields',
+      { schedule: { republish: 'every 30 minutes' } },
+      /schedule\.republish must be a cron expression like "\*\/30 \* \* \* \*"/,
+    ],
     ['retries out of range', { publish: { retries: 50 } }, /publish\.retries must be a whole number from 0 to 10/],
   ];
   it.each(cases)('%s', async (_name, patch, message) => {

@@ -24,8 +24,20 @@ afterEach(() => rm(dir, { recursive: true, force: true }));
 
 function snapshot(version: number, title: string, previous?: Map<string, Uint8Array>): Map<string, Uint8Array> {
   const site = createSampleSite();
-  const files = buildSnapshotFiles({ site: { ...site, meta: { ...site.meta, title } }, media: new Map(), canonical: 'https://blog.example.org/', mirrors: [] });
-  const manifest = createManifest({ files, version, created: now, expires: new Date(now.getTime() + 86_400_000), canonical: 'https://blog.example.org/', mirrors: [] });
+  const files = buildSnapshotFiles({
+    site: { ...site, meta: { ...site.meta, title } },
+    media: new Map(),
+    canonical: 'https://blog.example.org/',
+    mirrors: [],
+  });
+  const manifest = createManifest({
+    files,
+    version,
+    created: now,
+    expires: new Date(now.getTime() + 86_400_000),
+    canonical: 'https://blog.example.org/',
+    mirrors: [],
+  });
   const prevSig = previous?.get(SIGNATURE_PATH);
   const prev = prevSig === undefined ? [] : decodeSignatures(utf8ToString(prevSig));
   return new Map([...files, ...signedManifestFiles(manifest, keys.privateKey, prev)]);
@@ -39,7 +51,9 @@ describe('signature file first, manifest last', () => {
       snap = snapshot(v, `v${v}`, snap);
       firsts.push(utf8ToString(snap.get(SIGNATURE_PATH) ?? new Uint8Array()).split('\n')[0] ?? '');
     }
-    const lines = utf8ToString(snap.get(SIGNATURE_PATH) ?? new Uint8Array()).trim().split('\n');
+    const lines = utf8ToString(snap.get(SIGNATURE_PATH) ?? new Uint8Array())
+      .trim()
+      .split('\n');
     expect(lines).toHaveLength(8);
     expect(lines[0]).toBe(firsts.at(-1));
     expect(lines[1]).toBe(firsts.at(-2));
@@ -56,7 +70,9 @@ describe('signature file first, manifest last', () => {
         return nodeFolderWriter.write(file, bytes, durable);
       },
     };
-    await expect(createDirectoryPublisher({ id: 'dir', path: dir }, { writer: failing }).publish(snapshotFilesOf(v2))).rejects.toThrow(/ENOSPC/);
+    await expect(createDirectoryPublisher({ id: 'dir', path: dir }, { writer: failing }).publish(snapshotFilesOf(v2))).rejects.toThrow(
+      /ENOSPC/,
+    );
     const report = await verifySnapshot(folderReader(dir), { publicKey: keys.publicKey, now });
     // The old manifest with the new signature file: it verifies, and lists files that are either
     // the old ones or (already written) the new ones: the edge serves those only if they match.

@@ -17,7 +17,10 @@ beforeAll(async () => {
 });
 afterAll(() => rm(work, { recursive: true, force: true }));
 
-const digestOf = (bytes: Uint8Array): { sha256: string; size: number } => ({ sha256: createHash('sha256').update(bytes).digest('hex'), size: bytes.length });
+const digestOf = (bytes: Uint8Array): { sha256: string; size: number } => ({
+  sha256: createHash('sha256').update(bytes).digest('hex'),
+  size: bytes.length,
+});
 
 /** Write version `version` holding `files` (text), linking the ones equal to the current version's. */
 async function writeVersion(out: string, version: number, files: Record<string, string>, keep: number): Promise<{ ops: number }> {
@@ -36,7 +39,13 @@ async function writeVersion(out: string, version: number, files: Record<string, 
     ops++;
   }
   const manifest = createManifestFromDigests(
-    { version, created: new Date('2026-11-26T00:00:00Z'), expires: new Date('2026-12-10T00:00:00Z'), canonical: 'https://m.example/', mirrors: [] },
+    {
+      version,
+      created: new Date('2026-11-26T00:00:00Z'),
+      expires: new Date('2026-12-10T00:00:00Z'),
+      canonical: 'https://m.example/',
+      mirrors: [],
+    },
     digests,
   );
   await writer.write('/manifest.json', serializeManifest(manifest));

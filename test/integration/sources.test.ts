@@ -62,7 +62,10 @@ function atomFeed(entries: string, extra = ''): string {
   return `<?xml version='1.0' encoding='UTF-8'?><feed ${ATOM_NS}${extra}><id>tag:example,2024:feed</id><title>Example</title>${entries}</feed>`;
 }
 
-function atomEntry(id: string, fields = "<published>2024-01-02T03:04:05+08:00</published><updated>2024-01-02T03:04:05+08:00</updated><title>T</title><content type='html'>&lt;p&gt;x&lt;/p&gt;</content>"): string {
+function atomEntry(
+  id: string,
+  fields = "<published>2024-01-02T03:04:05+08:00</published><updated>2024-01-02T03:04:05+08:00</updated><title>T</title><content type='html'>&lt;p&gt;x&lt;/p&gt;</content>",
+): string {
   return `<entry><id>${id}</id>${fields}</entry>`;
 }
 
@@ -87,7 +90,15 @@ describe('Blogger Atom feed (fixtures through a loopback Blogger)', () => {
   it('keeps ids, titles (entities decoded, Chinese intact) and feed order', () => {
     const prefix = 'tag:blogger.com,1999:blog-4409253621830214786.post-';
     expect(clean.entries.map((e) => e.id)).toEqual(
-      ['827234106974359669', '682039355054910363', '333145010851531804', '236340076292585797', '768289740530337284', '396720983377807096', '499647288871121045'].map((n) => prefix + n),
+      [
+        '827234106974359669',
+        '682039355054910363',
+        '333145010851531804',
+        '236340076292585797',
+        '768289740530337284',
+        '396720983377807096',
+        '499647288871121045',
+      ].map((n) => prefix + n),
     );
     expect(clean.entries.map((e) => e.title)).toEqual([
       '27th Anniversary of Tiananmen Square Massacre',
@@ -153,11 +164,16 @@ describe('Blogger Atom feed (fixtures through a loopback Blogger)', () => {
     expect(altered?.html).toContain('<script type="text/javascript" src="http://cdn-stats.example-analytics.net/ga.js"></script>');
     expect(altered?.html).toContain(`onerror="document.location='http://evil.example/'"`);
     const untouched = snapshot.entries.filter((e) => e !== altered);
-    expect(untouched.map((e) => e.html)).toEqual(clean.entries.filter((e) => !e.id.endsWith('post-768289740530337284')).map((e) => e.html.replaceAll(server.base, evil.base)));
+    expect(untouched.map((e) => e.html)).toEqual(
+      clean.entries.filter((e) => !e.id.endsWith('post-768289740530337284')).map((e) => e.html.replaceAll(server.base, evil.base)),
+    );
   });
 
   it('reads a saved page from a local .xml file without following rel="next"', async () => {
-    const text = (await readFile(join(FIXTURES, 'blogger-clean/blogger/feed-page1.xml'), 'utf8')).replaceAll('{BASE}', 'http://127.0.0.1:9');
+    const text = (await readFile(join(FIXTURES, 'blogger-clean/blogger/feed-page1.xml'), 'utf8')).replaceAll(
+      '{BASE}',
+      'http://127.0.0.1:9',
+    );
     const file = join(scratch, 'saved-feed.xml');
     await writeFile(file, text);
     const snapshot = await openSource(file).read();
@@ -194,11 +210,21 @@ second paragraph</content>`,
     const { entries, meta } = await openSource(`${server.base}/atom`).read();
     expect(meta.language).toBe('zh-Hans');
     const [a1, a2, a3] = entries;
-    expect(a1).toMatchObject({ title: 'Bold & more', tags: ['翻墙', 'RSS'], language: 'zh-Hans', originUrl: `${server.base}/2024/01/a1.html` });
+    expect(a1).toMatchObject({
+      title: 'Bold & more',
+      tags: ['翻墙', 'RSS'],
+      language: 'zh-Hans',
+      originUrl: `${server.base}/2024/01/a1.html`,
+    });
     expect(a1?.html).toBe('<p>1 &lt; 2</p><p>second paragraph</p>');
     expect(a1?.published).toBe('2024-01-02T03:04:05Z');
     expect(a1?.updated).toBe('2024-01-02T03:04:05Z');
-    expect(a2).toMatchObject({ title: 'X title', html: '<p>Hi &amp; <b>bye</b></p>', published: '2024-02-02T03:04:05+05:30', originUrl: '' });
+    expect(a2).toMatchObject({
+      title: 'X title',
+      html: '<p>Hi &amp; <b>bye</b></p>',
+      published: '2024-02-02T03:04:05+05:30',
+      originUrl: '',
+    });
     expect(a3).toMatchObject({ html: '<p>from &amp; summary</p>', language: 'en' });
   });
 
@@ -230,7 +256,13 @@ describe('RSS 2.0', () => {
   it('reads items with guid, dates kept in their offset, content:encoded, categories and authors', async () => {
     const server = await serveRoutes({ '/rss.xml': xml(rss, 'application/rss+xml') });
     const { meta, entries } = await openSource(`${server.base}/rss.xml`).read();
-    expect(meta).toEqual({ id: 'https://example.org/rss.xml', title: '公民自由联盟 RSS', subtitle: 'Free speech & press', originUrl: 'https://example.org/', language: 'zh-cn' });
+    expect(meta).toEqual({
+      id: 'https://example.org/rss.xml',
+      title: '公民自由联盟 RSS',
+      subtitle: 'Free speech & press',
+      originUrl: 'https://example.org/',
+      language: 'zh-cn',
+    });
     expect(entries[0]).toEqual({
       id: 'post-1',
       title: '第一篇',
@@ -327,38 +359,60 @@ describe('bad origins fail with a message naming the URL and the problem', () =>
   });
 
   it('an empty feed (a blanked feed must never replace a blog)', async () => {
-    const server = await serveRoutes({ '/empty': xml(atomFeed('')), '/empty-rss': xml('<rss version="2.0"><channel><title>t</title></channel></rss>') });
-    expect((await readError(`${server.base}/empty`)).message).toBe(`${server.base}/empty: feed has no entries (refusing to treat the blog as empty)`);
-    expect((await readError(`${server.base}/empty-rss`)).message).toBe(`${server.base}/empty-rss: feed has no entries (refusing to treat the blog as empty)`);
+    const server = await serveRoutes({
+      '/empty': xml(atomFeed('')),
+      '/empty-rss': xml('<rss version="2.0"><channel><title>t</title></channel></rss>'),
+    });
+    expect((await readError(`${server.base}/empty`)).message).toBe(
+      `${server.base}/empty: feed has no entries (refusing to treat the blog as empty)`,
+    );
+    expect((await readError(`${server.base}/empty-rss`)).message).toBe(
+      `${server.base}/empty-rss: feed has no entries (refusing to treat the blog as empty)`,
+    );
   });
 
   it('a rel="next" that loops, and more pages than maxPages', async () => {
-    const page = (id: string, next: string): RouteHandler => xml((base) => atomFeed(atomEntry(id)).replace('</title>', `</title><link rel='next' href='${base}${next}'/>`));
-    const server = await serveRoutes({ '/a': page('a', '/b'), '/b': page('b', '/a?'), '/c': page('c', '/d'), '/d': page('d', '/e'), '/e': page('e', '/f') });
+    const page = (id: string, next: string): RouteHandler =>
+      xml((base) => atomFeed(atomEntry(id)).replace('</title>', `</title><link rel='next' href='${base}${next}'/>`));
+    const server = await serveRoutes({
+      '/a': page('a', '/b'),
+      '/b': page('b', '/a?'),
+      '/c': page('c', '/d'),
+      '/d': page('d', '/e'),
+      '/e': page('e', '/f'),
+    });
     // '/a?' and '/a' are different URLs; the loop is caught when /a? links on to /b again.
     const loop = await readError(`${server.base}/a`);
     expect(loop.location).toBe(`${server.base}/b`);
     expect(loop.message).toMatch(new RegExp(`^${escape(server.base)}/b: rel="next" loops back to this page, already fetched`));
     expect(server.requests.filter((r) => r === '/b')).toHaveLength(1);
     const capped = await readError(`${server.base}/c`, { maxPages: 2 });
-    expect(capped.message).toBe(`${server.base}/c: more than 2 pages (the next would be ${server.base}/e); raise maxPages if the blog really is this large`);
+    expect(capped.message).toBe(
+      `${server.base}/c: more than 2 pages (the next would be ${server.base}/e); raise maxPages if the blog really is this large`,
+    );
   });
 
   it('an HTML page instead of a feed', async () => {
-    const server = await serveRoutes({ '/': xml('<!DOCTYPE html>\n<html><head><title>Blog</title></head><body><p>Hello<br></body></html>', 'text/html') });
+    const server = await serveRoutes({
+      '/': xml('<!DOCTYPE html>\n<html><head><title>Blog</title></head><body><p>Hello<br></body></html>', 'text/html'),
+    });
     const error = await readError(`${server.base}/`);
     expect(error.message).toBe(`${server.base}/: not an Atom or RSS feed (the document is <html>, expected <feed> or <rss>)`);
   });
 
   it('bad Atom dates, naming the entry', async () => {
     const server = await serveRoutes({
-      '/bad-date': xml(atomFeed(atomEntry('ok') + atomEntry('tag:x,2024:post-2', '<published>2024-02-30T10:00:00Z</published><title>Two</title>'))),
+      '/bad-date': xml(
+        atomFeed(atomEntry('ok') + atomEntry('tag:x,2024:post-2', '<published>2024-02-30T10:00:00Z</published><title>Two</title>')),
+      ),
       '/no-date': xml(atomFeed(atomEntry('tag:x,2024:post-3', '<title>Three</title>'))),
     });
     expect((await readError(`${server.base}/bad-date`)).message).toBe(
       `${server.base}/bad-date: entry 2 (tag:x,2024:post-2): <published> "2024-02-30T10:00:00Z" is not an RFC 3339 date-time`,
     );
-    expect((await readError(`${server.base}/no-date`)).message).toBe(`${server.base}/no-date: entry 1 (tag:x,2024:post-3): has neither <published> nor <updated>`);
+    expect((await readError(`${server.base}/no-date`)).message).toBe(
+      `${server.base}/no-date: entry 1 (tag:x,2024:post-3): has neither <published> nor <updated>`,
+    );
   });
 
   it('local locations that are not sources', async () => {
@@ -367,7 +421,9 @@ describe('bad origins fail with a message naming the URL and the problem', () =>
     const text = join(scratch, 'notes.txt');
     await writeFile(text, 'hello');
     expect((await readError(text)).message).toBe(`${text}: not a feed URL (http or https), a .xml feed file or a folder of Markdown posts`);
-    expect((await readError('ftp://example.org/feed')).message).toBe('ftp://example.org/feed: only http, https and local files or folders can be read');
+    expect((await readError('ftp://example.org/feed')).message).toBe(
+      'ftp://example.org/feed: only http, https and local files or folders can be read',
+    );
   });
 });
 

@@ -24,7 +24,10 @@ let keyDir: string;
 beforeAll(async () => {
   work = await mkdtemp(join(tmpdir(), 'ferry-spine-'));
   keyDir = join(work, 'keys');
-  await writeFile(join(work, 'mirrors.json'), JSON.stringify({ mirrors: [{ id: 'test', kind: 'http', url: 'https://mirror.example.org/', priority: 1 }] }));
+  await writeFile(
+    join(work, 'mirrors.json'),
+    JSON.stringify({ mirrors: [{ id: 'test', kind: 'http', url: 'https://mirror.example.org/', priority: 1 }] }),
+  );
   const r = await runCli(['keygen', '--out', keyDir]);
   expect(r.code, r.err).toBe(0);
 });
@@ -46,7 +49,21 @@ interface Built {
 
 async function build(source: string, out: string, data: string, extra: string[] = [], env: Record<string, string> = {}): Promise<Built> {
   const r = await runCli(
-    ['build', '--source', source, '--out', out, '--key', join(keyDir, 'ferry.key'), '--data', data, '--mirrors', join(work, 'mirrors.json'), '--json', ...extra],
+    [
+      'build',
+      '--source',
+      source,
+      '--out',
+      out,
+      '--key',
+      join(keyDir, 'ferry.key'),
+      '--data',
+      data,
+      '--mirrors',
+      join(work, 'mirrors.json'),
+      '--json',
+      ...extra,
+    ],
     { env, cwd: work },
   );
   return { code: r.code, report: r.code === 0 ? JSON.parse(r.out) : undefined, err: r.err };
@@ -131,7 +148,18 @@ describe('building the clean Blogger fixture', () => {
   it('signs a manifest that OpenSSL verifies independently and ferry verify accepts', async () => {
     const sig = Buffer.from((await readFile(join(out, 'manifest.json.sig'), 'utf8')).trim(), 'base64');
     await writeFile(join(work, 'sig.bin'), sig);
-    const res = execFileSync('openssl', ['pkeyutl', '-verify', '-pubin', '-inkey', join(keyDir, 'ferry.pub'), '-rawin', '-in', join(out, 'manifest.json'), '-sigfile', join(work, 'sig.bin')]);
+    const res = execFileSync('openssl', [
+      'pkeyutl',
+      '-verify',
+      '-pubin',
+      '-inkey',
+      join(keyDir, 'ferry.pub'),
+      '-rawin',
+      '-in',
+      join(out, 'manifest.json'),
+      '-sigfile',
+      join(work, 'sig.bin'),
+    ]);
     expect(res.toString()).toMatch(/Signature Verified Successfully/);
     const v = await runCli(['verify', out, '--pubkey', join(keyDir, 'ferry.pub')]);
     expect(v.code, v.out).toBe(0);
@@ -279,7 +307,10 @@ describe('the compromised-origin guard', () => {
     for (const page of ['feed-page1.xml', 'feed-page2.xml']) {
       const file = join(renamed, 'blogger', page);
       const text = await readFile(file, 'utf8');
-      await writeFile(file, text.replace('<id>tag:blogger.com,1999:blog-4409253621830214786</id>', '<id>tag:blogger.com,1999:blog-666</id>'));
+      await writeFile(
+        file,
+        text.replace('<id>tag:blogger.com,1999:blog-4409253621830214786</id>', '<id>tag:blogger.com,1999:blog-666</id>'),
+      );
     }
     const blogger = await startBloggerServer(CLEAN);
     const out = join(work, 'rename-out');
@@ -292,7 +323,8 @@ describe('the compromised-origin guard', () => {
       expect(held.report.quarantined).toHaveLength(7);
       expect(held.report.quarantined[0]?.reasons.join(' ')).toMatch(/feed id changed/);
       const after = await readTree(out);
-      for (const [path, bytes] of before) if (/\/\d{4}\/\d{2}\/[^/]+\.html$/.test(path)) expect(after.get(path)?.equals(bytes), path).toBe(true);
+      for (const [path, bytes] of before)
+        if (/\/\d{4}\/\d{2}\/[^/]+\.html$/.test(path)) expect(after.get(path)?.equals(bytes), path).toBe(true);
       // Still held on the next build: nothing was accepted.
       expect((await build(`${blogger.base}/feeds/posts/default`, out, data)).report.quarantined).toHaveLength(7);
       expect((await runCli(['approve', '--all', '--data', data])).code).toBe(0);
@@ -308,7 +340,10 @@ describe('the compromised-origin guard', () => {
     for (const page of ['feed-page1.xml', 'feed-page2.xml']) {
       const file = join(retitled, 'blogger', page);
       const text = await readFile(file, 'utf8');
-      await writeFile(file, text.replace("<title type='text'>公民自由联盟 Coalition for Citizens Rights</title>", "<title type='text'>Defaced</title>"));
+      await writeFile(
+        file,
+        text.replace("<title type='text'>公民自由联盟 Coalition for Citizens Rights</title>", "<title type='text'>Defaced</title>"),
+      );
     }
     const blogger = await startBloggerServer(CLEAN);
     const out = join(work, 'title-out');
@@ -341,7 +376,9 @@ describe('the compromised-origin guard', () => {
       `</feed>`;
     const ids = ['__proto__', 'constructor', 'toString'];
     let body = feed(ids, 'first');
-    const blogger = await startBloggerServer(CLEAN, { routes: { '/proto': (_q, res) => void res.writeHead(200, { 'content-type': 'application/atom+xml' }).end(body) } });
+    const blogger = await startBloggerServer(CLEAN, {
+      routes: { '/proto': (_q, res) => void res.writeHead(200, { 'content-type': 'application/atom+xml' }).end(body) },
+    });
     try {
       const out = join(work, 'proto-out');
       const data = join(work, 'proto-data');
@@ -409,17 +446,23 @@ describe('bad input leaves the previous snapshot exactly as it was', () => {
           res.writeHead(200, { 'content-type': 'application/atom+xml' });
           res.end(`<feed xmlns="http://www.w3.org/2005/Atom">${'x'.repeat(2_000_000)}</feed>`);
         },
-        '/malformed': (_req, res) => void res.writeHead(200, { 'content-type': 'application/atom+xml' }).end('<feed xmlns="http://www.w3.org/2005/Atom"><entry><title>oops</entry></feed>'),
+        '/malformed': (_req, res) =>
+          void res
+            .writeHead(200, { 'content-type': 'application/atom+xml' })
+            .end('<feed xmlns="http://www.w3.org/2005/Atom"><entry><title>oops</entry></feed>'),
         '/empty': (_req, res, base) =>
           void res
             .writeHead(200, { 'content-type': 'application/atom+xml' })
             .end(`<feed xmlns="http://www.w3.org/2005/Atom"><id>x</id><title>t</title><link rel="self" href="${base}/empty"/></feed>`),
         '/loop': (_req, res, base) =>
-          void res.writeHead(200, { 'content-type': 'application/atom+xml' }).end(
-            `<feed xmlns="http://www.w3.org/2005/Atom"><id>x</id><title>t</title><link rel="next" href="${base}/loop"/>` +
-              `<entry><id>e1</id><title>t</title><published>2020-01-01T00:00:00Z</published><updated>2020-01-01T00:00:00Z</updated><content type="html">hi</content></entry></feed>`,
-          ),
-        '/html': (_req, res) => void res.writeHead(200, { 'content-type': 'text/html' }).end('<!doctype html><html><body>hello</body></html>'),
+          void res
+            .writeHead(200, { 'content-type': 'application/atom+xml' })
+            .end(
+              `<feed xmlns="http://www.w3.org/2005/Atom"><id>x</id><title>t</title><link rel="next" href="${base}/loop"/>` +
+                `<entry><id>e1</id><title>t</title><published>2020-01-01T00:00:00Z</published><updated>2020-01-01T00:00:00Z</updated><content type="html">hi</content></entry></feed>`,
+            ),
+        '/html': (_req, res) =>
+          void res.writeHead(200, { 'content-type': 'text/html' }).end('<!doctype html><html><body>hello</body></html>'),
       },
     });
     out = join(work, 'bad-out');
@@ -465,7 +508,14 @@ describe('bad input leaves the previous snapshot exactly as it was', () => {
         }),
       ).rejects.toThrow(message);
       try {
-        await runBuild({ source, out, dataDir: data, privateKey: await key(), mirrors: [], sourceLimits: { timeoutMs: 300, maxBytes: 1_000_000 } });
+        await runBuild({
+          source,
+          out,
+          dataDir: data,
+          privateKey: await key(),
+          mirrors: [],
+          sourceLimits: { timeoutMs: 300, maxBytes: 1_000_000 },
+        });
       } catch (e) {
         expect((e as Error).message).toContain(source.replace(/\/$/, '').split('/').slice(0, 3).join('/'));
       }

@@ -76,7 +76,10 @@ describe('json state store', () => {
     expect(after.state.packBytes).toBe(Buffer.byteLength(text));
     expect(await createJsonStateStore(data).loadPosts(SITE, ids(second))).toEqual(second);
     // The same content under a new object is recognised by its digest: no line appended.
-    await createJsonStateStore(data).save(meta(3), second.map((p) => ({ ...p })));
+    await createJsonStateStore(data).save(
+      meta(3),
+      second.map((p) => ({ ...p })),
+    );
     expect((await stat(join(after.dir, after.pack))).size).toBe(Buffer.byteLength(text));
   });
 
@@ -103,7 +106,9 @@ describe('json state store', () => {
     const { dir, pack } = await siteFiles(data);
     const text = await readFile(join(dir, pack), 'utf8');
     await writeFile(join(dir, pack), text.slice(0, 20));
-    await expect(createJsonStateStore(data).loadPosts(SITE, [post(1).id])).rejects.toThrow(/shorter than state\.json says.*restore the data folder/);
+    await expect(createJsonStateStore(data).loadPosts(SITE, [post(1).id])).rejects.toThrow(
+      /shorter than state\.json says.*restore the data folder/,
+    );
   });
 
   it('writes the pack anew when most of its lines are stale, and removes the old one', async () => {

@@ -1,14 +1,6 @@
 import { XMLParser, XMLValidator } from 'fast-xml-parser';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import {
-  FEED_PATHS,
-  FeedError,
-  JSON_FEED_VERSION,
-  absolutizeHtml,
-  renderFeeds,
-  toExcerpt,
-  toXmlChars,
-} from '../../src/core/feeds.ts';
+import { FEED_PATHS, FeedError, JSON_FEED_VERSION, absolutizeHtml, renderFeeds, toExcerpt, toXmlChars } from '../../src/core/feeds.ts';
 import type { Post, Site } from '../../src/core/model.ts';
 import {
   SAMPLE_CANONICAL,
@@ -35,8 +27,7 @@ function feedsOf(site: Site, limit?: number): { rss: string; atom: string; json:
 const xml = new XMLParser({
   ignoreAttributes: false,
   attributeNamePrefix: '@',
-  isArray: (name, jpath) =>
-  ['item', 'entry', 'category', 'author'].includes(name) || jpath === 'feed.link' || jpath === 'feed.entry.link',
+  isArray: (name, jpath) => ['item', 'entry', 'category', 'author'].includes(name) || jpath === 'feed.link' || jpath === 'feed.entry.link',
 });
 
 function isRecord(v: unknown): v is Record<string, unknown> {
@@ -84,13 +75,21 @@ function jsonFeed11Problems(doc: unknown): string[] {
   const authorsOk = (v: unknown): boolean =>
     Array.isArray(v) &&
     v.length > 0 &&
-    v.every((a) => isRecord(a) && ['name', 'url', 'avatar'].some((k) => typeof a[k] === 'string') && Object.values(a).every((x) => typeof x === 'string'));
+    v.every(
+      (a) =>
+        isRecord(a) &&
+        ['name', 'url', 'avatar'].some((k) => typeof a[k] === 'string') &&
+        Object.values(a).every((x) => typeof x === 'string'),
+    );
   need(doc.version === 'https://jsonfeed.org/version/1.1', 'version must be https://jsonfeed.org/version/1.1');
   need(typeof doc.title === 'string' && doc.title !== '', 'title is required');
   need(doc.home_page_url === undefined || isUrl(doc.home_page_url), 'home_page_url must be a URL');
   need(doc.feed_url === undefined || isUrl(doc.feed_url), 'feed_url must be a URL');
   need(doc.description === undefined || typeof doc.description === 'string', 'description must be a string');
-  need(doc.language === undefined || (typeof doc.language === 'string' && /^[A-Za-z]{2,3}(-[A-Za-z0-9]+)*$/.test(doc.language)), 'language must be a language tag');
+  need(
+    doc.language === undefined || (typeof doc.language === 'string' && /^[A-Za-z]{2,3}(-[A-Za-z0-9]+)*$/.test(doc.language)),
+    'language must be a language tag',
+  );
   need(doc.authors === undefined || authorsOk(doc.authors), 'authors must be a non-empty array of author objects');
   need(doc.author === undefined, 'author (1.0) is deprecated in 1.1: use authors');
   if (!Array.isArray(doc.items)) return [...problems, 'items must be an array'];
@@ -115,7 +114,10 @@ function jsonFeed11Problems(doc: unknown): string[] {
     }
     need(item.authors === undefined || authorsOk(item.authors), `items[${i}].authors must be author objects`);
     need(item.author === undefined, `items[${i}].author (1.0) is deprecated in 1.1`);
-    need(item.tags === undefined || (Array.isArray(item.tags) && item.tags.every((t) => typeof t === 'string')), `items[${i}].tags must be strings`);
+    need(
+      item.tags === undefined || (Array.isArray(item.tags) && item.tags.every((t) => typeof t === 'string')),
+      `items[${i}].tags must be strings`,
+    );
     need(item.language === undefined || typeof item.language === 'string', `items[${i}].language must be a string`);
   });
   return problems;
@@ -186,7 +188,9 @@ describe('Atom', () => {
   it('marks titles as plain text, with the post language', () => {
     expect(atom).not.toContain('type="html"><![CDATA[27th');
     expect(atom).toContain('<title type="text" xml:lang="zh">朴日: 拆除中国网络防火墙</title>');
-    expect(atom).toContain(`<title type="text" xml:lang="en">Rights &amp; &quot;Freedom&quot; &lt;Now&gt;: it's 'time' ]]&gt; &amp;amp; more</title>`);
+    expect(atom).toContain(
+      `<title type="text" xml:lang="en">Rights &amp; &quot;Freedom&quot; &lt;Now&gt;: it's 'time' ]]&gt; &amp;amp; more</title>`,
+    );
     expect(atom).toMatch(/^<\?xml version="1.0" encoding="utf-8"\?>\n<feed xmlns="http:\/\/www.w3.org\/2005\/Atom" xml:lang="zh">/);
   });
 
@@ -251,7 +255,9 @@ describe('RSS', () => {
   it('carries full HTML in content:encoded and an excerpt in description', () => {
     const item = rssItems(rss)[0];
     expect(text(item?.['content:encoded'])).toContain(`<img src="${CANONICAL}media/s320/protest-1.png"`);
-    expect(text(item?.description)).toBe('On June 7, 2016, a meeting was held in Flushing, New York &amp; online. See also last year and HRW.');
+    expect(text(item?.description)).toBe(
+      'On June 7, 2016, a meeting was held in Flushing, New York &amp; online. See also last year and HRW.',
+    );
     expect(text(item?.['dc:creator'])).toBe('Coalition for Citizens Rights');
   });
 });
@@ -279,7 +285,14 @@ describe('JSON Feed', () => {
   });
 
   it('the validator itself catches 1.0 feeds and bad items', () => {
-    expect(jsonFeed11Problems({ version: 'https://jsonfeed.org/version/1', title: 't', author: { name: 'x' }, items: [{ id: 'a' }, { id: 'a', content_text: '', date_published: 'yesterday' }] })).toEqual([
+    expect(
+      jsonFeed11Problems({
+        version: 'https://jsonfeed.org/version/1',
+        title: 't',
+        author: { name: 'x' },
+        items: [{ id: 'a' }, { id: 'a', content_text: '', date_published: 'yesterday' }],
+      }),
+    ).toEqual([
       'version must be https://jsonfeed.org/version/1.1',
       'author (1.0) is deprecated in 1.1: use authors',
       'items[0] needs content_html or content_text',

@@ -62,7 +62,13 @@ describe('limited fetch redirects', () => {
   });
 
   it('never follows a public host into a local address (cloud metadata, loopback)', async () => {
-    for (const target of ['http://169.254.169.254/latest/meta-data/', 'http://127.0.0.1:8080/admin', 'http://[::1]/', 'http://2130706433/', 'http://localhost/']) {
+    for (const target of [
+      'http://169.254.169.254/latest/meta-data/',
+      'http://127.0.0.1:8080/admin',
+      'http://[::1]/',
+      'http://2130706433/',
+      'http://localhost/',
+    ]) {
       const asked: string[] = [];
       // A stand-in for the network (a public image host cannot run here): it answers one redirect.
       const fetch: typeof globalThis.fetch = async (input) => {

@@ -24,7 +24,10 @@ describe('readCapped', () => {
 
   it('refuses one byte past the limit and cancels the stream', async () => {
     let cancelled = false;
-    const error = await readCapped(streamOf([bytes(1, 2, 3), bytes(4, 5, 6)], () => (cancelled = true)), 5).catch((e: unknown) => e);
+    const error = await readCapped(
+      streamOf([bytes(1, 2, 3), bytes(4, 5, 6)], () => (cancelled = true)),
+      5,
+    ).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(TooLargeError);
     expect(error).toMatchObject({ maxBytes: 5, declaredBytes: undefined, message: 'body is over the limit of 5 bytes' });
     expect(cancelled).toBe(true);
@@ -46,7 +49,12 @@ describe('readResponseCapped', () => {
     });
     const response = new Response(body, { headers: { 'content-length': '10' } });
     const error = await readResponseCapped(response, 9).catch((e: unknown) => e);
-    expect(error).toMatchObject({ name: 'TooLargeError', maxBytes: 9, declaredBytes: 10, message: 'body of 10 bytes is over the limit of 9' });
+    expect(error).toMatchObject({
+      name: 'TooLargeError',
+      maxBytes: 9,
+      declaredBytes: 10,
+      message: 'body of 10 bytes is over the limit of 9',
+    });
     expect(cancelled).toBe(true);
     expect(pulled).toBeLessThanOrEqual(1);
   });

@@ -37,15 +37,30 @@ function makePost(i: number, over: Partial<Post> = {}): Post {
 
 function makeSite(posts: Post[], subtitle = 'Who we are.'): Site {
   return {
-    meta: { id: 'tag:blogger.com,1999:blog-1', title: '公民自由联盟 Coalition for Citizens Rights', subtitle, originUrl: 'http://gongminziyoulianmeng.blogspot.com/', language: 'en' },
+    meta: {
+      id: 'tag:blogger.com,1999:blog-1',
+      title: '公民自由联盟 Coalition for Citizens Rights',
+      subtitle,
+      originUrl: 'http://gongminziyoulianmeng.blogspot.com/',
+      language: 'en',
+    },
     posts,
   };
 }
 
-const OPTS: RenderOptions = { canonical: CANONICAL, mirrors: MIRRORS, ipfsCid: 'bafybeigdyrzt5sfp7udm7hu76uh7y26nf3efuylqabf3oclgtqy55fbzdi' };
+const OPTS: RenderOptions = {
+  canonical: CANONICAL,
+  mirrors: MIRRORS,
+  ipfsCid: 'bafybeigdyrzt5sfp7udm7hu76uh7y26nf3efuylqabf3oclgtqy55fbzdi',
+};
 
 function decodeAttr(value: string): string {
-  return value.replace(/&amp;/g, '&').replace(/&quot;/g, '"').replace(/&#39;/g, "'").replace(/&lt;/g, '<').replace(/&gt;/g, '>');
+  return value
+    .replace(/&amp;/g, '&')
+    .replace(/&quot;/g, '"')
+    .replace(/&#39;/g, "'")
+    .replace(/&lt;/g, '<')
+    .replace(/&gt;/g, '>');
 }
 
 /** Every href/src value of a page, decoded from HTML. */
@@ -86,10 +101,30 @@ describe('renderPages', () => {
     const front = files.get('/index.html') ?? '';
     const [p1 = '', p2 = '', p3 = ''] = pages.map((p) => files.get(p) ?? '');
     // makePost dates grow with i: post 22 is the newest.
-    expect(postHrefs(front)).toEqual(posts.slice(13).map((p) => p.path).reverse());
-    expect(postHrefs(p1)).toEqual(posts.slice(0, 10).map((p) => p.path).reverse());
-    expect(postHrefs(p2)).toEqual(posts.slice(10, 20).map((p) => p.path).reverse());
-    expect(postHrefs(p3)).toEqual(posts.slice(20).map((p) => p.path).reverse());
+    expect(postHrefs(front)).toEqual(
+      posts
+        .slice(13)
+        .map((p) => p.path)
+        .reverse(),
+    );
+    expect(postHrefs(p1)).toEqual(
+      posts
+        .slice(0, 10)
+        .map((p) => p.path)
+        .reverse(),
+    );
+    expect(postHrefs(p2)).toEqual(
+      posts
+        .slice(10, 20)
+        .map((p) => p.path)
+        .reverse(),
+    );
+    expect(postHrefs(p3)).toEqual(
+      posts
+        .slice(20)
+        .map((p) => p.path)
+        .reverse(),
+    );
 
     // "Older" from the front goes to the page holding the first post not shown (post 12: page 2).
     expect(front).not.toMatch(/rel="prev"/);
@@ -117,7 +152,15 @@ describe('renderPages', () => {
     expect(few.get('/index.html')).not.toContain('class="pager"');
     const empty = renderPages(makeSite([]), OPTS);
     expect(empty.get('/index.html')).toContain('No posts yet.');
-    expect([...empty.keys()]).toEqual(['/404.html', '/about.html', '/archive.html', '/favicon.svg', '/index.html', '/mirrors.html', '/style.css']);
+    expect([...empty.keys()]).toEqual([
+      '/404.html',
+      '/about.html',
+      '/archive.html',
+      '/favicon.svg',
+      '/index.html',
+      '/mirrors.html',
+      '/style.css',
+    ]);
     expect(brokenLinks(empty)).toEqual([]);
   });
 
@@ -178,10 +221,18 @@ describe('renderPages', () => {
   });
 
   it('files posts under the month of their own offset and lists months with counts', () => {
-    const june = makePost(1, { path: '/2016/06/a.html', published: '2016-06-08T21:03:00.000-07:00', updated: '2016-06-08T21:03:00.000-07:00' });
+    const june = makePost(1, {
+      path: '/2016/06/a.html',
+      published: '2016-06-08T21:03:00.000-07:00',
+      updated: '2016-06-08T21:03:00.000-07:00',
+    });
     const juneToo = makePost(2, { path: '/2016/06/b.html', published: '2016-06-30T23:59:59Z', updated: '2016-06-30T23:59:59Z' });
     const july = makePost(3, { path: '/2016/07/c.html', published: '2016-07-01T00:30:00+08:00', updated: '2016-07-01T00:30:00+08:00' });
-    const old = makePost(4, { path: '/2015/12/d.html', published: '2015-12-11T21:03:00.000-07:00', updated: '2015-12-11T21:03:00.000-07:00' });
+    const old = makePost(4, {
+      path: '/2015/12/d.html',
+      published: '2015-12-11T21:03:00.000-07:00',
+      updated: '2015-12-11T21:03:00.000-07:00',
+    });
     const files = renderPages(makeSite([june, juneToo, july, old]), OPTS);
     expect(files.get(june.path)).toContain('<time datetime="2016-06-08T21:03:00.000-07:00">2016-06-08</time>');
     const juneIndex = files.get('/2016/06/index.html') ?? '';
@@ -203,7 +254,11 @@ describe('renderPages', () => {
 
   it('shows the updated date only when it falls on another day', () => {
     const same = makePost(1, { published: '2016-06-08T10:00:00-07:00', updated: '2016-06-08T18:00:00-07:00' });
-    const later = makePost(2, { path: '/2016/06/later.html', published: '2016-06-08T10:00:00-07:00', updated: '2017-01-02T03:04:05+08:00' });
+    const later = makePost(2, {
+      path: '/2016/06/later.html',
+      published: '2016-06-08T10:00:00-07:00',
+      updated: '2017-01-02T03:04:05+08:00',
+    });
     const files = renderPages(makeSite([same, later]), OPTS);
     expect(files.get(same.path)).not.toContain('Updated');
     expect(files.get(later.path)).toContain('更新于 Updated <time datetime="2017-01-02T03:04:05+08:00">2017-01-02</time>');
@@ -222,7 +277,9 @@ describe('renderPages', () => {
     expect(postHrefs(files.get('/labels/人权.html') ?? '')).toEqual([a.path]);
     expect(postHrefs(files.get('/labels/internet-freedom.html') ?? '')).toEqual([b.path]);
     expect(files.get(a.path)).toContain('<a href="/labels/%E4%BA%BA%E6%9D%83.html" rel="tag">人权</a>');
-    expect(files.get('/archive.html')).toContain('<a href="/labels/human-rights.html" rel="tag">Human Rights / human rights</a> <span class="count">(2)</span>');
+    expect(files.get('/archive.html')).toContain(
+      '<a href="/labels/human-rights.html" rel="tag">Human Rights / human rights</a> <span class="count">(2)</span>',
+    );
     expect([...files.keys()].filter((k) => k.startsWith('/labels/'))).toHaveLength(3);
     expect(brokenLinks(files)).toEqual([]);
   });
@@ -333,11 +390,16 @@ describe('renderPages', () => {
   });
 
   it('rejects unsafe post paths, colliding paths, bad dates and a bad canonical with named errors', () => {
-    const r = (posts: Post[], opts: RenderOptions = OPTS) => () => renderPages(makeSite(posts), opts);
+    const r =
+      (posts: Post[], opts: RenderOptions = OPTS) =>
+      () =>
+        renderPages(makeSite(posts), opts);
     expect(r([makePost(1, { path: '/2016/../etc/passwd' })])).toThrow(/post "post-001" has an unsafe path/);
     expect(r([makePost(1), makePost(2, { path: makePost(1).path })])).toThrow(/post "post-00[12]" and post "post-00[12]" both want/);
     expect(r([makePost(1, { path: '/archive.html' })])).toThrow(RenderError);
-    expect(r([makePost(1, { path: '/2016/01/index.html' })])).toThrow(/post "post-001" and a generated page both want \/2016\/01\/index.html/);
+    expect(r([makePost(1, { path: '/2016/01/index.html' })])).toThrow(
+      /post "post-001" and a generated page both want \/2016\/01\/index.html/,
+    );
     expect(r([makePost(1, { published: 'June 8, 2016' })])).toThrow(/published "June 8, 2016" is not an RFC 3339 date/);
     expect(r([], { ...OPTS, canonical: 'https://x.example' })).toThrow(/canonical must be/);
     expect(r([], { ...OPTS, canonical: 'javascript:alert(1)/' })).toThrow(/canonical must be/);
@@ -350,7 +412,9 @@ describe('renderPages', () => {
     const b = makePost(2);
     const c = makePost(3);
     const files = renderPages(makeSite([a, b, c]), OPTS);
-    expect(files.get(a.path)).toContain('<div class="content">\n<p>Hello <a href="/2016/01/post-2.html">next</a></p><img src="/media/x.png" alt="">\n</div>');
+    expect(files.get(a.path)).toContain(
+      '<div class="content">\n<p>Hello <a href="/2016/01/post-2.html">next</a></p><img src="/media/x.png" alt="">\n</div>',
+    );
     const middle = files.get(b.path) ?? '';
     expect(middle).toContain(`<a href="${c.path}">← 较新文章 Newer post: <span lang="en">Post number 3</span></a>`);
     expect(middle).toContain(`<a href="${a.path}">较旧文章 Older post: <span lang="en">Post number 1</span> →</a>`);
@@ -367,7 +431,9 @@ describe('dates and excerpts', () => {
   });
 
   it('extracts visible text, decoding entities and separating blocks', () => {
-    expect(htmlToText('<p>A&amp;B <b>bo</b>ld</p><p>next&#x4e2d;&#25991;&nbsp;x</p><!-- c --><style>p{}</style>')).toBe('A&B bold next中文 x');
+    expect(htmlToText('<p>A&amp;B <b>bo</b>ld</p><p>next&#x4e2d;&#25991;&nbsp;x</p><!-- c --><style>p{}</style>')).toBe(
+      'A&B bold next中文 x',
+    );
   });
 
   it('cuts excerpts at about 200 Latin characters or 100 Chinese ones', () => {

@@ -48,7 +48,11 @@ describe('rewriteUrls', () => {
     {
       name: 'replace points links and images at snapshot paths',
       decide: (url) =>
-        url.startsWith(IMG) ? { action: 'replace', url: url.replace(IMG, '/media') } : url.includes('/2015/10/') ? { action: 'replace', url: '/2015/10/book.html#c1' } : { action: 'keep' },
+        url.startsWith(IMG)
+          ? { action: 'replace', url: url.replace(IMG, '/media') }
+          : url.includes('/2015/10/')
+            ? { action: 'replace', url: '/2015/10/book.html#c1' }
+            : { action: 'keep' },
       contains: [
         '<a href="/2015/10/book.html#c1" title="Book" rel="noopener noreferrer">the book</a>',
         '<a href="/media/s1600/protest-1.png" rel="noopener noreferrer"><img src="/media/s320/protest-1.png" width="320" height="240" loading="lazy" /></a>',
@@ -77,7 +81,7 @@ describe('rewriteUrls', () => {
       lacks: ['<img', 's1600'],
     },
     {
-      name: 'link inside a kept link leaves the image\'s name as text, so links never nest',
+      name: "link inside a kept link leaves the image's name as text, so links never nest",
       decide: (_, kind) => (kind === 'image' ? { action: 'link' } : { action: 'keep' }),
       contains: [
         `<div><a href="${IMG}/s1600/protest-1.png" rel="noopener noreferrer"><span>image</span></a></div>`,
@@ -119,7 +123,14 @@ describe('rewriteUrls', () => {
   });
 
   it('accepts http(s), mailto and site paths as replacements', () => {
-    for (const good of ['https://example.org/a?b=c&d=e', 'http://example.org/', 'mailto:a@example.org', '/', '/media/ab.png', '/2015/10/x.html#top']) {
+    for (const good of [
+      'https://example.org/a?b=c&d=e',
+      'http://example.org/',
+      'mailto:a@example.org',
+      '/',
+      '/media/ab.png',
+      '/2015/10/x.html#top',
+    ]) {
       const out = rewriteUrls(sanitized, (_, kind) => (kind === 'link' ? { action: 'replace', url: good } : { action: 'keep' }));
       expect(out).toContain(`href="${good.replaceAll('&', '&amp;')}"`);
     }
@@ -149,7 +160,9 @@ describe('rewriteUrls', () => {
   });
 
   it('is stable: a rewritten document rewrites to itself when everything is kept', () => {
-    const once = rewriteUrls(sanitized, (url) => (url.startsWith(IMG) ? { action: 'replace', url: url.replace(IMG, '/media') } : { action: 'keep' }));
+    const once = rewriteUrls(sanitized, (url) =>
+      url.startsWith(IMG) ? { action: 'replace', url: url.replace(IMG, '/media') } : { action: 'keep' },
+    );
     expect(rewriteUrls(once, keepAll)).toBe(once);
   });
 });

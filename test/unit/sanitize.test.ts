@@ -51,7 +51,10 @@ function entry(folder: string, page: 1 | 2, idSuffix: string): FixtureEntry {
 function textOf(html: string): string {
   return html
     .replace(/<[^>]*>/g, '')
-    .replace(/&(lt|gt|amp|quot|#x27|#39);/g, (_, ref: string) => ({ lt: '<', gt: '>', amp: '&', quot: '"', '#x27': "'", '#39': "'" })[ref] ?? '');
+    .replace(
+      /&(lt|gt|amp|quot|#x27|#39);/g,
+      (_, ref: string) => ({ lt: '<', gt: '>', amp: '&', quot: '"', '#x27': "'", '#39': "'" })[ref] ?? '',
+    );
 }
 
 const cleanEntries = [...readEntries('blogger-clean', 1), ...readEntries('blogger-clean', 2)];
@@ -71,11 +74,13 @@ describe('sanitizePostHtml on the clean Blogger fixture', () => {
   it('passes Chinese text through intact', () => {
     const e = entry('blogger-clean', 2, 'post-499647288871121045');
     const out = sanitizePostHtml(e.html, { baseUrl: POST_BASE });
-    expect(out.html).toContain('<p>我要求习近平主席在来美国访问之前,释放所有的政治犯,释放刘晓波,释放所有的维权律师,开放互联网,让人民享有言论自由和网络自由.</p>');
+    expect(out.html).toContain(
+      '<p>我要求习近平主席在来美国访问之前,释放所有的政治犯,释放刘晓波,释放所有的维权律师,开放互联网,让人民享有言论自由和网络自由.</p>',
+    );
     expect(out.html).toContain('"泄露国家机密罪"');
   });
 
-  it('keeps the Washington DC post\'s thumbnail links and lists every image', () => {
+  it("keeps the Washington DC post's thumbnail links and lists every image", () => {
     const e = entry('blogger-clean', 2, 'post-396720983377807096');
     const out = sanitizePostHtml(e.html, { baseUrl: POST_BASE });
     expect(out.removed).toEqual([]);
@@ -131,16 +136,36 @@ interface AttackCase {
 // OWASP XSS filter-evasion style inputs, and the other kinds of active content the design names.
 const attacks: AttackCase[] = [
   { name: 'script element', html: '<p>a</p><script>alert(1)</script>', removed: ['<script> element'], keeps: '<p>a</p>' },
-  { name: 'remote script', html: '<script src="http://evil.example/x.js"></script><p>b</p>', removed: ['<script> element'], keeps: '<p>b</p>' },
+  {
+    name: 'remote script',
+    html: '<script src="http://evil.example/x.js"></script><p>b</p>',
+    removed: ['<script> element'],
+    keeps: '<p>b</p>',
+  },
   { name: 'uppercase tags', html: '<SCRIPT>alert(1)</SCRIPT><P>b</P>', removed: ['<script> element'], keeps: '<p>b</p>' },
   { name: 'mixed-case tag', html: '<ScRiPt>alert(1)</sCrIpT>', removed: ['<script> element'] },
   { name: 'unclosed script', html: '<p>b</p><script>alert(1)', removed: ['<script> element'], keeps: '<p>b</p>' },
-  { name: 'img onerror', html: '<img src=x onerror=alert(1)>', removed: ['onerror attribute'], keeps: '<img src="http://gongminziyoulianmeng.blogspot.com/2015/10/x" loading="lazy" />' },
+  {
+    name: 'img onerror',
+    html: '<img src=x onerror=alert(1)>',
+    removed: ['onerror attribute'],
+    keeps: '<img src="http://gongminziyoulianmeng.blogspot.com/2015/10/x" loading="lazy" />',
+  },
   { name: 'handler with odd spacing', html: '<img src="a.png"\nONERROR\n=\n"alert(1)">', removed: ['onerror attribute'], keeps: 'a.png' },
   { name: 'onmouseover on a link', html: '<a href="/x" onmouseover="alert(1)">x</a>', removed: ['onmouseover attribute'], keeps: '>x</a>' },
   { name: 'svg onload', html: '<svg onload=alert(1)></svg><p>c</p>', removed: ['<svg> element', 'onload attribute'], keeps: '<p>c</p>' },
-  { name: 'svg with script', html: '<svg><script>alert(1)</script></svg><p>c</p>', removed: ['<script> element', '<svg> element'], keeps: '<p>c</p>' },
-  { name: 'math xlink:href', html: '<math><mi xlink:href="javascript:alert(1)">click</mi></math><p>c</p>', removed: ['<math> element', 'javascript: URL'], keeps: '<p>c</p>' },
+  {
+    name: 'svg with script',
+    html: '<svg><script>alert(1)</script></svg><p>c</p>',
+    removed: ['<script> element', '<svg> element'],
+    keeps: '<p>c</p>',
+  },
+  {
+    name: 'math xlink:href',
+    html: '<math><mi xlink:href="javascript:alert(1)">click</mi></math><p>c</p>',
+    removed: ['<math> element', 'javascript: URL'],
+    keeps: '<p>c</p>',
+  },
   { name: 'javascript link', html: '<a href="javascript:alert(1)">x</a>', removed: ['javascript: URL'], keeps: 'x' },
   { name: 'JaVaScRiPt link', html: '<a href="JaVaScRiPt:alert(1)">x</a>', removed: ['javascript: URL'], keeps: 'x' },
   { name: 'decimal entity', html: '<a href="&#106;avascript:alert(1)">x</a>', removed: ['javascript: URL'], keeps: 'x' },
@@ -149,33 +174,90 @@ const attacks: AttackCase[] = [
     html: '<a href="&#0000106&#0000097&#0000118&#0000097&#0000115&#0000099&#0000114&#0000105&#0000112&#0000116&#0000058alert(1)">x</a>',
     removed: ['javascript: URL'],
   },
-  { name: 'hex entities', html: '<a href="&#x6A&#x61&#x76&#x61&#x73&#x63&#x72&#x69&#x70&#x74&#x3A;alert(1)">x</a>', removed: ['javascript: URL'] },
+  {
+    name: 'hex entities',
+    html: '<a href="&#x6A&#x61&#x76&#x61&#x73&#x63&#x72&#x69&#x70&#x74&#x3A;alert(1)">x</a>',
+    removed: ['javascript: URL'],
+  },
   { name: 'tab in scheme', html: '<a href="java\tscript:alert(1)">x</a>', removed: ['javascript: URL'] },
   { name: 'encoded tab in scheme', html: '<a href="java&#x09;script:alert(1)">x</a>', removed: ['javascript: URL'] },
   { name: 'encoded newline in scheme', html: '<a href="jav&#x0A;ascript:alert(1)">x</a>', removed: ['javascript: URL'] },
   { name: 'leading space and control chars', html: '<a href=" &#14;  javascript:alert(1)">x</a>', removed: ['javascript: URL'] },
   { name: 'javascript image', html: '<IMG SRC="javascript:alert(1)"><p>d</p>', removed: ['javascript: URL'], keeps: '<p>d</p>' },
   { name: 'vbscript link', html: '<a href="vbscript:msgbox(1)">x</a>', removed: ['vbscript: URL'] },
-  { name: 'data:text/html link', html: '<a href="data:text/html;base64,PHNjcmlwdD5hbGVydCgxKTwvc2NyaXB0Pg==">x</a>', removed: ['data: URL'], keeps: 'x' },
+  {
+    name: 'data:text/html link',
+    html: '<a href="data:text/html;base64,PHNjcmlwdD5hbGVydCgxKTwvc2NyaXB0Pg==">x</a>',
+    removed: ['data: URL'],
+    keeps: 'x',
+  },
   { name: 'data:image on img', html: '<p>e</p><img src="data:image/png;base64,iVBORw0KGgo=">', removed: ['data: URL'], keeps: '<p>e</p>' },
   { name: 'file link', html: '<a href="file:///etc/passwd">x</a>', removed: ['file: URL'] },
   { name: 'blob image', html: '<img src="blob:http://evil.example/1">', removed: ['blob: URL'] },
-  { name: 'javascript cite', html: '<blockquote cite="javascript:alert(1)">q</blockquote>', removed: ['javascript: URL'], keeps: '<blockquote>q</blockquote>' },
-  { name: 'meta refresh', html: '<META HTTP-EQUIV="refresh" CONTENT="0;url=javascript:alert(1);"><p>f</p>', removed: ['<meta http-equiv> element'], keeps: '<p>f</p>' },
+  {
+    name: 'javascript cite',
+    html: '<blockquote cite="javascript:alert(1)">q</blockquote>',
+    removed: ['javascript: URL'],
+    keeps: '<blockquote>q</blockquote>',
+  },
+  {
+    name: 'meta refresh',
+    html: '<META HTTP-EQUIV="refresh" CONTENT="0;url=javascript:alert(1);"><p>f</p>',
+    removed: ['<meta http-equiv> element'],
+    keeps: '<p>f</p>',
+  },
   { name: 'plain meta', html: '<meta name="x" content="y"><p>f</p>', removed: ['<meta> element'], keeps: '<p>f</p>' },
-  { name: 'base href', html: '<base href="http://evil.example/"><a href="x.html">g</a>', removed: ['<base> element'], keeps: 'href="http://gongminziyoulianmeng.blogspot.com/2015/10/x.html"' },
-  { name: 'link stylesheet', html: '<link rel="stylesheet" href="http://evil.example/x.css"><p>g</p>', removed: ['<link> element'], keeps: '<p>g</p>' },
-  { name: 'form action', html: '<form action="javascript:alert(1)"><input type="submit" value="go"></form><p>h</p>', removed: ['<form> element', '<input> element', 'javascript: URL'], keeps: '<p>h</p>' },
-  { name: 'button formaction', html: '<button formaction="javascript:alert(1)">go</button>', removed: ['<button> element', 'javascript: URL'] },
+  {
+    name: 'base href',
+    html: '<base href="http://evil.example/"><a href="x.html">g</a>',
+    removed: ['<base> element'],
+    keeps: 'href="http://gongminziyoulianmeng.blogspot.com/2015/10/x.html"',
+  },
+  {
+    name: 'link stylesheet',
+    html: '<link rel="stylesheet" href="http://evil.example/x.css"><p>g</p>',
+    removed: ['<link> element'],
+    keeps: '<p>g</p>',
+  },
+  {
+    name: 'form action',
+    html: '<form action="javascript:alert(1)"><input type="submit" value="go"></form><p>h</p>',
+    removed: ['<form> element', '<input> element', 'javascript: URL'],
+    keeps: '<p>h</p>',
+  },
+  {
+    name: 'button formaction',
+    html: '<button formaction="javascript:alert(1)">go</button>',
+    removed: ['<button> element', 'javascript: URL'],
+  },
   { name: 'object data', html: '<object data="javascript:alert(1)"></object>', removed: ['<object> element', 'javascript: URL'] },
-  { name: 'object with a remote movie', html: '<object data="http://evil.example/x.swf"><param name="a" value="b">fallback</object>', removed: ['<object> element'] },
+  {
+    name: 'object with a remote movie',
+    html: '<object data="http://evil.example/x.swf"><param name="a" value="b">fallback</object>',
+    removed: ['<object> element'],
+  },
   { name: 'embed src', html: '<embed src="http://evil.example/x.swf"><p>i</p>', removed: ['<embed> element'], keeps: '<p>i</p>' },
   { name: 'applet', html: '<applet code="X.class">j</applet>', removed: ['<applet> element'] },
-  { name: 'iframe srcdoc', html: '<iframe srcdoc="<script>alert(1)</script>"></iframe><p>k</p>', removed: ['<iframe> element'], keeps: '<p>k</p>' },
+  {
+    name: 'iframe srcdoc',
+    html: '<iframe srcdoc="<script>alert(1)</script>"></iframe><p>k</p>',
+    removed: ['<iframe> element'],
+    keeps: '<p>k</p>',
+  },
   { name: 'iframe javascript src', html: '<iframe src="javascript:alert(1)"></iframe>', removed: ['<iframe> element', 'javascript: URL'] },
   { name: 'frameset', html: '<frameset><frame src="http://evil.example/"></frameset>', removed: ['<frame> element', '<frameset> element'] },
-  { name: 'style url(javascript:)', html: '<div style="background:url(javascript:alert(1))">l</div>', removed: ['style expression'], keeps: '<div>l</div>' },
-  { name: 'style expression()', html: '<div style="width:expression(alert(1))">l</div>', removed: ['style expression'], keeps: '<div>l</div>' },
+  {
+    name: 'style url(javascript:)',
+    html: '<div style="background:url(javascript:alert(1))">l</div>',
+    removed: ['style expression'],
+    keeps: '<div>l</div>',
+  },
+  {
+    name: 'style expression()',
+    html: '<div style="width:expression(alert(1))">l</div>',
+    removed: ['style expression'],
+    keeps: '<div>l</div>',
+  },
   { name: 'style expression hidden by a comment', html: '<p style="width: ex/**/pression(alert(1))">l</p>', removed: ['style expression'] },
   { name: 'style expression with CSS escapes', html: '<p style="width: \\65 xpression(alert(1))">l</p>', removed: ['style expression'] },
   { name: 'style behavior', html: '<p style="behavior: url(x.htc)">l</p>', removed: ['style expression'] },
@@ -187,12 +269,36 @@ const attacks: AttackCase[] = [
   { name: 'nested scr<script>ipt', html: '<scr<script>ipt>alert(1)</script>', removed: [] },
   { name: 'nested closing tags', html: '<scr<script>ipt>alert(1)</scr</script>ipt><p>n</p>', removed: [], keeps: '<p>n</p>' },
   { name: 'double open bracket', html: '<<script>alert(1);//<</script>', removed: ['<script> element'] },
-  { name: 'attribute breaking out of title', html: '<a href="/x" title="&quot;><script>alert(1)</script>">o</a>', removed: [], keeps: 'title="&quot;&gt;&lt;script&gt;' },
-  { name: 'noscript break-out', html: '<noscript><p title="</noscript><img src=x onerror=alert(1)>"></noscript><p>p</p>', removed: [], keeps: '<p>p</p>' },
-  { name: 'template', html: '<template><img src=x onerror=alert(1)></template><p>q</p>', removed: ['onerror attribute'], keeps: '<p>q</p>' },
+  {
+    name: 'attribute breaking out of title',
+    html: '<a href="/x" title="&quot;><script>alert(1)</script>">o</a>',
+    removed: [],
+    keeps: 'title="&quot;&gt;&lt;script&gt;',
+  },
+  {
+    name: 'noscript break-out',
+    html: '<noscript><p title="</noscript><img src=x onerror=alert(1)>"></noscript><p>p</p>',
+    removed: [],
+    keeps: '<p>p</p>',
+  },
+  {
+    name: 'template',
+    html: '<template><img src=x onerror=alert(1)></template><p>q</p>',
+    removed: ['onerror attribute'],
+    keeps: '<p>q</p>',
+  },
   { name: 'style element', html: '<style>body{background:url("javascript:alert(1)")}</style><p>r</p>', removed: [], keeps: '<p>r</p>' },
-  { name: 'textarea break-out', html: '<textarea></textarea><script>alert(1)</script></textarea>', removed: ['<script> element', '<textarea> element'] },
-  { name: 'script text inside textarea', html: '<textarea><script>alert(1)</script></textarea><p>s</p>', removed: ['<textarea> element'], keeps: '<p>s</p>' },
+  {
+    name: 'textarea break-out',
+    html: '<textarea></textarea><script>alert(1)</script></textarea>',
+    removed: ['<script> element', '<textarea> element'],
+  },
+  {
+    name: 'script text inside textarea',
+    html: '<textarea><script>alert(1)</script></textarea><p>s</p>',
+    removed: ['<textarea> element'],
+    keeps: '<p>s</p>',
+  },
 ];
 
 describe('sanitizePostHtml against active content', () => {
@@ -224,19 +330,63 @@ const benign: BenignCase[] = [
   { name: 'font and center keep their text', html: '<center><font color="red" face="Arial">red</font></center>', out: 'red' },
   { name: 'h1 becomes h2', html: '<h1 class="t">Title</h1><h3>Sub</h3>', out: '<h2>Title</h2><h3>Sub</h3>' },
   { name: 'unclosed tags are closed', html: '<p>one <b>two <i>three', out: '<p>one <b>two <i>three</i></b></p>' },
-  { name: 'relative link is resolved', html: '<a href="../11/next.html#top">n</a>', out: '<a href="http://gongminziyoulianmeng.blogspot.com/2015/11/next.html#top" rel="noopener noreferrer">n</a>' },
-  { name: 'protocol-relative link gets https', html: '<a href="//example.org/x">x</a>', out: '<a href="https://example.org/x" rel="noopener noreferrer">x</a>' },
-  { name: 'protocol-relative link hidden by a tab', html: '<a href=" /\t/example.org/x">x</a>', out: '<a href="https://example.org/x" rel="noopener noreferrer">x</a>' },
-  { name: 'target and rel are replaced', html: '<a href="https://example.org/" target="_blank" rel="opener">x</a>', out: '<a href="https://example.org/" rel="noopener noreferrer">x</a>' },
-  { name: 'title on links is kept', html: '<a href="https://example.org/" title="T &amp; &quot;U&quot;">x</a>', out: '<a href="https://example.org/" title="T &amp; &quot;U&quot;" rel="noopener noreferrer">x</a>' },
-  { name: 'mailto link', html: '<a href="mailto:info@example.org">mail</a>', out: '<a href="mailto:info@example.org" rel="noopener noreferrer">mail</a>' },
-  { name: 'inert schemes unwrap silently', html: '<a href="tel:+12125551234">call</a> <a href="ftp://example.org/f">ftp</a>', out: 'call ftp' },
+  {
+    name: 'relative link is resolved',
+    html: '<a href="../11/next.html#top">n</a>',
+    out: '<a href="http://gongminziyoulianmeng.blogspot.com/2015/11/next.html#top" rel="noopener noreferrer">n</a>',
+  },
+  {
+    name: 'protocol-relative link gets https',
+    html: '<a href="//example.org/x">x</a>',
+    out: '<a href="https://example.org/x" rel="noopener noreferrer">x</a>',
+  },
+  {
+    name: 'protocol-relative link hidden by a tab',
+    html: '<a href=" /\t/example.org/x">x</a>',
+    out: '<a href="https://example.org/x" rel="noopener noreferrer">x</a>',
+  },
+  {
+    name: 'target and rel are replaced',
+    html: '<a href="https://example.org/" target="_blank" rel="opener">x</a>',
+    out: '<a href="https://example.org/" rel="noopener noreferrer">x</a>',
+  },
+  {
+    name: 'title on links is kept',
+    html: '<a href="https://example.org/" title="T &amp; &quot;U&quot;">x</a>',
+    out: '<a href="https://example.org/" title="T &amp; &quot;U&quot;" rel="noopener noreferrer">x</a>',
+  },
+  {
+    name: 'mailto link',
+    html: '<a href="mailto:info@example.org">mail</a>',
+    out: '<a href="mailto:info@example.org" rel="noopener noreferrer">mail</a>',
+  },
+  {
+    name: 'inert schemes unwrap silently',
+    html: '<a href="tel:+12125551234">call</a> <a href="ftp://example.org/f">ftp</a>',
+    out: 'call ftp',
+  },
   { name: 'anchor without href unwraps', html: '<p><a name="more"></a>text</p>', out: '<p>text</p>' },
-  { name: 'image alt, title and size kept', html: '<img alt="" title="t" src="/p.png" border="0" width="10" height="20" style="float:left">', out: '<img src="http://gongminziyoulianmeng.blogspot.com/p.png" alt="" title="t" width="10" height="20" loading="lazy" />' },
+  {
+    name: 'image alt, title and size kept',
+    html: '<img alt="" title="t" src="/p.png" border="0" width="10" height="20" style="float:left">',
+    out: '<img src="http://gongminziyoulianmeng.blogspot.com/p.png" alt="" title="t" width="10" height="20" loading="lazy" />',
+  },
   { name: 'img without src is dropped', html: '<p>a<img alt="x"></p>', out: '<p>a</p>' },
-  { name: 'table spans', html: '<table><tr><td colspan="2" rowspan="1" align="left">c</td></tr></table>', out: '<table><tr><td colspan="2" rowspan="1">c</td></tr></table>' },
-  { name: 'semantic inline', html: '<abbr title="Coalition">CCR</abbr> <time datetime="2015-10-07">Oct 7</time> <q cite="http://example.org/s">q</q>', out: '<abbr title="Coalition">CCR</abbr> <time datetime="2015-10-07">Oct 7</time> <q cite="http://example.org/s">q</q>' },
-  { name: 'text that looks like markup stays text', html: '<p>1 &lt; 2 &amp;&amp; a &gt; b</p>', out: '<p>1 &lt; 2 &amp;&amp; a &gt; b</p>' },
+  {
+    name: 'table spans',
+    html: '<table><tr><td colspan="2" rowspan="1" align="left">c</td></tr></table>',
+    out: '<table><tr><td colspan="2" rowspan="1">c</td></tr></table>',
+  },
+  {
+    name: 'semantic inline',
+    html: '<abbr title="Coalition">CCR</abbr> <time datetime="2015-10-07">Oct 7</time> <q cite="http://example.org/s">q</q>',
+    out: '<abbr title="Coalition">CCR</abbr> <time datetime="2015-10-07">Oct 7</time> <q cite="http://example.org/s">q</q>',
+  },
+  {
+    name: 'text that looks like markup stays text',
+    html: '<p>1 &lt; 2 &amp;&amp; a &gt; b</p>',
+    out: '<p>1 &lt; 2 &amp;&amp; a &gt; b</p>',
+  },
   { name: 'unparseable URL unwraps silently', html: '<a href="http://[broken">b</a>', out: 'b' },
 ];
 
@@ -271,7 +421,11 @@ describe('sanitizePostHtml images', () => {
 });
 
 describe('sanitizePostHtml determinism', () => {
-  const inputs = [...cleanEntries.map((e) => e.html), ...attacks.map((c) => c.html), entry('blogger-compromised', 2, 'post-768289740530337284').html];
+  const inputs = [
+    ...cleanEntries.map((e) => e.html),
+    ...attacks.map((c) => c.html),
+    entry('blogger-compromised', 2, 'post-768289740530337284').html,
+  ];
 
   it('gives the same output for the same input', () => {
     for (const html of inputs) {

@@ -31,7 +31,10 @@ async function putSnapshot(prefix: string, map: ReadonlyMap<string, Uint8Array>)
 }
 
 /** A fetch that answers like a static host from a map, optionally changing some bodies. */
-function hostFetch(map: () => ReadonlyMap<string, Uint8Array>, tamper?: (path: string, body: Uint8Array) => Uint8Array | undefined): typeof fetch {
+function hostFetch(
+  map: () => ReadonlyMap<string, Uint8Array>,
+  tamper?: (path: string, body: Uint8Array) => Uint8Array | undefined,
+): typeof fetch {
   return async (input) => {
     const url = new URL(input instanceof Request ? input.url : String(input));
     const body = map().get(url.pathname);
@@ -94,7 +97,10 @@ describe('edge app in workerd', () => {
     const html = await new Response(res.body?.pipeThrough(new DecompressionStream('gzip'))).text();
     expect(html).toBe(decode(v1.get('/index.html')));
     const status = edge.pool.status();
-    expect(status.find((m) => m.id === 'bad'), JSON.stringify(status)).toMatchObject({ state: 'compromised' });
+    expect(
+      status.find((m) => m.id === 'bad'),
+      JSON.stringify(status),
+    ).toMatchObject({ state: 'compromised' });
     expect(status.find((m) => m.id === 'good')?.state).toBe('healthy');
   });
 
@@ -134,8 +140,14 @@ describe('edge app in workerd', () => {
       return bad(input, init);
     };
     const mirrors = () => [
-      createHttpMirror({ id: 'bad', kind: 'http', url: 'https://bad.example/', priority: 1 }, { fetch: createLimitedFetch({ fetch: counting }) }),
-      createHttpMirror({ id: 'good', kind: 'http', url: 'https://good.example/', priority: 2 }, { fetch: createLimitedFetch({ fetch: hostFetch(() => v1) }) }),
+      createHttpMirror(
+        { id: 'bad', kind: 'http', url: 'https://bad.example/', priority: 1 },
+        { fetch: createLimitedFetch({ fetch: counting }) },
+      ),
+      createHttpMirror(
+        { id: 'good', kind: 'http', url: 'https://good.example/', priority: 2 },
+        { fetch: createLimitedFetch({ fetch: hostFetch(() => v1) }) },
+      ),
     ];
     const store = createKvEdgeState(env.FERRY_KV, 'marks-test/');
     const first = createEdge({ mirrors: mirrors(), publicKey: key.publicKey, store });

@@ -54,7 +54,7 @@ export async function* walkDag(root: CID, blocks: BlockGetter): AsyncGenerator<B
 }
 
 /** Streams blocks as a CARv1 with the given roots. An error from `blocks` ends the stream with that error. */
-export async function* toCar(roots: CID[], blocks: AsyncIterable<Block> | Iterable<Block>): AsyncGenerator<Uint8Array> {
+export async function* toCar(roots: CID[], blocks: AsyncIterable<Block> | Iterable<Block>): AsyncGenerator<Uint8Array, void, undefined> {
   const { writer, out } = CarWriter.create(roots);
   let failure: { error: unknown } | undefined;
   const feeding = (async () => {
@@ -127,7 +127,9 @@ export async function verifyCar(
     seen.add(key);
     const children = links.get(key);
     if (children === undefined) {
-      throw fail(key === root.toString() ? `CAR does not contain the root ${key}` : `CAR is missing block ${key} of root ${root.toString()}`);
+      throw fail(
+        key === root.toString() ? `CAR does not contain the root ${key}` : `CAR is missing block ${key} of root ${root.toString()}`,
+      );
     }
     stack.push(...children);
   }

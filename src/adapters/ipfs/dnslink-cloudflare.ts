@@ -30,11 +30,19 @@ function toRecords(service: string, json: unknown): DnsRecord[] {
   if (!isRecord(json) || json.success !== true || !Array.isArray(json.result)) {
     throw new IpfsServiceError(service, 'bad-response', 'answer is not a Cloudflare list of DNS records');
   }
-  return json.result.flatMap((r) => (isRecord(r) && typeof r.id === 'string' && typeof r.content === 'string' ? [{ id: r.id, content: r.content }] : []));
+  return json.result.flatMap((r) =>
+    isRecord(r) && typeof r.id === 'string' && typeof r.content === 'string' ? [{ id: r.id, content: r.content }] : [],
+  );
 }
 
 function toRecord(service: string, json: unknown): DnsRecord {
-  if (isRecord(json) && json.success === true && isRecord(json.result) && typeof json.result.id === 'string' && typeof json.result.content === 'string') {
+  if (
+    isRecord(json) &&
+    json.success === true &&
+    isRecord(json.result) &&
+    typeof json.result.id === 'string' &&
+    typeof json.result.content === 'string'
+  ) {
     return { id: json.result.id, content: json.result.content };
   }
   throw new IpfsServiceError(service, 'bad-response', 'answer is not a Cloudflare DNS record');
@@ -43,12 +51,23 @@ function toRecord(service: string, json: unknown): DnsRecord {
 /** `dnslink=/ipfs/<cid>` for a valid CID; anything else (undefined, garbage) is refused. */
 export function toDnslinkValue(root: CID | string | undefined): string {
   const cid = parseCid(typeof root === 'string' ? root : root?.toString());
-  if (cid === undefined) throw new IpfsServiceError('dnslink', 'refused', `refusing to point DNSLink at ${JSON.stringify(String(root))}: not a CID`);
+  if (cid === undefined)
+    throw new IpfsServiceError('dnslink', 'refused', `refusing to point DNSLink at ${JSON.stringify(String(root))}: not a CID`);
   return `dnslink=/ipfs/${cid.toV1().toString()}`;
 }
 
 export function createCloudflareDnslinkPointer(options: CloudflareDnslinkOptions): Pointer {
-  const { zoneId, recordName, tokenEnv, env, apiBase = 'https://api.cloudflare.com/client/v4', ttl = 60, fetch = globalThis.fetch, timeoutMs = 30_000, maxBytes = 1024 * 1024 } = options;
+  const {
+    zoneId,
+    recordName,
+    tokenEnv,
+    env,
+    apiBase = 'https://api.cloudflare.com/client/v4',
+    ttl = 60,
+    fetch = globalThis.fetch,
+    timeoutMs = 30_000,
+    maxBytes = 1024 * 1024,
+  } = options;
   const name = `dnslink ${recordName}`;
   const base = `${apiBase.replace(/\/+$/, '')}/zones/${encodeURIComponent(zoneId)}/dns_records`;
   return {
@@ -56,7 +75,8 @@ export function createCloudflareDnslinkPointer(options: CloudflareDnslinkOptions
     async point(root: CID, { signal } = {}): Promise<PointerMove> {
       const content = toDnslinkValue(root);
       const token = env[tokenEnv];
-      if (token === undefined || token === '') throw new IpfsServiceError(name, 'refused', `set the environment variable ${tokenEnv} to a Cloudflare API token (Zone.DNS edit)`);
+      if (token === undefined || token === '')
+        throw new IpfsServiceError(name, 'refused', `set the environment variable ${tokenEnv} to a Cloudflare API token (Zone.DNS edit)`);
       const limits = { headers: { authorization: `Bearer ${token}` }, timeoutMs, maxBytes, fetch, ...(signal ? { signal } : {}) };
       const listed = toRecords(name, (await requestJson(name, `${base}?type=TXT&name=${encodeURIComponent(recordName)}`, limits)).json);
       const current = listed.find((r) => unquote(r.content).startsWith('dnslink='));

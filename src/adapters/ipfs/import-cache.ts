@@ -154,7 +154,8 @@ export function serializeImportCache(state: ImportCacheState): string {
   const dirs: Record<string, unknown> = {};
   for (const [path, entry] of state.dirs) {
     const { hamt, ...rest } = entry;
-    dirs[path] = hamt === undefined ? rest : { ...rest, hamt: { slots: Object.fromEntries(hamt.slots), buckets: Object.fromEntries(hamt.buckets) } };
+    dirs[path] =
+      hamt === undefined ? rest : { ...rest, hamt: { slots: Object.fromEntries(hamt.slots), buckets: Object.fromEntries(hamt.buckets) } };
   }
   const largeFiles: Record<string, LargeFileEntry> = {};
   for (const [key, entry] of state.largeFiles) largeFiles[key] = entry;
@@ -226,11 +227,25 @@ function parseHamtTop(raw: unknown): HamtTop | string {
   for (const [key, bucket] of Object.entries(raw.buckets)) {
     const slot = Number(key);
     if (!/^\d{1,3}$/.test(key) || slot > 255) return `bad bucket ${JSON.stringify(key)}`;
-    if (!isRecord(bucket) || typeof bucket.cid !== 'string' || !CID_TEXT.test(bucket.cid) || !isCount(bucket.size) || !isCount(bucket.count) || bucket.count < 1) {
+    if (
+      !isRecord(bucket) ||
+      typeof bucket.cid !== 'string' ||
+      !CID_TEXT.test(bucket.cid) ||
+      !isCount(bucket.size) ||
+      !isCount(bucket.count) ||
+      bucket.count < 1
+    ) {
       return `bucket ${key}: bad cid, size or count`;
     }
-    if (!isCidList(bucket.shards) || (bucket.name !== undefined && typeof bucket.name !== 'string')) return `bucket ${key}: bad shards or name`;
-    top.buckets.set(slot, { cid: bucket.cid, size: bucket.size, count: bucket.count, shards: bucket.shards, ...(bucket.name === undefined ? {} : { name: bucket.name }) });
+    if (!isCidList(bucket.shards) || (bucket.name !== undefined && typeof bucket.name !== 'string'))
+      return `bucket ${key}: bad shards or name`;
+    top.buckets.set(slot, {
+      cid: bucket.cid,
+      size: bucket.size,
+      count: bucket.count,
+      shards: bucket.shards,
+      ...(bucket.name === undefined ? {} : { name: bucket.name }),
+    });
   }
   return top;
 }
@@ -242,7 +257,11 @@ function copyState(state: ImportCacheState): ImportCacheState {
   for (const [key, entry] of state.dirs) {
     const dir: DirEntry = { ...entry };
     if (entry.shards !== undefined) dir.shards = [...entry.shards];
-    if (entry.hamt !== undefined) dir.hamt = { slots: new Map(entry.hamt.slots), buckets: new Map([...entry.hamt.buckets].map(([k, b]) => [k, { ...b, shards: [...b.shards] }])) };
+    if (entry.hamt !== undefined)
+      dir.hamt = {
+        slots: new Map(entry.hamt.slots),
+        buckets: new Map([...entry.hamt.buckets].map(([k, b]) => [k, { ...b, shards: [...b.shards] }])),
+      };
     copy.dirs.set(key, dir);
   }
   for (const [key, entry] of state.largeFiles) copy.largeFiles.set(key, { ...entry, blocks: [...entry.blocks] });

@@ -37,7 +37,8 @@ export async function requestJson(service: string, url: string, options: JsonReq
     status = response.status;
     text = new TextDecoder().decode(await readCapped(response.body, maxBytes));
   } catch (e) {
-    if (e instanceof TooLargeError) throw new IpfsServiceError(service, 'too-large', `${where}: answer is over the limit of ${maxBytes} bytes`);
+    if (e instanceof TooLargeError)
+      throw new IpfsServiceError(service, 'too-large', `${where}: answer is over the limit of ${maxBytes} bytes`);
     if (deadline.aborted) throw new IpfsServiceError(service, 'timeout', `${where}: no complete answer within ${timeoutMs} ms`);
     const cause = (e as { cause?: { code?: string } }).cause?.code ?? (e as Error).message;
     throw new IpfsServiceError(service, 'unreachable', `${where}: cannot connect (${cause})`);
@@ -57,7 +58,8 @@ export async function requestJson(service: string, url: string, options: JsonReq
 function describeError(json: unknown): string {
   if (isRecord(json)) {
     const error = json.error;
-    if (isRecord(error) && typeof error.reason === 'string') return ` (${error.reason}${typeof error.details === 'string' ? `: ${error.details}` : ''})`;
+    if (isRecord(error) && typeof error.reason === 'string')
+      return ` (${error.reason}${typeof error.details === 'string' ? `: ${error.details}` : ''})`;
     if (Array.isArray(json.errors)) {
       const messages = json.errors.flatMap((e) => (isRecord(e) && typeof e.message === 'string' ? [e.message] : []));
       if (messages.length > 0) return ` (${messages.join('; ')})`;

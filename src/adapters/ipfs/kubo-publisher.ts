@@ -29,18 +29,26 @@ function describeKuboError(service: string, e: unknown, deadline: AbortSignal): 
   if (e instanceof IpfsServiceError) return e;
   if (deadline.aborted) return new IpfsServiceError(service, 'timeout', 'no answer before the deadline');
   const message = e instanceof Error ? e.message : String(e);
-  if (/ECONNREFUSED|fetch failed|ENOTFOUND|ECONNRESET/.test(message)) return new IpfsServiceError(service, 'unreachable', `cannot connect (${message})`);
+  if (/ECONNREFUSED|fetch failed|ENOTFOUND|ECONNRESET/.test(message))
+    return new IpfsServiceError(service, 'unreachable', `cannot connect (${message})`);
   return new IpfsServiceError(service, 'http-status', message);
 }
 
 function clientFor(options: KuboOptions): { client: KuboRPCClient; service: string; timeoutMs: number; uploadTimeoutMs: number } {
   const timeoutMs = options.timeoutMs ?? 60_000;
   const uploadTimeoutMs = options.uploadTimeoutMs ?? 600_000;
-  const client = options.client ?? create({ url: options.url, timeout: Math.max(timeoutMs, uploadTimeoutMs), ...(options.headers ? { headers: options.headers } : {}) });
+  const client =
+    options.client ??
+    create({ url: options.url, timeout: Math.max(timeoutMs, uploadTimeoutMs), ...(options.headers ? { headers: options.headers } : {}) });
   return { client, service: options.name ?? `kubo ${options.url}`, timeoutMs, uploadTimeoutMs };
 }
 
-async function call<T>(service: string, timeoutMs: number, outer: AbortSignal | undefined, run: (signal: AbortSignal) => Promise<T>): Promise<T> {
+async function call<T>(
+  service: string,
+  timeoutMs: number,
+  outer: AbortSignal | undefined,
+  run: (signal: AbortSignal) => Promise<T>,
+): Promise<T> {
   const deadline = AbortSignal.timeout(timeoutMs);
   const signal = outer ? AbortSignal.any([deadline, outer]) : deadline;
   try {

@@ -54,7 +54,7 @@ const defaultSleep = (ms: number, signal?: AbortSignal): Promise<void> =>
     const timer = setTimeout(done, ms);
     signal?.addEventListener('abort', () => {
       clearTimeout(timer);
-      fail(signal.reason);
+      fail(signal.reason instanceof Error ? signal.reason : new Error(String(signal.reason)));
     });
   });
 
@@ -80,7 +80,8 @@ export function createPinningServicePinner(options: PinningServiceOptions): Pinn
     name: service,
     async pin({ root, name: pinName, signal }: PinRequest): Promise<PinReceipt> {
       const token = env[tokenEnv];
-      if (token === undefined || token === '') throw new IpfsServiceError(service, 'refused', `set the environment variable ${tokenEnv} to its access token`);
+      if (token === undefined || token === '')
+        throw new IpfsServiceError(service, 'refused', `set the environment variable ${tokenEnv} to its access token`);
       const headers = { authorization: `Bearer ${token}` };
       const limits = { headers, timeoutMs, maxBytes, fetch, ...(signal ? { signal } : {}) };
       const started = now();
@@ -95,9 +96,14 @@ export function createPinningServicePinner(options: PinningServiceOptions): Pinn
         if (status.status === 'pinned') {
           return { pinner: service, cid: root.toString(), detail: `request ${status.requestid} pinned` };
         }
-        if (status.status === 'failed') throw new IpfsServiceError(service, 'not-pinned', `request ${status.requestid} for ${root.toString()} failed`);
+        if (status.status === 'failed')
+          throw new IpfsServiceError(service, 'not-pinned', `request ${status.requestid} for ${root.toString()} failed`);
         if (now() - started + pollIntervalMs > deadlineMs) {
-          throw new IpfsServiceError(service, 'timeout', `request ${status.requestid} still '${status.status}' after ${Math.round((now() - started) / 1000)} s (deadline ${deadlineMs / 1000} s)`);
+          throw new IpfsServiceError(
+            service,
+            'timeout',
+            `request ${status.requestid} still '${status.status}' after ${Math.round((now() - started) / 1000)} s (deadline ${deadlineMs / 1000} s)`,
+          );
         }
         await sleep(pollIntervalMs, signal);
         const polled = await requestJson(service, `${base}/pins/${encodeURIComponent(status.requestid)}`, limits);

@@ -80,7 +80,15 @@ export interface PointerGuard {
 }
 
 export function createPointerGuard(options: PointerGuardOptions): PointerGuard {
-  const { pinners, gateways, pointers, minGateways = 2, fetch = createLimitedFetch(), gatewayTimeoutMs = 120_000, maxCarBytes = 2 * 1024 ** 3 } = options;
+  const {
+    pinners,
+    gateways,
+    pointers,
+    minGateways = 2,
+    fetch = createLimitedFetch(),
+    gatewayTimeoutMs = 120_000,
+    maxCarBytes = 2 * 1024 ** 3,
+  } = options;
   return {
     async publish({ root: given, car, name, signal }: GuardedPublish): Promise<GuardReport> {
       const root = parseCid(typeof given === 'string' ? given : given?.toString());
@@ -88,9 +96,14 @@ export function createPointerGuard(options: PointerGuardOptions): PointerGuard {
       if (root === undefined || root.version !== 1 || (root.code !== DAG_PB_CODE && root.code !== RAW_CODE)) {
         throw new PointerGuardError('root', `${JSON.stringify(String(given))} is not a CIDv1 UnixFS root`, report);
       }
-      if (pinners.length === 0) throw new PointerGuardError('pin', 'no pinner is configured: nothing would keep the root available', report);
+      if (pinners.length === 0)
+        throw new PointerGuardError('pin', 'no pinner is configured: nothing would keep the root available', report);
       if (gateways.length < minGateways) {
-        throw new PointerGuardError('gateway', `${gateways.length} gateway(s) configured, ${minGateways} needed to verify the root`, report);
+        throw new PointerGuardError(
+          'gateway',
+          `${gateways.length} gateway(s) configured, ${minGateways} needed to verify the root`,
+          report,
+        );
       }
 
       const pinResults = await Promise.allSettled(pinners.map((p) => p.pin({ root, car, name, ...(signal ? { signal } : {}) })));
@@ -105,14 +118,25 @@ export function createPointerGuard(options: PointerGuardOptions): PointerGuard {
         gateways.map(async (gateway): Promise<GatewayCheck> => {
           const url = `${gateway.url.replace(/\/+$/, '')}/ipfs/${root.toString()}?format=car&dag-scope=all`;
           try {
-            const res = await fetch(url, { timeoutMs: gatewayTimeoutMs, maxBytes: maxCarBytes, headers: { accept: 'application/vnd.ipld.car;version=1' }, ...(signal ? { signal } : {}) });
-            if (res.status !== 200) return { gateway: gateway.name, ok: false, problem: 'http-status', error: `gateway ${gateway.name}: HTTP ${res.status}` };
+            const res = await fetch(url, {
+              timeoutMs: gatewayTimeoutMs,
+              maxBytes: maxCarBytes,
+              headers: { accept: 'application/vnd.ipld.car;version=1' },
+              ...(signal ? { signal } : {}),
+            });
+            if (res.status !== 200)
+              return { gateway: gateway.name, ok: false, problem: 'http-status', error: `gateway ${gateway.name}: HTTP ${res.status}` };
             const verified = await verifyCar(res.body, root, `gateway ${gateway.name}`);
             return { gateway: gateway.name, ok: true, blocks: verified.blocks };
           } catch (e) {
             if (e instanceof IpfsServiceError) return { gateway: gateway.name, ok: false, problem: e.problem, error: e.message };
             const problem = e instanceof FetchError ? e.problem : 'unreachable';
-            return { gateway: gateway.name, ok: false, problem, error: `gateway ${gateway.name}: ${e instanceof Error ? e.message : String(e)}` };
+            return {
+              gateway: gateway.name,
+              ok: false,
+              problem,
+              error: `gateway ${gateway.name}: ${e instanceof Error ? e.message : String(e)}`,
+            };
           }
         }),
       );
@@ -123,7 +147,11 @@ export function createPointerGuard(options: PointerGuardOptions): PointerGuard {
       const verified = report.gateways.filter((g) => g.ok).length;
       if (verified < minGateways) {
         const problems = report.gateways.filter((g) => !g.ok).map((g) => g.error);
-        throw new PointerGuardError('gateway', `only ${verified} of ${minGateways} required gateways verified the root (${problems.join('; ')})`, report);
+        throw new PointerGuardError(
+          'gateway',
+          `only ${verified} of ${minGateways} required gateways verified the root (${problems.join('; ')})`,
+          report,
+        );
       }
 
       for (const pointer of pointers) {

@@ -24,7 +24,16 @@ export interface S3CarPinnerOptions {
 }
 
 export function createS3CarPinner(options: S3CarPinnerOptions): Pinner {
-  const { name, bucket, region = 'us-east-1', env, maxCarBytes = 1024 ** 3, timeoutMs = 600_000, http = createHttpCall(), now = () => new Date() } = options;
+  const {
+    name,
+    bucket,
+    region = 'us-east-1',
+    env,
+    maxCarBytes = 1024 ** 3,
+    timeoutMs = 600_000,
+    http = createHttpCall(),
+    now = () => new Date(),
+  } = options;
   const service = `CAR pinning service ${name}`;
   const base = options.endpoint.replace(/\/+$/, '');
   const credentials = (): { accessKeyId: string; secretAccessKey: string } => {
@@ -35,8 +44,22 @@ export function createS3CarPinner(options: S3CarPinnerOptions): Pinner {
     }
     return { accessKeyId, secretAccessKey };
   };
-  const call = async (method: 'PUT' | 'HEAD', url: string, extra: Record<string, string>, body: Uint8Array | undefined, signal?: AbortSignal) => {
-    const headers = await signS3Request({ method, url, headers: extra, ...(body === undefined ? {} : { body }), credentials: credentials(), region, now: now() });
+  const call = async (
+    method: 'PUT' | 'HEAD',
+    url: string,
+    extra: Record<string, string>,
+    body: Uint8Array | undefined,
+    signal?: AbortSignal,
+  ) => {
+    const headers = await signS3Request({
+      method,
+      url,
+      headers: extra,
+      ...(body === undefined ? {} : { body }),
+      credentials: credentials(),
+      region,
+      now: now(),
+    });
     const res = await http(url, {
       method,
       headers,

@@ -31,7 +31,15 @@ import type { BlockStore } from '../../ports/ipfs.ts';
 import { isSnapshotFiles, type SnapshotFiles } from '../../ports/publisher.ts';
 import { collectBytes } from './car.ts';
 import { DAG_PB_CODE, RAW_CODE } from './block-hash.ts';
-import { emptyImportCacheState, largeFileKey, type HamtBucket, type HamtTop, type ImportCache, type ImportCacheState, type LargeFileEntry } from './import-cache.ts';
+import {
+  emptyImportCacheState,
+  largeFileKey,
+  type HamtBucket,
+  type HamtTop,
+  type ImportCache,
+  type ImportCacheState,
+  type LargeFileEntry,
+} from './import-cache.ts';
 
 /** The unixfs-v1-2025 profile, spelled out. */
 export const UNIXFS_V1_2025 = {
@@ -85,14 +93,17 @@ async function bytesOf(source: FileSource): Promise<Uint8Array> {
   if (source.kind === 'bytes') return source.bytes;
   if (source.kind === 'file') return readFile(source.path);
   const bytes = await source.files.read(source.path);
-  if (bytes.byteLength !== source.size) throw new Error(`UnixFS import: ${source.path} is ${bytes.byteLength} bytes, but the snapshot lists ${source.size}`);
+  if (bytes.byteLength !== source.size)
+    throw new Error(`UnixFS import: ${source.path} is ${bytes.byteLength} bytes, but the snapshot lists ${source.size}`);
   return bytes;
 }
 
 function treeOf(input: SnapshotInput, hidden: boolean): Promise<DirNode> | DirNode {
   if (typeof input === 'string') return readFolder(input, hidden);
   if (isSnapshotFiles(input)) {
-    return fromSources([...input.entries].map(([path, entry]): [string, FileSource] => [path, { kind: 'lazy', files: input, path, size: entry.size }]));
+    return fromSources(
+      [...input.entries].map(([path, entry]): [string, FileSource] => [path, { kind: 'lazy', files: input, path, size: entry.size }]),
+    );
   }
   return fromSources([...input].map(([path, bytes]): [string, FileSource] => [path, { kind: 'bytes', bytes }]));
 }
@@ -150,11 +161,14 @@ export async function importSnapshot(input: SnapshotInput, store: BlockStore, op
     for (;;) {
       const job = jobs[next++];
       if (job === undefined) return;
-      const content = job.source.kind === 'file' ? createReadStream(job.source.path, { highWaterMark: UNIXFS_V1_2025.chunkSize }) : await bytesOf(job.source);
+      const content =
+        job.source.kind === 'file'
+          ? createReadStream(job.source.path, { highWaterMark: UNIXFS_V1_2025.chunkSize })
+          : await bytesOf(job.source);
       const result = await importFile({ content }, sink, fileOptions);
       bytes += sizeOf(job.source);
       let children = fileResults.get(job.dir);
-      if (children === undefined) fileResults.set(job.dir, (children = new Map()));
+      if (children === undefined) fileResults.set(job.dir, (children = new Map<string, Child>()));
       children.set(job.name, { cid: result.cid, size: result.size });
     }
   };
@@ -224,7 +238,8 @@ function fromSources(input: Iterable<[string, FileSource]>): DirNode {
     if (name === undefined) throw new Error(`UnixFS import: empty snapshot path ${JSON.stringify(key)}`);
     let dir = root;
     for (const segment of segments) {
-      if (dir.files.has(segment)) throw new Error(`UnixFS import: ${JSON.stringify(key)} needs ${JSON.stringify(segment)} to be a folder, but it is a file`);
+      if (dir.files.has(segment))
+        throw new Error(`UnixFS import: ${JSON.stringify(key)} needs ${JSON.stringify(segment)} to be a folder, but it is a file`);
       let sub = dir.dirs.get(segment);
       if (sub === undefined) dir.dirs.set(segment, (sub = emptyDir()));
       dir = sub;
@@ -538,7 +553,12 @@ export async function importSnapshotIncremental(
     }
     for (const [name, { info }] of folder.files) {
       if (info === undefined) continue;
-      children.set(name, info.large === undefined ? { cid: rawCid(info.sha256), size: BigInt(info.size) } : { cid: info.large.cid, size: BigInt(info.large.size) });
+      children.set(
+        name,
+        info.large === undefined
+          ? { cid: rawCid(info.sha256), size: BigInt(info.size) }
+          : { cid: info.large.cid, size: BigInt(info.large.size) },
+      );
     }
     const known = new Set(before?.shards ?? []);
     const changedNames = new Set<string>();
@@ -559,7 +579,12 @@ export async function importSnapshotIncremental(
     const cid = result.cid.toString();
     distinct.add(cid);
     for (const shard of result.hamt?.shards ?? []) distinct.add(shard);
-    next.dirs.set(folder.key, { cid, size: Number(result.size), entries: children.size, ...(result.hamt === undefined ? {} : { shards: result.hamt.shards, hamt: result.hamt.top }) });
+    next.dirs.set(folder.key, {
+      cid,
+      size: Number(result.size),
+      entries: children.size,
+      ...(result.hamt === undefined ? {} : { shards: result.hamt.shards, hamt: result.hamt.top }),
+    });
     folder.result = { cid: result.cid, size: result.size, changed: true };
   }
   const root = folders[folders.length - 1]?.result;
@@ -578,7 +603,18 @@ export async function importSnapshotIncremental(
   next.root = rootCid.toString();
   const unchanged = !root.changed && previous.root === next.root && previous.files.size === next.files.size;
   if (cache !== undefined && !unchanged) await cache.save(next);
-  return { root: rootCid, files: jobs.length, directories: folders.length, bytes, blocks: distinct.size, newBlocks, hashed, chunked, encoded, storeCalls };
+  return {
+    root: rootCid,
+    files: jobs.length,
+    directories: folders.length,
+    bytes,
+    blocks: distinct.size,
+    newBlocks,
+    hashed,
+    chunked,
+    encoded,
+    storeCalls,
+  };
 }
 
 function rawCid(sha256Hex: string): CID {
@@ -621,7 +657,12 @@ interface ChildRef {
 
 const toChild = (ref: ChildRef): Child => ({ cid: typeof ref.cid === 'string' ? CID.parse(ref.cid) : ref.cid, size: ref.size });
 
-function encodeDirectory(children: ReadonlyMap<string, ChildRef>, sharding: ShardingRule, emit: (block: Block) => void, reuse?: HamtReuse): EncodedDirectory {
+function encodeDirectory(
+  children: ReadonlyMap<string, ChildRef>,
+  sharding: ShardingRule,
+  emit: (block: Block) => void,
+  reuse?: HamtReuse,
+): EncodedDirectory {
   if (sharding === 'ipfs-car' ? children.size <= UNIXFS_V1_2025.ipfsCarShardEntries : true) {
     const links: dagPb.PBLink[] = [];
     let total = 0n;
@@ -660,7 +701,8 @@ function encodeHamtTop(children: ReadonlyMap<string, ChildRef>, emit: (block: Bl
   const shards: string[] = [];
   for (const [slot, names] of groups) {
     const before = reuse?.previous.buckets.get(slot);
-    const same = before !== undefined && before.count === names.length && names.every((n) => !reuse?.changed.has(n) && reuse?.previous.slots.has(n));
+    const same =
+      before !== undefined && before.count === names.length && names.every((n) => !reuse?.changed.has(n) && reuse?.previous.slots.has(n));
     let bucket: HamtBucket;
     if (same) {
       bucket = before;
@@ -772,8 +814,4 @@ async function sha256OfFile(path: string): Promise<string> {
     hash.update(chunk);
   }
   return hash.digest('hex');
-}
-
-function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
-  return a.byteLength === b.byteLength && a.every((v, i) => v === b[i]);
 }

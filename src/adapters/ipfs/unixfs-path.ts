@@ -43,7 +43,12 @@ export async function resolveUnixfsPath(root: CID, segments: readonly string[], 
   return { found: true, target: current, path };
 }
 
-async function findInShard(node: dagPb.PBNode, unixfs: UnixFS, name: string, load: (cid: CID) => Promise<Uint8Array>): Promise<CID | undefined> {
+async function findInShard(
+  node: dagPb.PBNode,
+  unixfs: UnixFS,
+  name: string,
+  load: (cid: CID) => Promise<Uint8Array>,
+): Promise<CID | undefined> {
   if ((unixfs.hashType !== undefined && unixfs.hashType !== MURMUR3_X64_64) || unixfs.fanout === undefined) return undefined;
   const fanout = Number(unixfs.fanout);
   const bits = Math.log2(fanout);

@@ -41,7 +41,11 @@ export function createUrlMirror(config: MirrorConfig, base: string, fetch: Limit
           // 'too-large' stays a plain failure: the limit is checked before the status is known
           // (a big 404 page looks the same), so it is no proof of tampering.
           // A refused redirect is a failing mirror, like an error status.
-          throw new MirrorError(config.id, e.problem === 'bad-url' ? 'bad-path' : e.problem === 'redirect' ? 'http-status' : e.problem, e.message);
+          throw new MirrorError(
+            config.id,
+            e.problem === 'bad-url' ? 'bad-path' : e.problem === 'redirect' ? 'http-status' : e.problem,
+            e.message,
+          );
         }
         throw e;
       }

@@ -47,11 +47,14 @@ function withDeadline<T>(work: Promise<T>, id: string, { timeoutMs, signal }: Mi
     const timer = setTimeout(() => reject(new MirrorError(id, 'timeout', `no answer within ${timeoutMs} ms`)), timeoutMs);
     const onAbort = (): void => reject(new MirrorError(id, 'aborted', 'request was cancelled'));
     signal?.addEventListener('abort', onAbort, { once: true });
-    work.then(resolve, (e: unknown) => {
-      reject(e instanceof MirrorError ? e : new MirrorError(id, 'unreachable', (e as Error).message));
-    }).finally(() => {
-      clearTimeout(timer);
-      signal?.removeEventListener('abort', onAbort);
-    }).catch(() => undefined);
+    work
+      .then(resolve, (e: unknown) => {
+        reject(e instanceof MirrorError ? e : new MirrorError(id, 'unreachable', (e as Error).message));
+      })
+      .finally(() => {
+        clearTimeout(timer);
+        signal?.removeEventListener('abort', onAbort);
+      })
+      .catch(() => undefined);
   });
 }

@@ -7,7 +7,12 @@ import { randomBytes } from 'node:crypto';
  * durable false: no fsync (for caches: after a power cut the file may be old, empty or torn,
  * never mixed with another write; a reader that cannot parse it starts over).
  */
-export async function writeFileAtomic(path: string, data: string | Uint8Array, mode = 0o644, { durable = true }: { durable?: boolean } = {}): Promise<void> {
+export async function writeFileAtomic(
+  path: string,
+  data: string | Uint8Array,
+  mode = 0o644,
+  { durable = true }: { durable?: boolean } = {},
+): Promise<void> {
   await mkdir(dirname(path), { recursive: true });
   const tmp = join(dirname(path), `.${basename(path)}.${randomBytes(6).toString('hex')}.tmp`);
   const handle = await open(tmp, 'wx', mode);

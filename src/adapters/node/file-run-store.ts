@@ -11,7 +11,10 @@ export function createFileRunStore(dir: string, { keep = 500 }: { keep?: number 
   const fileOf = (id: string): string => join(dir, `${id}.json`);
   const names = async (): Promise<string[]> => {
     try {
-      return (await readdir(dir)).filter((n) => n.endsWith('.json')).sort().reverse();
+      return (await readdir(dir))
+        .filter((n) => n.endsWith('.json'))
+        .sort()
+        .reverse();
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code === 'ENOENT') return [];
       throw e;
@@ -45,7 +48,12 @@ export function createFileRunStore(dir: string, { keep = 500 }: { keep?: number 
       for (const name of await names()) {
         const run = await read(name);
         if (run?.outcome !== 'running') continue;
-        const fixed: RunRecord = { ...run, outcome: 'interrupted', ended: now.toISOString(), error: 'the process stopped during this run (crash, kill or power loss); nothing it had not finished was published' };
+        const fixed: RunRecord = {
+          ...run,
+          outcome: 'interrupted',
+          ended: now.toISOString(),
+          error: 'the process stopped during this run (crash, kill or power loss); nothing it had not finished was published',
+        };
         await writeFileAtomic(fileOf(run.id), `${JSON.stringify(fixed, null, 1)}\n`);
         recovered.push(fixed);
       }

@@ -26,24 +26,28 @@ export function isLocalAddress(address: string, family: number): boolean {
 export function createGuardedFetch({ allowLocal = false, resolve = systemResolve }: GuardedFetchOptions = {}): typeof globalThis.fetch {
   if (allowLocal) return globalThis.fetch;
   const guardedLookup: LookupFunction = (hostname, options, callback) => {
-    resolve(hostname).then((all) => {
-      const addresses = options.family === 4 || options.family === 6 ? all.filter((a) => a.family === options.family) : all;
-      const local = addresses.find((a) => isLocalAddress(a.address, a.family));
-      if (local !== undefined) {
-        // No error code: the fetch error then shows this message.
-        return callback(new Error(`${hostname} resolves to a local address (${local.address}); refusing to connect`), '', 0);
-      }
-      const first = addresses[0];
-      if (first === undefined) return callback(Object.assign(new Error(`${hostname} has no address`), { code: 'ENOTFOUND' }), '', 0);
-      if (options.all === true) return (callback as unknown as (e: null, a: LookupAddress[]) => void)(null, addresses);
-      return callback(null, first.address, first.family);
-    }, (error: NodeJS.ErrnoException) => callback(error, '', 0));
+    resolve(hostname).then(
+      (all) => {
+        const addresses = options.family === 4 || options.family === 6 ? all.filter((a) => a.family === options.family) : all;
+        const local = addresses.find((a) => isLocalAddress(a.address, a.family));
+        if (local !== undefined) {
+          // No error code: the fetch error then shows this message.
+          return callback(new Error(`${hostname} resolves to a local address (${local.address}); refusing to connect`), '', 0);
+        }
+        const first = addresses[0];
+        if (first === undefined) return callback(Object.assign(new Error(`${hostname} has no address`), { code: 'ENOTFOUND' }), '', 0);
+        if (options.all === true) return (callback as unknown as (e: null, a: LookupAddress[]) => void)(null, addresses);
+        return callback(null, first.address, first.family);
+      },
+      (error: NodeJS.ErrnoException) => callback(error, '', 0),
+    );
   };
   const dispatcher = new Agent({ connect: { lookup: guardedLookup } });
   const guarded = async (input: Parameters<typeof globalThis.fetch>[0], init?: RequestInit): Promise<Response> => {
     const url = new URL(input instanceof Request ? input.url : input);
     // An IP literal is connected to without a lookup: checked here.
-    if (isLocalHost(url.hostname)) throw new TypeError(`fetch failed`, { cause: new Error(`${url.host} is a local address; refusing to connect`) });
+    if (isLocalHost(url.hostname))
+      throw new TypeError(`fetch failed`, { cause: new Error(`${url.host} is a local address; refusing to connect`) });
     return undiciFetch(url, { ...(init as Parameters<typeof undiciFetch>[1]), dispatcher }) as unknown as Promise<Response>;
   };
   return guarded;

@@ -106,7 +106,9 @@ export function createJsonStateStore(dataDir: string, { minStaleLines = 1000 }: 
       throw new StateError(`${packFile}: ${(e as Error).message} (the data folder is damaged; restore it from a backup)`);
     }
     if (validBytes !== undefined && buffer.length < validBytes) {
-      throw new StateError(`${packFile}: shorter than state.json says (${buffer.length} < ${validBytes} bytes); restore the data folder from a backup`);
+      throw new StateError(
+        `${packFile}: shorter than state.json says (${buffer.length} < ${validBytes} bytes); restore the data folder from a backup`,
+      );
     }
     const lines = buffer.toString('utf8', 0, validBytes ?? buffer.length).split('\n');
     cachedPack = { file: packFile, bytes: validBytes, lines };
@@ -361,9 +363,11 @@ function parseState(text: string, file: string): StoredState {
     }
     return { id: q.id, title: q.title, hash: q.hash, reasons: q.reasons };
   });
-  if (raw.pack !== undefined && (typeof raw.pack !== 'string' || !/^posts-v\d+-[0-9a-f]{6}\.ndjson$/.test(raw.pack))) return fail('pack invalid');
+  if (raw.pack !== undefined && (typeof raw.pack !== 'string' || !/^posts-v\d+-[0-9a-f]{6}\.ndjson$/.test(raw.pack)))
+    return fail('pack invalid');
   const count = (v: unknown): v is number => typeof v === 'number' && Number.isSafeInteger(v) && v >= 0;
-  if ((raw.packBytes !== undefined && !count(raw.packBytes)) || (raw.packLines !== undefined && !count(raw.packLines))) return fail('packBytes/packLines invalid');
+  if ((raw.packBytes !== undefined && !count(raw.packBytes)) || (raw.packLines !== undefined && !count(raw.packLines)))
+    return fail('packBytes/packLines invalid');
   return {
     siteId,
     ...(typeof raw.pack === 'string' ? { pack: raw.pack } : {}),

@@ -214,7 +214,12 @@ async function currentVersionName(abs: string): Promise<string | undefined> {
  * to tmp, and return what its manifest lists (plus the manifest and signature themselves). None
  * (undefined): nothing to recycle, or its manifest cannot be read.
  */
-async function takeOldest(versions: string, current: string | undefined, keep: number, tmp: string): Promise<Map<string, FileDigest> | undefined> {
+async function takeOldest(
+  versions: string,
+  current: string | undefined,
+  keep: number,
+  tmp: string,
+): Promise<Map<string, FileDigest> | undefined> {
   const done = (await readdir(versions, { withFileTypes: true }))
     .filter((d) => d.isDirectory() && d.name !== current && /^v\d+-[0-9a-f]{8}$/.test(d.name))
     .map((d) => d.name)

@@ -5,7 +5,6 @@
 import { readFile, realpath } from 'node:fs/promises';
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
-import { utf8ToString } from '../../core/bytes.ts';
 import { ANNOUNCEMENT_COPIES, MANIFEST_PATH, SIGNATURE_PATH } from '../../core/manifest.ts';
 import { parseManifestBytes } from '../publishers/snapshot-files.ts';
 import type { SnapshotEntry, SnapshotFiles } from '../../ports/publisher.ts';
@@ -33,7 +32,9 @@ export async function openSnapshotFiles(out: string, deps: OpenSnapshotDeps = {}
   try {
     root = await realpath(out);
   } catch (e) {
-    throw new SnapshotSourceError(`${out} holds no snapshot (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}); run ferry build first`);
+    throw new SnapshotSourceError(
+      `${out} holds no snapshot (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}); run ferry build first`,
+    );
   }
   const fileOf = (path: string): string => join(root, ...path.slice(1).split('/'));
   const readHead = async (path: string): Promise<Uint8Array> => {

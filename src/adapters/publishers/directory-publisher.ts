@@ -144,7 +144,10 @@ export async function syncFolder(input: SyncFolderInput): Promise<PublishResult>
       `${root} holds ${foreign.length} files (e.g. ${foreign[0] ?? ''}) but no Ferry manifest.json; point the target at an empty folder or one Ferry published to, or list non-Ferry files in "keep"`,
     );
   }
-  const cached = input.statCache === undefined ? new Map<string, FolderStatEntry>() : await input.statCache.load(root).catch(() => new Map<string, FolderStatEntry>());
+  const cached =
+    input.statCache === undefined
+      ? new Map<string, FolderStatEntry>()
+      : await input.statCache.load(root).catch(() => new Map<string, FolderStatEntry>());
   // What the folder holds, as sha256: from the stat cache when the file's stat is as recorded,
   // else hashed when the size could match. `known` is the next stat cache.
   const known = new Map<string, FolderStatEntry>();
@@ -173,7 +176,9 @@ export async function syncFolder(input: SyncFolderInput): Promise<PublishResult>
     if (bytes.byteLength === st.size) known.set(path, { ...st, sha256: digest });
   });
   const plan = planPublish(checked.sha256, have, keep);
-  options.onProgress?.(`${plan.upload.length} to write, ${plan.delete.length} to remove, ${plan.unchanged.length} unchanged (${toHash.length} files hashed)`);
+  options.onProgress?.(
+    `${plan.upload.length} to write, ${plan.delete.length} to remove, ${plan.unchanged.length} unchanged (${toHash.length} files hashed)`,
+  );
   let bytes = 0;
   const write = async (path: string, durable: boolean): Promise<void> => {
     const data = await checked.read(path, options.signal);
@@ -208,7 +213,11 @@ export async function syncFolder(input: SyncFolderInput): Promise<PublishResult>
     }
   } finally {
     // Whatever was verified or written so far stays true after a failure too.
-    await input.statCache?.save(root, known).catch((e: unknown) => options.onProgress?.(`could not save the stat cache (next publish hashes every file): ${(e as Error).message}`));
+    await input.statCache
+      ?.save(root, known)
+      .catch((e: unknown) =>
+        options.onProgress?.(`could not save the stat cache (next publish hashes every file): ${(e as Error).message}`),
+      );
   }
   options.onProgress?.(`wrote ${plan.upload.length} files (${bytes} bytes), removed ${plan.delete.length}`);
   return { uploaded: plan.upload.length, deleted: plan.delete.length, unchanged: plan.unchanged.length, bytes };

@@ -100,7 +100,7 @@ export function parseFolderStatCache(text: string, root: string, savedAtMs: numb
   if (!isRecord(raw) || raw.format !== FOLDER_STAT_CACHE_FORMAT || raw.root !== root || !isRecord(raw.files)) return out;
   for (const [path, value] of Object.entries(raw.files)) {
     if (!Array.isArray(value) || value.length !== 5) return new Map();
-    const [size, mtimeMs, ctimeMs, ino, sha256]: unknown[] = value;
+    const [size, mtimeMs, ctimeMs, ino, sha256] = value as unknown[];
     if (typeof size !== 'number' || typeof mtimeMs !== 'number' || typeof ctimeMs !== 'number' || typeof ino !== 'number') return new Map();
     if (typeof sha256 !== 'string' || !HEX64.test(sha256)) return new Map();
     const entry = { size, mtimeMs, ctimeMs, ino, sha256 };

@@ -40,7 +40,10 @@ export interface GitResult {
   stderr: string;
 }
 
-export type GitRunner = (args: readonly string[], options: { cwd: string; timeoutMs: number; env: Record<string, string> }) => Promise<GitResult>;
+export type GitRunner = (
+  args: readonly string[],
+  options: { cwd: string; timeoutMs: number; env: Record<string, string> },
+) => Promise<GitResult>;
 
 export class GitCommandError extends Error {
   override name = 'GitCommandError';
@@ -66,7 +69,12 @@ export const execGit: GitRunner = (args, { cwd, timeoutMs, env }) =>
           return;
         }
         const e = error as NodeJS.ErrnoException & { killed?: boolean; code?: number | string };
-        const why = e.code === 'ENOENT' ? 'git is not installed (apt-get install git)' : e.killed ? `no answer within ${timeoutMs} ms` : `exited with ${String(e.code)}`;
+        const why =
+          e.code === 'ENOENT'
+            ? 'git is not installed (apt-get install git)'
+            : e.killed
+              ? `no answer within ${timeoutMs} ms`
+              : `exited with ${String(e.code)}`;
         reject(new GitCommandError(args, stderr, `git ${args[0] ?? ''} ${why}`));
       },
     );
@@ -91,7 +99,11 @@ export function createGitPublisher(config: GitTargetConfig, deps: GitPublisherDe
     if (config.tokenEnv === undefined) return undefined;
     const v = env[config.tokenEnv]?.trim();
     if (v === undefined || v === '') {
-      throw new PublishError(config.id, 'config', `environment variable ${config.tokenEnv} is not set; export a token that may push to ${config.remote}`);
+      throw new PublishError(
+        config.id,
+        'config',
+        `environment variable ${config.tokenEnv} is not set; export a token that may push to ${config.remote}`,
+      );
     }
     return v;
   };
@@ -123,7 +135,10 @@ export function createGitPublisher(config: GitTargetConfig, deps: GitPublisherDe
   /** Bring the work folder to the branch's state on the remote. True if the branch exists there. */
   const prepare = async (): Promise<boolean> => {
     await mkdir(work, { recursive: true });
-    const isRepo = await stat(join(work, '.git')).then(() => true, () => false);
+    const isRepo = await stat(join(work, '.git')).then(
+      () => true,
+      () => false,
+    );
     if (!isRepo) await run('read', ['init', '-q']);
     await run('read', ['config', 'remote.origin.url', config.remote]);
     const heads = await run('list', ['ls-remote', '--heads', 'origin', `refs/heads/${branch}`]);
@@ -157,8 +172,11 @@ export function createGitPublisher(config: GitTargetConfig, deps: GitPublisherDe
         try {
           return await publishOnce(checked, options);
         } catch (e) {
-          if (attempt >= PUSH_ATTEMPTS || !(e instanceof PublishError) || e.operation !== 'push' || !NOT_FAST_FORWARD.test(e.message)) throw e;
-          options.onProgress?.(`${branch} moved on the remote while publishing; fetching it again (attempt ${attempt + 1} of ${PUSH_ATTEMPTS})`);
+          if (attempt >= PUSH_ATTEMPTS || !(e instanceof PublishError) || e.operation !== 'push' || !NOT_FAST_FORWARD.test(e.message))
+            throw e;
+          options.onProgress?.(
+            `${branch} moved on the remote while publishing; fetching it again (attempt ${attempt + 1} of ${PUSH_ATTEMPTS})`,
+          );
         }
       }
     },
@@ -184,8 +202,25 @@ export function createGitPublisher(config: GitTargetConfig, deps: GitPublisherDe
     const email = config.authorEmail ?? 'ferry@localhost';
     await run(
       'commit',
-      ['-c', 'commit.gpgsign=false', 'commit', '-q', '--no-verify', '-m', `Publish snapshot version ${checked.manifest.version}`, '-m', `manifest.json sha256 ${checked.sha256.get('/manifest.json') ?? ''}`],
-      { GIT_AUTHOR_NAME: name, GIT_AUTHOR_EMAIL: email, GIT_AUTHOR_DATE: when, GIT_COMMITTER_NAME: name, GIT_COMMITTER_EMAIL: email, GIT_COMMITTER_DATE: when },
+      [
+        '-c',
+        'commit.gpgsign=false',
+        'commit',
+        '-q',
+        '--no-verify',
+        '-m',
+        `Publish snapshot version ${checked.manifest.version}`,
+        '-m',
+        `manifest.json sha256 ${checked.sha256.get('/manifest.json') ?? ''}`,
+      ],
+      {
+        GIT_AUTHOR_NAME: name,
+        GIT_AUTHOR_EMAIL: email,
+        GIT_AUTHOR_DATE: when,
+        GIT_COMMITTER_NAME: name,
+        GIT_COMMITTER_EMAIL: email,
+        GIT_COMMITTER_DATE: when,
+      },
     );
     options.signal?.throwIfAborted();
     options.onProgress?.(`pushing version ${checked.manifest.version} to ${branch}`);

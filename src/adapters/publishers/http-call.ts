@@ -38,7 +38,10 @@ export function createHttpCall({ fetch = globalThis.fetch }: { fetch?: typeof gl
       return { status: response.status, headers: response.headers, body };
     } catch (e) {
       if (e instanceof TooLargeError) {
-        const size = e.declaredBytes === undefined ? `answer is over the limit of ${e.maxBytes} bytes` : `answer of ${e.declaredBytes} bytes is over the limit of ${e.maxBytes}`;
+        const size =
+          e.declaredBytes === undefined
+            ? `answer is over the limit of ${e.maxBytes} bytes`
+            : `answer of ${e.declaredBytes} bytes is over the limit of ${e.maxBytes}`;
         throw new FetchError(url, 'too-large', size);
       }
       throw toFetchError(url, e, { deadline, timeoutMs: request.timeoutMs, signal: request.signal });

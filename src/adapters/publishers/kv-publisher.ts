@@ -58,7 +58,10 @@ export function createKvPublisher(config: KvTargetConfig, deps: KvPublisherDeps 
   const token = (): string => {
     const value = env[config.tokenEnv];
     if (value === undefined || value.trim() === '') {
-      throw fail('config', `environment variable ${config.tokenEnv} is not set; export a Cloudflare API token with "Workers KV Storage Write" permission under that name`);
+      throw fail(
+        'config',
+        `environment variable ${config.tokenEnv} is not set; export a Cloudflare API token with "Workers KV Storage Write" permission under that name`,
+      );
     }
     return value.trim();
   };
@@ -129,7 +132,13 @@ export function createKvPublisher(config: KvTargetConfig, deps: KvPublisherDeps 
     const last = pairs[pairs.length - 1]?.key.slice(prefix.length) ?? '';
     const label = pairs.length === 1 ? first : `${pairs.length} keys ${first} .. ${last}`;
     const what = `bulk write of ${label}`;
-    const res = await call('upload', what, `${ns}/bulk`, { method: 'PUT', body: JSON.stringify(pairs), signal }, pairs.length === 1 ? first : undefined);
+    const res = await call(
+      'upload',
+      what,
+      `${ns}/bulk`,
+      { method: 'PUT', body: JSON.stringify(pairs), signal },
+      pairs.length === 1 ? first : undefined,
+    );
     const body = envelope('upload', what, res);
     const result = body.result;
     if (isRecord(result) && Array.isArray(result.unsuccessful_keys) && result.unsuccessful_keys.length > 0) {
@@ -142,7 +151,13 @@ export function createKvPublisher(config: KvTargetConfig, deps: KvPublisherDeps 
     id: config.id,
     kind: 'kv',
     async current(signal) {
-      const res = await call('read', 'read manifest.json', `${ns}/values/${encodeURIComponent(prefix + MANIFEST_PATH)}`, { method: 'GET', signal }, MANIFEST_PATH);
+      const res = await call(
+        'read',
+        'read manifest.json',
+        `${ns}/values/${encodeURIComponent(prefix + MANIFEST_PATH)}`,
+        { method: 'GET', signal },
+        MANIFEST_PATH,
+      );
       if (res.status === 404) return undefined;
       if (res.status !== 200) envelope('read', 'read manifest.json', res, MANIFEST_PATH);
       return parseHeldManifest(config.id, res.body);
@@ -160,7 +175,12 @@ export function createKvPublisher(config: KvTargetConfig, deps: KvPublisherDeps 
         if (bytes.length > KV_MAX_VALUE_BYTES) {
           throw fail('upload', `${bytes.length} bytes is over the KV value limit of 25 MiB; keep such files on another target`, path);
         }
-        return { key: prefix + path, value: toBase64(bytes), base64: true, metadata: { sha256: checked.sha256.get(path) ?? '', size: bytes.length } };
+        return {
+          key: prefix + path,
+          value: toBase64(bytes),
+          base64: true,
+          metadata: { sha256: checked.sha256.get(path) ?? '', size: bytes.length },
+        };
       };
       const content = plan.upload.filter((p) => p !== MANIFEST_PATH && p !== SIGNATURE_PATH);
       const last = plan.upload.filter((p) => p === MANIFEST_PATH || p === SIGNATURE_PATH);
@@ -205,7 +225,8 @@ export function createKvPublisher(config: KvTargetConfig, deps: KvPublisherDeps 
 }
 
 function fixFor(status: number, config: KvTargetConfig): string {
-  if (status === 401 || status === 403) return `check that ${config.tokenEnv} holds a token with "Workers KV Storage Write" on account ${config.accountId}`;
+  if (status === 401 || status === 403)
+    return `check that ${config.tokenEnv} holds a token with "Workers KV Storage Write" on account ${config.accountId}`;
   if (status === 404) return `check accountId and namespaceId (${config.namespaceId}) in the target config`;
   if (status === 429) return 'rate limited by Cloudflare; the next scheduled run retries';
   if (status >= 500) return 'Cloudflare had an internal error; the next run retries';

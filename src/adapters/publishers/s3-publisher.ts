@@ -75,7 +75,10 @@ export function createS3Publisher(config: S3TargetConfig, deps: S3PublisherDeps 
     const need = (name: string): string => {
       const v = env[name]?.trim();
       if (v === undefined || v === '') {
-        throw fail('config', `environment variable ${name} is not set; export the bucket's access key id and secret under ${config.accessKeyIdEnv} and ${config.secretAccessKeyEnv}`);
+        throw fail(
+          'config',
+          `environment variable ${name} is not set; export the bucket's access key id and secret under ${config.accessKeyIdEnv} and ${config.secretAccessKeyEnv}`,
+        );
       }
       return v;
     };
@@ -106,7 +109,11 @@ export function createS3Publisher(config: S3TargetConfig, deps: S3PublisherDeps 
     try {
       return await http(url, { method: init.method, headers, body: init.body, signal: init.signal, timeoutMs, maxBytes: MAX_ANSWER_BYTES });
     } catch (e) {
-      throw fail(op, `${what}: ${e instanceof FetchError ? e.message : String(e)}; check the network and the endpoint ${config.endpoint}`, path);
+      throw fail(
+        op,
+        `${what}: ${e instanceof FetchError ? e.message : String(e)}; check the network and the endpoint ${config.endpoint}`,
+        path,
+      );
     }
   };
 
@@ -142,13 +149,14 @@ export function createS3Publisher(config: S3TargetConfig, deps: S3PublisherDeps 
       requireOk('list', 'ListObjectsV2', res);
       const parsed = parseXml(res.body);
       const result = isRecord(parsed) ? parsed.ListBucketResult : undefined;
-      if (!isRecord(result)) throw fail('list', `ListObjectsV2: answer is not a ListBucketResult (${excerpt(res.body)}); check the endpoint`);
+      if (!isRecord(result))
+        throw fail('list', `ListObjectsV2: answer is not a ListBucketResult (${excerpt(res.body)}); check the endpoint`);
       const contents = Array.isArray(result.Contents) ? result.Contents : [];
       for (const item of contents) {
         if (!isRecord(item) || typeof item.Key !== 'string' || !item.Key.startsWith(prefix)) continue;
         const path = `/${item.Key.slice(prefix.length)}`;
         if (!isSafeSnapshotPath(path)) continue;
-        const etag = String(item.ETag ?? '').replace(/"/g, '').toLowerCase();
+        const etag = (typeof item.ETag === 'string' ? item.ETag : '').replace(/"/g, '').toLowerCase();
         have.set(path, /^[0-9a-f]{32}$/.test(etag) ? etag : undefined);
       }
       if (String(result.IsTruncated) !== 'true') return have;
@@ -195,7 +203,9 @@ export function createS3Publisher(config: S3TargetConfig, deps: S3PublisherDeps 
         signal,
       );
       const current = new Set([...checked.entries.values()].map((e) => md5Key(e.sha256, e.size)));
-      await md5s.save(new Map([...known].filter(([k]) => current.has(k)))).catch((e: unknown) => onProgress?.(`could not save the MD5 cache: ${(e as Error).message}`));
+      await md5s
+        .save(new Map([...known].filter(([k]) => current.has(k))))
+        .catch((e: unknown) => onProgress?.(`could not save the MD5 cache: ${(e as Error).message}`));
       const plan = planPublish(md5, await listHeld(signal));
       const toUpload = new Set(plan.upload);
       for (const path of readNow.keys()) if (!toUpload.has(path)) readNow.delete(path);
@@ -222,13 +232,18 @@ export function createS3Publisher(config: S3TargetConfig, deps: S3PublisherDeps 
           `<?xml version="1.0" encoding="UTF-8"?>\n<Delete xmlns="http://s3.amazonaws.com/doc/2006-03-01/"><Quiet>true</Quiet>${keys.map((k) => `<Object><Key>${xmlEscape(k)}</Key></Object>`).join('')}</Delete>`,
         );
         const what = `DeleteObjects (${keys.length} keys)`;
-        const res = await request('delete', what, `${bucketBase}?delete=`, { method: 'POST', body, headers: { 'content-type': 'application/xml' }, signal });
+        const res = await request('delete', what, `${bucketBase}?delete=`, {
+          method: 'POST',
+          body,
+          headers: { 'content-type': 'application/xml' },
+          signal,
+        });
         requireOk('delete', what, res);
         const parsed = parseXml(res.body);
         const result = isRecord(parsed) ? parsed.DeleteResult : undefined;
         const errors = isRecord(result) && Array.isArray(result.Error) ? result.Error : [];
         if (errors.length > 0) {
-          const first = errors[0];
+          const first: unknown = errors[0];
           const detail = isRecord(first) ? `${String(first.Key)}: ${String(first.Code)} ${String(first.Message)}` : 'unknown';
           throw fail('delete', `${errors.length} keys were not deleted (first ${detail}); check the key's s3:DeleteObject permission`);
         }
@@ -243,7 +258,10 @@ const md5Key = (sha256: string, size: number): string => `${sha256}:${size}`;
 const MD5_CACHE_FORMAT = 'ferry-s3-md5/1';
 
 /** MD5s by `${sha256}:${size}`, kept in memory and, when given a file, there too (atomically replaced). */
-function createMd5Memory(file: string | undefined): { load(): Promise<Map<string, string>>; save(md5s: Map<string, string>): Promise<void> } {
+function createMd5Memory(file: string | undefined): {
+  load(): Promise<Map<string, string>>;
+  save(md5s: Map<string, string>): Promise<void>;
+} {
   let memory: Map<string, string> | undefined;
   return {
     async load() {

@@ -23,7 +23,9 @@ export interface S3SignInput {
 export async function signS3Request({ method, url, headers = {}, body, credentials, region, now }: S3SignInput): Promise<Headers> {
   const all: Record<string, string> = {
     ...headers,
-    'x-amz-content-sha256': createHash('sha256').update(body ?? new Uint8Array(0)).digest('hex'),
+    'x-amz-content-sha256': createHash('sha256')
+      .update(body ?? new Uint8Array(0))
+      .digest('hex'),
   };
   if (body !== undefined) all['content-md5'] = createHash('md5').update(body).digest('base64');
   const signed = await new AwsV4Signer({

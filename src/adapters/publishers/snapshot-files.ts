@@ -5,7 +5,14 @@
 // publisher reads them to upload (before manifest.json, which always goes last).
 import { createHash } from 'node:crypto';
 import { utf8ToString } from '../../core/bytes.ts';
-import { ANNOUNCEMENT_COPIES, MANIFEST_PATH, SIGNATURE_PATH, isSafeSnapshotPath, parseManifest, type Manifest } from '../../core/manifest.ts';
+import {
+  ANNOUNCEMENT_COPIES,
+  MANIFEST_PATH,
+  SIGNATURE_PATH,
+  isSafeSnapshotPath,
+  parseManifest,
+  type Manifest,
+} from '../../core/manifest.ts';
 import { PublishError, type SnapshotEntry, type SnapshotFiles } from '../../ports/publisher.ts';
 
 export interface CheckedSnapshot {
@@ -41,7 +48,10 @@ export async function checkSnapshot(targetId: string, files: SnapshotFiles, sign
       throw new PublishError(targetId, 'read', `${(e as Error).message}; rebuild the snapshot (ferry build)`, path);
     }
     if (bytes.byteLength !== entry.size || sha256Hex(bytes) !== entry.sha256) {
-      throw fail(`bytes do not match manifest.json (${bytes.byteLength} bytes, expected ${entry.size} with sha256 ${entry.sha256}): the snapshot changed after signing; rebuild and sign it`, path);
+      throw fail(
+        `bytes do not match manifest.json (${bytes.byteLength} bytes, expected ${entry.size} with sha256 ${entry.sha256}): the snapshot changed after signing; rebuild and sign it`,
+        path,
+      );
     }
     return bytes;
   };
@@ -63,7 +73,7 @@ export async function checkSnapshot(targetId: string, files: SnapshotFiles, sign
     if (copyOf !== undefined) {
       const same = entries.get(copyOf);
       if (same === undefined || same.sha256 !== entry.sha256 || same.size !== entry.size) {
-        throw fail('the announcement must be a copy of the snapshot\'s own manifest and signature', path);
+        throw fail("the announcement must be a copy of the snapshot's own manifest and signature", path);
       }
       continue;
     }

@@ -133,8 +133,6 @@ function readCategories(entry: XmlNode): string[] {
 function findLink(node: XmlNode, rel: string, baseUrl: string | undefined): string | undefined {
   const links = childrenOf(node, 'link').filter((link) => (attrOf(link, 'rel')?.trim() || 'alternate') === rel);
   const preferred =
-    rel === 'alternate'
-      ? (links.find((link) => attrOf(link, 'type')?.trim().toLowerCase() === 'text/html') ?? links[0])
-      : links[0];
+    rel === 'alternate' ? (links.find((link) => attrOf(link, 'type')?.trim().toLowerCase() === 'text/html') ?? links[0]) : links[0];
   return toAbsoluteUrl(attrOf(preferred, 'href'), baseUrl);
 }

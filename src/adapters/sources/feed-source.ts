@@ -47,7 +47,10 @@ export function createFeedUrlSource(url: string, { fetch, timeoutMs, maxBytes, m
           throw new SourceError(pageUrl, `rel="next" loops back to this page, already fetched (after ${pages.length} pages of ${url})`);
         }
         if (pages.length >= maxPages) {
-          throw new SourceError(url, `more than ${maxPages} pages (the next would be ${pageUrl}); raise maxPages if the blog really is this large`);
+          throw new SourceError(
+            url,
+            `more than ${maxPages} pages (the next would be ${pageUrl}); raise maxPages if the blog really is this large`,
+          );
         }
         fetched.add(key);
         let response;

@@ -32,7 +32,10 @@ const SLUG = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
 const READ_CONCURRENCY = 16;
 const LANGUAGE_TAG = /^[A-Za-z]{2,3}(?:-[A-Za-z0-9]{1,8})*$/;
 
-export function createMarkdownSource(folder: string, { maxBytes, onProgress, indexFile, now = Date.now }: MarkdownSourceOptions): OriginSource {
+export function createMarkdownSource(
+  folder: string,
+  { maxBytes, onProgress, indexFile, now = Date.now }: MarkdownSourceOptions,
+): OriginSource {
   return {
     async read(options: ReadOptions = {}): Promise<OriginSnapshot> {
       let names: string[];
@@ -104,7 +107,8 @@ export function createMarkdownSource(folder: string, { maxBytes, onProgress, ind
       }
       if (indexFile !== undefined && !sameIndex(index, nextIndex)) await saveIndex(indexFile, nextIndex);
       onProgress?.(
-        `read ${entries.length} Markdown posts from ${folder}` + (unchanged.length > 0 ? ` (${unchanged.length} more unchanged since they were published)` : ''),
+        `read ${entries.length} Markdown posts from ${folder}` +
+          (unchanged.length > 0 ? ` (${unchanged.length} more unchanged since they were published)` : ''),
       );
       return { meta, entries, location: folder, ...(unchanged.length > 0 ? { unchanged } : {}) };
     },
@@ -178,7 +182,14 @@ async function loadIndex(file: string): Promise<Map<string, IndexedFile>> {
 
 function parseIndex(raw: unknown): Map<string, IndexedFile> {
   const index = new Map<string, IndexedFile>();
-  if (typeof raw !== 'object' || raw === null || !('format' in raw) || raw.format !== INDEX_FORMAT || !('files' in raw) || !Array.isArray(raw.files)) {
+  if (
+    typeof raw !== 'object' ||
+    raw === null ||
+    !('format' in raw) ||
+    raw.format !== INDEX_FORMAT ||
+    !('files' in raw) ||
+    !Array.isArray(raw.files)
+  ) {
     return index;
   }
   for (const row of raw.files as unknown[]) {
@@ -252,7 +263,8 @@ async function readSiteMeta(folder: string, maxBytes: number): Promise<SiteMeta>
  */
 export function parseMarkdownPost(text: string, file: string, render: (markdown: string) => string): RawEntry {
   const match = /^\uFEFF?---[ \t]*\r?\n([\s\S]*?)\r?\n(?:---|\.\.\.)[ \t]*(?:\r?\n|$)/.exec(text);
-  if (match === null) throw new SourceError(file, 'front matter: missing (the file must start with a --- line, the YAML fields, then another --- line)');
+  if (match === null)
+    throw new SourceError(file, 'front matter: missing (the file must start with a --- line, the YAML fields, then another --- line)');
   const data = parseYamlMapping(match[1] ?? '', file, 'front matter', 2);
   const body = text.slice(match[0].length);
   const where = 'front matter';
@@ -268,7 +280,8 @@ export function parseMarkdownPost(text: string, file: string, render: (markdown:
     throw new SourceError(file, `${where}: slug "${slug}" may only use letters, digits, '.', '_' and '-' (set slug: to choose one)`);
   }
   const lang = optionalString(data, 'lang', file, where);
-  if (lang !== undefined && !LANGUAGE_TAG.test(lang)) throw new SourceError(file, `${where}: lang "${lang}" is not a language tag such as zh or en`);
+  if (lang !== undefined && !LANGUAGE_TAG.test(lang))
+    throw new SourceError(file, `${where}: lang "${lang}" is not a language tag such as zh or en`);
   const author = optionalString(data, 'author', file, where);
   const authors = [...stringList(data, 'authors', file), ...(author === undefined ? [] : [author])];
 
@@ -278,7 +291,13 @@ export function parseMarkdownPost(text: string, file: string, render: (markdown:
     published,
     updated,
     authors: [...new Set(authors.map((a) => a.trim()).filter((a) => a !== ''))],
-    tags: [...new Set(stringList(data, 'tags', file).map((t) => t.trim()).filter((t) => t !== ''))],
+    tags: [
+      ...new Set(
+        stringList(data, 'tags', file)
+          .map((t) => t.trim())
+          .filter((t) => t !== ''),
+      ),
+    ],
     html: render(body),
     originUrl: '',
   };
@@ -293,7 +312,10 @@ function parseYamlMapping(text: string, file: string, where: string, firstLine =
   const error = doc.errors[0];
   if (error !== undefined) {
     const { line, col } = lineCounter.linePos(error.pos[0]);
-    throw new SourceError(file, `${where}: YAML error at line ${line + firstLine - 1}, column ${col}: ${error.message.split('\n')[0] ?? ''}`);
+    throw new SourceError(
+      file,
+      `${where}: YAML error at line ${line + firstLine - 1}, column ${col}: ${error.message.split('\n')[0] ?? ''}`,
+    );
   }
   const data: unknown = doc.toJS();
   if (data === null || data === undefined) return {};
@@ -332,7 +354,8 @@ function readDate(data: Record<string, unknown>, key: string, file: string): str
     if (Number.isNaN(value.getTime())) throw new SourceError(file, `front matter: ${key} is not a valid date`);
     return value.toISOString().replace('.000Z', 'Z');
   }
-  if (typeof value !== 'string') throw new SourceError(file, `front matter: ${key} must be a date such as 2016-06-08 or 2016-06-08T21:03:00+08:00`);
+  if (typeof value !== 'string')
+    throw new SourceError(file, `front matter: ${key} must be a date such as 2016-06-08 or 2016-06-08T21:03:00+08:00`);
   // "2016-06-08 21:03:00 +0800" (Jekyll, Hugo) -> "2016-06-08 21:03:00+08:00"
   const text = value.trim().replace(/\s*([+-]\d{2}):?(\d{2})$/, (_m, h: string, m: string) => `${h}:${m}`);
   const dateOnly = /^\d{4}-\d{2}-\d{2}$/.test(text) ? `${text}T00:00:00Z` : undefined;

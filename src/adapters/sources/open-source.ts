@@ -45,7 +45,11 @@ export function openSource(location: string, opts: OpenSourceOptions = {}): Orig
       }
       const extra = onProgress ? { onProgress } : {};
       if (isDirectory) {
-        return createMarkdownSource(path, { maxBytes, ...extra, ...(opts.indexFile === undefined ? {} : { indexFile: opts.indexFile }) }).read(options);
+        return createMarkdownSource(path, {
+          maxBytes,
+          ...extra,
+          ...(opts.indexFile === undefined ? {} : { indexFile: opts.indexFile }),
+        }).read(options);
       }
       if (/\.xml$/i.test(path)) return createFeedFileSource(path, { maxBytes, ...extra }).read();
       throw new SourceError(location, 'not a feed URL (http or https), a .xml feed file or a folder of Markdown posts');

@@ -3,7 +3,19 @@
 import type { RawEntry, SiteMeta } from '../../core/model.ts';
 import { SourceError } from '../../ports/source.ts';
 import type { FeedPage, FeedPageContext } from './feed-page.ts';
-import { attrOf, childrenOf, htmlToText, isCalendarTime, isRfc3339, isXmlNode, rawOf, textOf, toAbsoluteUrl, xmlToText, type XmlNode } from './xml.ts';
+import {
+  attrOf,
+  childrenOf,
+  htmlToText,
+  isCalendarTime,
+  isRfc3339,
+  isXmlNode,
+  rawOf,
+  textOf,
+  toAbsoluteUrl,
+  xmlToText,
+  type XmlNode,
+} from './xml.ts';
 
 /** Reads one parsed <rss> element. Throws SourceError naming the feed and the item at fault. */
 export function parseRssPage(rss: XmlNode, ctx: FeedPageContext): FeedPage {
@@ -13,7 +25,13 @@ export function parseRssPage(rss: XmlNode, ctx: FeedPageContext): FeedPage {
   const language = textOf(channel['language']) || undefined;
   const atomLinks = childrenOf(channel, 'atom:link');
   const linkWithRel = (rel: string): string | undefined =>
-    toAbsoluteUrl(attrOf(atomLinks.find((link) => attrOf(link, 'rel')?.trim() === rel), 'href'), ctx.baseUrl);
+    toAbsoluteUrl(
+      attrOf(
+        atomLinks.find((link) => attrOf(link, 'rel')?.trim() === rel),
+        'href',
+      ),
+      ctx.baseUrl,
+    );
   const meta: SiteMeta = {
     id: linkWithRel('self') ?? ctx.location,
     title: htmlToText(xmlToText(rawOf(channel['title']) ?? '')),
@@ -50,7 +68,10 @@ function readItem(item: XmlNode, index: number, ctx: FeedPageContext, language: 
     throw fail('has no <pubDate>');
   }
   const updated = atomUpdated ?? dcDate ?? published;
-  for (const [name, value] of [['dc:date', dcDate], ['atom:updated', atomUpdated]] as const) {
+  for (const [name, value] of [
+    ['dc:date', dcDate],
+    ['atom:updated', atomUpdated],
+  ] as const) {
     if (value !== undefined && !isRfc3339(value)) throw fail(`<${name}> "${value}" is not an RFC 3339 date-time`);
   }
 
@@ -90,9 +111,18 @@ const MONTHS = ['jan', 'feb', 'mar', 'apr', 'may', 'jun', 'jul', 'aug', 'sep', '
 const DAYS = ['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'];
 /** RFC 822 section 5.1 zone names (military letters other than Z are ambiguous in practice). */
 const NAMED_ZONES: Record<string, string> = {
-  UT: 'Z', UTC: 'Z', GMT: 'Z', Z: 'Z',
-  EST: '-05:00', EDT: '-04:00', CST: '-06:00', CDT: '-05:00',
-  MST: '-07:00', MDT: '-06:00', PST: '-08:00', PDT: '-07:00',
+  UT: 'Z',
+  UTC: 'Z',
+  GMT: 'Z',
+  Z: 'Z',
+  EST: '-05:00',
+  EDT: '-04:00',
+  CST: '-06:00',
+  CDT: '-05:00',
+  MST: '-07:00',
+  MDT: '-06:00',
+  PST: '-08:00',
+  PDT: '-07:00',
 };
 
 /**
@@ -101,7 +131,10 @@ const NAMED_ZONES: Record<string, string> = {
  * The weekday, when present, must be a day name but is not checked against the date.
  */
 export function rfc822ToRfc3339(value: string): string | undefined {
-  const m = /^\s*(?:([A-Za-z]+)\s*,\s*)?(\d{1,2})\s+([A-Za-z]+)\.?\s+(\d{4}|\d{2})\s+(\d{1,2}):(\d{2})(?::(\d{2}))?\s+([+-]\d{4}|[A-Za-z]{1,3})\s*$/.exec(value);
+  const m =
+    /^\s*(?:([A-Za-z]+)\s*,\s*)?(\d{1,2})\s+([A-Za-z]+)\.?\s+(\d{4}|\d{2})\s+(\d{1,2}):(\d{2})(?::(\d{2}))?\s+([+-]\d{4}|[A-Za-z]{1,3})\s*$/.exec(
+      value,
+    );
   if (m === null) return undefined;
   const [, weekday, dayText, monthText, yearText, hourText, minuteText, secondText, zoneText] = m;
   if (weekday !== undefined && !DAYS.includes(weekday.slice(0, 3).toLowerCase())) return undefined;

@@ -130,7 +130,10 @@ export function textOf(value: unknown): string | undefined {
   if (!isXmlNode(first)) return undefined;
   const text = first['#text'];
   const cdata = first['#cdata'];
-  const parts = [typeof text === 'string' ? decodeXmlEntities(text) : '', ...(Array.isArray(cdata) ? cdata : [cdata]).map((c) => (typeof c === 'string' ? c : ''))];
+  const parts = [
+    typeof text === 'string' ? decodeXmlEntities(text) : '',
+    ...(Array.isArray(cdata) ? cdata : [cdata]).map((c) => (typeof c === 'string' ? c : '')),
+  ];
   return parts.join('').trim();
 }
 
@@ -160,12 +163,38 @@ const XML_ENTITIES: Record<string, string> = { lt: '<', gt: '>', amp: '&', quot:
 // The named HTML entities seen in blog titles and descriptions; others are left as written.
 const HTML_ENTITIES: Record<string, string> = {
   ...XML_ENTITIES,
-  nbsp: '\u00A0', ensp: '\u2002', emsp: '\u2003', thinsp: '\u2009', shy: '\u00AD',
-  ndash: '\u2013', mdash: '\u2014', hellip: '\u2026', middot: '\u00B7', bull: '\u2022',
-  lsquo: '\u2018', rsquo: '\u2019', sbquo: '\u201A', ldquo: '\u201C', rdquo: '\u201D', bdquo: '\u201E',
-  laquo: '\u00AB', raquo: '\u00BB', lsaquo: '\u2039', rsaquo: '\u203A',
-  copy: '\u00A9', reg: '\u00AE', trade: '\u2122', deg: '\u00B0', times: '\u00D7', divide: '\u00F7',
-  euro: '\u20AC', pound: '\u00A3', yen: '\u00A5', cent: '\u00A2', sect: '\u00A7', para: '\u00B6',
+  nbsp: '\u00A0',
+  ensp: '\u2002',
+  emsp: '\u2003',
+  thinsp: '\u2009',
+  shy: '\u00AD',
+  ndash: '\u2013',
+  mdash: '\u2014',
+  hellip: '\u2026',
+  middot: '\u00B7',
+  bull: '\u2022',
+  lsquo: '\u2018',
+  rsquo: '\u2019',
+  sbquo: '\u201A',
+  ldquo: '\u201C',
+  rdquo: '\u201D',
+  bdquo: '\u201E',
+  laquo: '\u00AB',
+  raquo: '\u00BB',
+  lsaquo: '\u2039',
+  rsaquo: '\u203A',
+  copy: '\u00A9',
+  reg: '\u00AE',
+  trade: '\u2122',
+  deg: '\u00B0',
+  times: '\u00D7',
+  divide: '\u00F7',
+  euro: '\u20AC',
+  pound: '\u00A3',
+  yen: '\u00A5',
+  cent: '\u00A2',
+  sect: '\u00A7',
+  para: '\u00B6',
 };
 
 function decodeEntities(text: string, named: Record<string, string>): string {

@@ -14,7 +14,11 @@ export const command: Command = {
   it is held back again. --all approves everything held back now (and accepts a new feed id the
   origin declared): review the list \`ferry build\` printed first.`,
   async run(args, io) {
-    const { values, positionals } = parseFlags(args, { data: { type: 'string' }, config: { type: 'string' }, all: { type: 'boolean' } }, true);
+    const { values, positionals } = parseFlags(
+      args,
+      { data: { type: 'string' }, config: { type: 'string' }, all: { type: 'boolean' } },
+      true,
+    );
     const config = await loadConfig(io.cwd, values.config);
     const dataDir = values.data === undefined ? config.data : resolve(io.cwd, values.data);
     const store = createJsonStateStore(dataDir);
@@ -33,7 +37,8 @@ export const command: Command = {
       io.out(count === 0 ? 'Nothing is held back.' : `${count} post(s) approved; the next build publishes them (sanitized).`);
       return 0;
     }
-    if (positionals.length !== 1 || positionals[0] === undefined) throw new UsageError('give exactly one post id (as listed by ferry build), or --all');
+    if (positionals.length !== 1 || positionals[0] === undefined)
+      throw new UsageError('give exactly one post id (as listed by ferry build), or --all');
     const id = positionals[0];
     const matches = states.filter((s) => s.pending.some((q) => q.id === id));
     if (matches.length === 0) {

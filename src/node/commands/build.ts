@@ -44,7 +44,8 @@ export const command: Command = {
     const config = await loadConfig(io.cwd, values.config);
     if (values.out === undefined) throw new UsageError('--out DIR is required');
     if (values.key === undefined) throw new UsageError('--key FILE is required (create one with: ferry keygen --out DIR)');
-    const source = values.source === undefined ? config.source : /^https?:/i.test(values.source) ? values.source : resolve(io.cwd, values.source);
+    const source =
+      values.source === undefined ? config.source : /^https?:/i.test(values.source) ? values.source : resolve(io.cwd, values.source);
     let expiresDays = config.expiresDays;
     if (values['expires-days'] !== undefined) {
       expiresDays = Number(values['expires-days']);
@@ -64,21 +65,24 @@ export const command: Command = {
     // One build or republish at a time per data folder (they share its state and snapshot versions).
     await mkdir(dataDir, { recursive: true });
     const lock = await acquireLock(join(dataDir, 'publish.lock'), 'a build or republish');
-    const report = await runBuildIsolated({
-      source,
-      out: resolve(io.cwd, values.out),
-      privateKey,
-      dataDir,
-      mirrors,
-      ...(canonical === undefined ? {} : { canonical }),
-      blockedHosts: [...config.blockedHosts, ...(values['blocked-host'] ?? [])],
-      mediaHosts: [...config.mediaHosts, ...(values['media-host'] ?? [])],
-      expiresDays,
-      ...(epoch === undefined ? {} : { nowMs: Number(epoch) * 1000 }),
-    }, {
-      memoryMb: config.buildMemoryMb,
-      ...(values.quiet === true ? {} : { onProgress: (stage, message) => io.err(`[${stage}] ${message}`) }),
-    }).finally(() => lock.release());
+    const report = await runBuildIsolated(
+      {
+        source,
+        out: resolve(io.cwd, values.out),
+        privateKey,
+        dataDir,
+        mirrors,
+        ...(canonical === undefined ? {} : { canonical }),
+        blockedHosts: [...config.blockedHosts, ...(values['blocked-host'] ?? [])],
+        mediaHosts: [...config.mediaHosts, ...(values['media-host'] ?? [])],
+        expiresDays,
+        ...(epoch === undefined ? {} : { nowMs: Number(epoch) * 1000 }),
+      },
+      {
+        memoryMb: config.buildMemoryMb,
+        ...(values.quiet === true ? {} : { onProgress: (stage, message) => io.err(`[${stage}] ${message}`) }),
+      },
+    ).finally(() => lock.release());
 
     if (values.json === true) {
       io.out(JSON.stringify(report, null, 2));

@@ -25,8 +25,10 @@ export const command: Command = {
       workers: { type: 'string' },
     });
     const workers = values.workers === undefined ? 1 : values.workers === 'auto' ? availableParallelism() : Number(values.workers);
-    if (!Number.isInteger(workers) || workers < 1 || workers > 256) throw new UsageError(`--workers must be a number from 1 to 256 or "auto", not '${values.workers}'`);
-    if (values.mirrors === undefined) throw new UsageError('--mirrors FILE is required (e.g. {"mirrors":[{"id":"a","kind":"http","url":"https://..."}]})');
+    if (!Number.isInteger(workers) || workers < 1 || workers > 256)
+      throw new UsageError(`--workers must be a number from 1 to 256 or "auto", not '${values.workers}'`);
+    if (values.mirrors === undefined)
+      throw new UsageError('--mirrors FILE is required (e.g. {"mirrors":[{"id":"a","kind":"http","url":"https://..."}]})');
     if (values.pubkey === undefined) throw new UsageError('--pubkey FILE is required (the public key the manifest is signed for)');
     const port = values.port === undefined ? 8787 : Number(values.port);
     if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`--port must be 0-65535, not '${values.port}'`);

@@ -42,7 +42,9 @@ export const command: Command = {
     if (values['no-build'] !== true) {
       try {
         const { run } = await republisher.run('start');
-        io.out(`Republish ${run.outcome}${run.version === undefined ? '' : `: version ${run.version}, ${run.posts ?? 0} posts`}${run.error === undefined ? '' : ` (${run.error}; the last good snapshot stays served)`}`);
+        io.out(
+          `Republish ${run.outcome}${run.version === undefined ? '' : `: version ${run.version}, ${run.posts ?? 0} posts`}${run.error === undefined ? '' : ` (${run.error}; the last good snapshot stays served)`}`,
+        );
       } catch (e) {
         if (!(e instanceof LockedError)) throw e;
         io.err(`${e.message}; serving the current snapshot meanwhile`);

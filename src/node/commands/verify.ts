@@ -15,7 +15,7 @@ export const command: Command = {
   async run(args, io) {
     const { values, positionals } = parseFlags(args, { pubkey: { type: 'string' }, json: { type: 'boolean' } }, true);
     if (positionals.length !== 1 || positionals[0] === undefined) throw new UsageError('give exactly one folder or URL to verify');
-    if (values.pubkey === undefined) throw new UsageError('--pubkey FILE is required (the publisher\'s ferry.pub)');
+    if (values.pubkey === undefined) throw new UsageError("--pubkey FILE is required (the publisher's ferry.pub)");
     const target = positionals[0];
     const publicKey = await readPublicKey(resolve(io.cwd, values.pubkey));
     let reader;
@@ -28,7 +28,10 @@ export const command: Command = {
     }
     const report = await verifySnapshot(reader, { publicKey, now: new Date() });
     if (values.json === true) io.out(JSON.stringify(report, null, 2));
-    else if (report.ok) io.out(`OK: ${report.location}: version ${report.version}, ${report.checked} files match the signed manifest (valid until ${report.expires})`);
+    else if (report.ok)
+      io.out(
+        `OK: ${report.location}: version ${report.version}, ${report.checked} files match the signed manifest (valid until ${report.expires})`,
+      );
     else {
       io.out(`FAILED: ${report.location}: ${report.problems.length} problem(s)`);
       for (const p of report.problems) io.out(`  ${p.path}: ${p.problem}`);
