@@ -6,9 +6,9 @@ import type { HealthStore } from '../../src/ports/health-store.ts';
 
 export interface HealthStoreHarness {
   /** A fresh, empty store with these retention bounds. */
-  open(retention?: { days?: number; maxProbes?: number }): HealthStore;
+  open: (retention?: { days?: number; maxProbes?: number }) => HealthStore;
   /** The same store opened again (as after a restart), when the adapter persists. */
-  reopen?(): HealthStore;
+  reopen?: () => HealthStore;
 }
 
 const T0 = Date.parse('2026-12-01T00:00:00Z');
