@@ -88,10 +88,76 @@ export function assignPaths(
   return out;
 }
 
-/** Percent-encode a snapshot path for use in an href (keeps the slashes). */
+/** A snapshot path as a root-relative href: each segment percent-encoded ('/labels/人权.html' ->
+ * '/labels/%E4%BA%BA%E6%9D%83.html'), the slashes kept. ASCII slugs are unchanged. */
 export function hrefOf(path: string): string {
   return path
     .split('/')
     .map((s) => encodeURIComponent(s))
     .join('/');
+}
+
+/** A page path that is not a snapshot path was given as the page a link starts from. */
+export class LinkError extends Error {
+  override name = 'LinkError';
+}
+
+/** A site path ('/x', never '//host/x' or '/\\host/x'), as opposed to an absolute or relative URL. */
+export function isRootRelative(href: string): boolean {
+  return href.startsWith('/') && !/^\/[/\\]/.test(href);
+}
+
+/**
+ * The link from the page at `from` to the site path `href`, relative to the page, so that it finds
+ * the same file wherever the snapshot is served: at a domain root, under a sub-path (/blog/) or an
+ * IPFS path gateway (/ipfs/<cid>/).
+ *
+ * `from` is the page's snapshot path, decoded as in the manifest ('/labels/人权.html'). A directory
+ * index ('/2016/06/index.html') has the same base whether it is asked for by that name or as
+ * '/2016/06/' (browsers resolve against the directory either way); a path ending in '/' is taken as
+ * that directory. `href` is root-relative as written in a page (percent-encoded; its ?query and
+ * #fragment are kept as they are); anything else ('https://…', '//host/…', '#top', 'a.html',
+ * 'mailto:…') is returned unchanged. Dot segments ('..', '%2e%2e') are resolved first and never
+ * climb above the snapshot's root. Pure string work: the same arguments give the same link.
+ */
+export function relativeHref(from: string, href: string): string {
+  if (!from.startsWith('/')) throw new LinkError(`relativeHref: the page path must start with '/', got ${JSON.stringify(from)}`);
+  if (!isRootRelative(href)) return href;
+  const cut = href.search(/[?#]/);
+  const path = cut < 0 ? href : href.slice(0, cut);
+  const suffix = cut < 0 ? '' : href.slice(cut);
+  // Browsers read '\\' in an http(s) path as '/'.
+  const target = withoutDotSegments(path.replaceAll('\\', '/').slice(1).split('/'));
+  const base = from.split('/').slice(1, -1);
+  // Shared leading directories (never the target's last segment, which names a file or is '').
+  let shared = 0;
+  while (shared < base.length && shared < target.length - 1 && decodeSegment(target[shared] ?? '') === base[shared]) shared++;
+  let rel = '../'.repeat(base.length - shared) + target.slice(shared).join('/');
+  // '' would mean this very page, '/…' the host's root, and 'a:b' a URL scheme.
+  if (rel === '' || rel.startsWith('/') || /^[^/]*:/.test(rel)) rel = `./${rel}`;
+  return rel + suffix;
+}
+
+/** RFC 3986 remove_dot_segments on the segments after the root; '%2e' counts as '.' (as in browsers). */
+function withoutDotSegments(segments: readonly string[]): string[] {
+  const out: string[] = [];
+  segments.forEach((segment, i) => {
+    const dots = segment.toLowerCase().replaceAll('%2e', '.');
+    if (dots !== '.' && dots !== '..') {
+      out.push(segment);
+      return;
+    }
+    if (dots === '..') out.pop();
+    if (i === segments.length - 1) out.push('');
+  });
+  return out;
+}
+
+/** A segment as the name it encodes; undefined when it is not valid percent-encoding. */
+function decodeSegment(segment: string): string | undefined {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    return undefined;
+  }
 }
