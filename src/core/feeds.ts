@@ -17,6 +17,7 @@
 //   has no modified date of its own) and <dc:creator> (RSS <author> must be an e-mail address).
 // - Its JSON Feed is version 1 with a single `author`: JSON Feed 1.1 is written here instead.
 import { Feed } from 'feed';
+import { mapUrlAttributes } from './html-urls.ts';
 import { sortPosts, type Post, type Site, type SiteMeta } from './model.ts';
 
 export interface FeedOptions {
@@ -330,40 +331,12 @@ function encodeUrlPath(path: string): string {
   return path.replace(/%(?![0-9A-Fa-f]{2})|[^A-Za-z0-9\-._~!$&'()*+,;=:@/%]/gu, (ch) => encodeURIComponent(ch));
 }
 
-const URL_ATTRIBUTES = new Set(['href', 'src', 'poster', 'cite', 'srcset']);
-
 /**
  * Make the URLs in sanitized HTML absolute: root-relative ones (snapshot paths such as
- * /media/abc.png) against the canonical base, others against the post's own URL. Relies on the HTML
- * being sanitized (serialized by the sanitizer): text never contains a raw `<`, attribute values
- * never a raw `>`.
+ * /media/abc.png) against the canonical base, others against the post's own URL.
  */
 export function absolutizeHtml(html: string, canonical: string, pageUrl: string): string {
-  return html.replace(
-    /<([A-Za-z][A-Za-z0-9-]*)(\s[^<>]*?)?(\/?)>/g,
-    (tag: string, name: string, attrs: string | undefined, close: string) => {
-      if (attrs === undefined) return tag;
-      const rewritten = attrs.replace(
-        /(\s)([A-Za-z_:][-A-Za-z0-9_:.]*)(\s*=\s*)(?:"([^"]*)"|'([^']*)'|([^\s"'=<>`]+))/g,
-        (attr: string, space: string, attrName: string, eq: string, dq?: string, sq?: string, bare?: string) => {
-          const lower = attrName.toLowerCase();
-          if (!URL_ATTRIBUTES.has(lower)) return attr;
-          const value = dq ?? sq ?? bare ?? '';
-          const resolved =
-            lower === 'srcset'
-              ? value
-                  .split(',')
-                  .map((candidate) =>
-                    candidate.replace(/^(\s*)(\S+)/, (_m: string, ws: string, u: string) => ws + resolveUrl(u, canonical, pageUrl)),
-                  )
-                  .join(',')
-              : resolveUrl(value, canonical, pageUrl);
-          return `${space}${attrName}${eq}"${resolved.replace(/"/g, '&quot;')}"`;
-        },
-      );
-      return `<${name}${rewritten}${close}>`;
-    },
-  );
+  return mapUrlAttributes(html, (url) => resolveUrl(url, canonical, pageUrl));
 }
 
 /** Resolve a (still HTML-escaped) URL reference; `canonical` and `pageUrl` are absolute. */

@@ -50,6 +50,7 @@ export const UI = {
     zh: '这个地址没有内容。请从首页或归档查找，或换一个镜像。',
     en: 'Nothing lives at this address. Try the home page or the archive, or another mirror.',
   },
+  otherMirrors: { zh: '本站的其他镜像', en: 'This site on other mirrors' },
 } as const satisfies Record<string, Bilingual>;
 
 /** "首页 Home": Chinese first, then English. */

@@ -1,6 +1,9 @@
 // HTML building blocks for the snapshot's pages: escaping, links and the shared page shell.
-// Pages carry no scripts, no inline styles and no third-party URLs, so a strict CSP holds.
+// Pages carry no scripts, no inline styles and no third-party URLs, so a strict CSP holds. Every
+// link between pages is relative to the page, so a snapshot reads the same at a domain root, under
+// a sub-path and under an IPFS path gateway; only rel=canonical (and feeds) carry absolute URLs.
 import { UI, bilingual } from './i18n.ts';
+import { hrefOf, relativeHref } from './paths.ts';
 
 /** Escape text for element content and for quoted attribute values. */
 export function escapeHtml(text: string): string {
@@ -15,13 +18,17 @@ const ESCAPES: Readonly<Record<string, string>> = {
   "'": '&#39;',
 };
 
-/** A snapshot path as a root-relative href: each segment percent-encoded ('/labels/人权.html' ->
- * '/labels/%E4%BA%BA%E6%9D%83.html'). ASCII slugs are unchanged. */
-export function hrefOf(path: string): string {
-  return path
-    .split('/')
-    .map((segment) => encodeURIComponent(segment))
-    .join('/');
+/** The link from the page at `from` to the snapshot path `to`, relative to the page. */
+export function linkFrom(from: string, to: string): string {
+  return relativeHref(from, hrefOf(to));
+}
+
+/**
+ * The canonical URL of a snapshot path: the canonical mirror's base plus the encoded path, a
+ * directory index as its directory ('/2016/06/index.html' -> '…/2016/06/'), as edges serve it.
+ */
+export function canonicalUrlOf(canonical: string, path: string): string {
+  return canonical + hrefOf(path.replace(/(^|\/)index\.html$/, '$1')).slice(1);
 }
 
 /** An http(s) URL without whitespace or quotes: the only kind of outside URL a page links to. */
@@ -35,7 +42,7 @@ export function isLanguageTag(tag: string): boolean {
 }
 
 export interface ShellInput {
-  /** Snapshot path of this page, for the canonical link. */
+  /** Snapshot path of this page: its links are relative to it, and its canonical link names it. */
   path: string;
   /** Document title (text; escaped here). */
   title: string;
@@ -46,6 +53,13 @@ export interface ShellInput {
   main: string;
   /** Extra <link> elements in <head> (HTML), e.g. rel=prev/next. */
   headLinks?: string;
+  /**
+   * The page is served at whatever address was asked for (the 404 page, at /a/b/missing as well as
+   * at /404.html), so no relative (or root-relative) URL in it can be trusted to resolve: its links
+   * go to the canonical mirror, absolute; it loads nothing (no stylesheet, no icon: a request for
+   * either would miss or go to another origin) and has no canonical link.
+   */
+  anyAddress?: boolean;
 }
 
 export const FEEDS = [
@@ -67,12 +81,13 @@ export const PAGE_CSP =
   "default-src 'self'; script-src 'none'; object-src 'none'; base-uri 'none'; form-action 'none'; img-src 'self'; style-src 'self'";
 
 export function renderShell(input: ShellInput): string {
-  const { path, title, siteTitle, lang, canonical, main, headLinks = '' } = input;
+  const { path, title, siteTitle, lang, canonical, main, headLinks = '', anyAddress = false } = input;
   const e = escapeHtml;
+  const link = (to: string): string => e(anyAddress ? canonicalUrlOf(canonical, to) : linkFrom(path, to));
   const feeds = FEEDS.map(
-    (f) => `<link rel="alternate" type="${f.type}" href="${f.path}" title="${e(`${siteTitle} (${f.name})`)}">\n`,
+    (f) => `<link rel="alternate" type="${f.type}" href="${link(f.path)}" title="${e(`${siteTitle} (${f.name})`)}">\n`,
   ).join('');
-  const nav = NAV.map((n) => `<li><a href="${n.path}">${e(bilingual(n.text))}</a></li>`).join('');
+  const nav = NAV.map((n) => `<li><a href="${link(n.path)}">${e(bilingual(n.text))}</a></li>`).join('');
   return (
     `<!doctype html>\n` +
     `<html lang="${e(lang)}">\n` +
@@ -84,20 +99,22 @@ export function renderShell(input: ShellInput): string {
     // (a static host, an IPFS gateway) directly.
     `<meta http-equiv="Content-Security-Policy" content="${PAGE_CSP}">\n` +
     `<title>${e(title)}</title>\n` +
-    `<link rel="canonical" href="${e(canonical + hrefOf(path).slice(1))}">\n` +
+    (anyAddress ? '' : `<link rel="canonical" href="${e(canonicalUrlOf(canonical, path))}">\n`) +
     feeds +
     headLinks +
-    `<link rel="icon" type="image/svg+xml" href="/favicon.svg">\n` +
-    `<link rel="stylesheet" href="/style.css">\n` +
+    (anyAddress
+      ? ''
+      : `<link rel="icon" type="image/svg+xml" href="${link('/favicon.svg')}">\n` +
+        `<link rel="stylesheet" href="${link('/style.css')}">\n`) +
     `</head>\n` +
     `<body>\n` +
     `<header class="site-header">\n` +
-    `<a class="site-title" href="/index.html">${e(siteTitle)}</a>\n` +
+    `<a class="site-title" href="${link('/index.html')}">${e(siteTitle)}</a>\n` +
     `<nav class="site-nav"><ul>${nav}</ul></nav>\n` +
     `</header>\n` +
     `<main>\n${main}</main>\n` +
     `<footer class="site-footer">\n` +
-    `<p><a href="/mirrors.html">${e(UI.footerMirrors.zh)}</a> · <a href="/mirrors.html" lang="en">${e(UI.footerMirrors.en)}</a></p>\n` +
+    `<p><a href="${link('/mirrors.html')}">${e(UI.footerMirrors.zh)}</a> · <a href="${link('/mirrors.html')}" lang="en">${e(UI.footerMirrors.en)}</a></p>\n` +
     `</footer>\n` +
     `</body>\n` +
     `</html>\n`

@@ -4,7 +4,8 @@ import { sha256Hex } from './bytes.ts';
 import { UI, bilingual, monthName, type Bilingual } from './i18n.ts';
 import { isSafeSnapshotPath } from './manifest.ts';
 import { sortPosts, type MirrorRef, type Post, type Site } from './model.ts';
-import { FEEDS, escapeHtml as e, hrefOf, isLanguageTag, isWebUrl, renderShell } from './render-html.ts';
+import { relinkHtml } from './html-urls.ts';
+import { FEEDS, canonicalUrlOf, escapeHtml as e, isLanguageTag, isWebUrl, linkFrom, renderShell } from './render-html.ts';
 import { FAVICON_SVG, STYLE_CSS } from './render-style.ts';
 import { excerptOf, formatLocalDate, toLocalDate, type LocalDate } from './render-text.ts';
 
@@ -23,7 +24,7 @@ export interface RenderOptions {
  * Bump whenever the HTML of a page changes for the same input (templates, escaping, i18n): it is
  * part of every page's render key, so an incremental build renders every page again.
  */
-export const RENDER_VERSION = 'pages/2';
+export const RENDER_VERSION = 'pages/3';
 
 /** Marks a page that an incremental build keeps from the previous snapshot instead of rendering. */
 export const REUSED = Symbol('reused');
@@ -204,11 +205,14 @@ export function* generatePages(site: Site, opts: RenderOptions, cache?: PageCach
   ): [string, string | typeof REUSED] => {
     const reused = cached(path, [title, heading, shown(slice), newer ?? null, older ?? null]);
     if (reused !== undefined) return reused;
-    const head = (newer ? `<link rel="prev" href="${newer}">\n` : '') + (older ? `<link rel="next" href="${older}">\n` : '');
+    const newerHref = newer === undefined ? undefined : linkFrom(path, newer);
+    const olderHref = older === undefined ? undefined : linkFrom(path, older);
+    const head =
+      (newerHref ? `<link rel="prev" href="${newerHref}">\n` : '') + (olderHref ? `<link rel="next" href="${olderHref}">\n` : '');
     const main =
       heading +
-      (slice.length === 0 ? `<p>${e(bilingual(UI.noPosts))}</p>\n` : postList(slice, true)) +
-      (newer || older ? pager(newer, older) : '');
+      (slice.length === 0 ? `<p>${e(bilingual(UI.noPosts))}</p>\n` : postList(slice, true, path)) +
+      (newerHref || olderHref ? pager(newerHref, olderHref) : '');
     return add(path, shell(path, title, main, siteLang, head));
   };
   yield listing('/index.html', siteTitle, '', views.slice(0, pageSize), undefined, pageCount > 0 ? indexPath(pageOf(pageSize)) : undefined);
@@ -239,8 +243,8 @@ export function* generatePages(site: Site, opts: RenderOptions, cache?: PageCach
     }
     const main =
       `<h1>${e(monthTitle(name))}</h1>\n` +
-      postList(months.get(key) ?? [], false) +
-      `<p><a href="/archive.html">${e(bilingual(UI.archive))}</a></p>\n`;
+      postList(months.get(key) ?? [], false, path) +
+      `<p><a href="${linkFrom(path, '/archive.html')}">${e(bilingual(UI.archive))}</a></p>\n`;
     yield add(path, shell(path, `${monthTitle(name)} · ${siteTitle}`, main));
   }
 
@@ -266,8 +270,8 @@ export function* generatePages(site: Site, opts: RenderOptions, cache?: PageCach
     }
     const main =
       `<h1>${e(bilingual(UI.label))}: ${e(name)}</h1>\n` +
-      postList(group.posts, false) +
-      `<p><a href="/archive.html">${e(bilingual(UI.archive))}</a></p>\n`;
+      postList(group.posts, false, path) +
+      `<p><a href="${linkFrom(path, '/archive.html')}">${e(bilingual(UI.archive))}</a></p>\n`;
     yield add(path, shell(path, `${name} · ${siteTitle}`, main));
   }
 
@@ -280,7 +284,7 @@ export function* generatePages(site: Site, opts: RenderOptions, cache?: PageCach
     for (const key of years.get(year) ?? []) {
       const [y = '', m = ''] = key.split('/');
       const count = months.get(key)?.length ?? 0;
-      archive += `<li><a href="${monthPath(y, m)}">${e(monthTitle(monthName(y, m)))}</a> <span class="count">(${count})</span></li>\n`;
+      archive += `<li><a href="${linkFrom('/archive.html', monthPath(y, m))}">${e(monthTitle(monthName(y, m)))}</a> <span class="count">(${count})</span></li>\n`;
     }
     archive += `</ul>\n`;
   }
@@ -290,15 +294,31 @@ export function* generatePages(site: Site, opts: RenderOptions, cache?: PageCach
       const group = labels.get(path);
       if (!group) continue;
       const name = [...group.names].sort(compareText).join(' / ');
-      archive += `<li><a href="${hrefOf(path)}" rel="tag">${e(name)}</a> <span class="count">(${group.posts.length})</span></li>\n`;
+      archive += `<li><a href="${linkFrom('/archive.html', path)}" rel="tag">${e(name)}</a> <span class="count">(${group.posts.length})</span></li>\n`;
     }
     archive += `</ul>\n`;
   }
   yield add('/archive.html', shell('/archive.html', `${bilingual(UI.archive)} · ${siteTitle}`, archive));
 
   yield add('/about.html', shell('/about.html', `${bilingual(UI.about)} · ${siteTitle}`, aboutMain(site.meta.title, site.meta.subtitle)));
-  yield add('/mirrors.html', shell('/mirrors.html', `${bilingual(UI.mirrors)} · ${siteTitle}`, mirrorsMain(opts.mirrors, opts.ipfsCid)));
-  yield add('/404.html', shell('/404.html', `${bilingual(UI.notFound)} · ${siteTitle}`, notFoundMain()));
+  yield add(
+    '/mirrors.html',
+    shell('/mirrors.html', `${bilingual(UI.mirrors)} · ${siteTitle}`, mirrorsMain(opts.mirrors, opts.ipfsCid, canonical)),
+  );
+  // Hosts answer every missing address with these bytes (/a/b/missing as well as /404.html), so
+  // nothing in it may depend on where it is shown: see ShellInput.anyAddress.
+  yield add(
+    '/404.html',
+    renderShell({
+      path: '/404.html',
+      title: `${bilingual(UI.notFound)} · ${siteTitle}`,
+      siteTitle,
+      lang: siteLang,
+      canonical,
+      main: notFoundMain(canonical, opts.mirrors),
+      anyAddress: true,
+    }),
+  );
   yield add('/style.css', STYLE_CSS);
   yield add('/favicon.svg', FAVICON_SVG);
 }
@@ -324,6 +344,7 @@ function toView(post: Post, siteLang: string, labelPathOf: (name: string) => str
 
 function postMain(view: PostView, newer: PostView | undefined, older: PostView | undefined): string {
   const { post, date, updated } = view;
+  const from = post.path;
   let meta = `${e(bilingual(UI.published))} ${timeTag(post.published, date)}`;
   if (updated) meta += ` · ${e(bilingual(UI.updated))} ${timeTag(post.updated, updated)}`;
   const authors = post.authors.map((a) => a.trim()).filter((a) => a !== '');
@@ -332,16 +353,16 @@ function postMain(view: PostView, newer: PostView | undefined, older: PostView |
     view.labels.length === 0
       ? ''
       : `<ul class="labels" aria-label="${e(bilingual(UI.labels))}">` +
-        view.labels.map(([path, name]) => `<li><a href="${hrefOf(path)}" rel="tag">${e(name)}</a></li>`).join('') +
+        view.labels.map(([path, name]) => `<li><a href="${linkFrom(from, path)}" rel="tag">${e(name)}</a></li>`).join('') +
         `</ul>\n`;
   const nav =
     newer || older
       ? `<nav class="post-nav">` +
         (newer
-          ? `<a href="${hrefOf(newer.post.path)}">← ${e(bilingual(UI.newerPost))}: <span lang="${e(newer.lang)}">${e(newer.post.title)}</span></a>`
+          ? `<a href="${linkFrom(from, newer.post.path)}">← ${e(bilingual(UI.newerPost))}: <span lang="${e(newer.lang)}">${e(newer.post.title)}</span></a>`
           : '<span></span>') +
         (older
-          ? `<a href="${hrefOf(older.post.path)}">${e(bilingual(UI.olderPost))}: <span lang="${e(older.lang)}">${e(older.post.title)}</span> →</a>`
+          ? `<a href="${linkFrom(from, older.post.path)}">${e(bilingual(UI.olderPost))}: <span lang="${e(older.lang)}">${e(older.post.title)}</span> →</a>`
           : '') +
         `</nav>\n`
       : '';
@@ -350,17 +371,18 @@ function postMain(view: PostView, newer: PostView | undefined, older: PostView |
     `<h1>${e(post.title)}</h1>\n` +
     `<p class="meta">${meta}</p>\n` +
     labels +
-    `<div class="content">\n${post.html}\n</div>\n` +
+    `<div class="content">\n${relinkHtml(post.html, from)}\n</div>\n` +
     `</article>\n` +
     nav
   );
 }
 
-function postList(views: readonly PostView[], withExcerpt: boolean): string {
+/** The posts as listed on the page at `from`. */
+function postList(views: readonly PostView[], withExcerpt: boolean, from: string): string {
   const items = views.map((v) => {
     const excerpt = withExcerpt ? excerptOf(v.post.html) : '';
     return (
-      `<li lang="${e(v.lang)}"><h2><a href="${hrefOf(v.post.path)}">${e(v.post.title)}</a></h2>` +
+      `<li lang="${e(v.lang)}"><h2><a href="${linkFrom(from, v.post.path)}">${e(v.post.title)}</a></h2>` +
       `<p class="date">${timeTag(v.post.published, v.date)}</p>` +
       (excerpt === '' ? '' : `<p class="excerpt">${e(excerpt)}</p>`) +
       `</li>\n`
@@ -399,9 +421,8 @@ function aboutMain(title: string, subtitle: string): string {
   );
 }
 
-function mirrorsMain(mirrors: readonly MirrorRef[], ipfsCid: string | undefined): string {
-  const sorted = [...mirrors].sort((a, b) => a.priority - b.priority || compareText(a.id, b.id));
-  const items = sorted.map((m) => {
+function mirrorsMain(mirrors: readonly MirrorRef[], ipfsCid: string | undefined, canonical: string): string {
+  const items = sortMirrors(mirrors).map((m) => {
     const address = isWebUrl(m.url) ? `<a href="${e(m.url)}" rel="noreferrer">${e(m.url)}</a>` : `<code>${e(m.url)}</code>`;
     return `<li><strong>${e(m.id)}</strong> <span class="meta">(${e(m.kind)})</span><br>${address}</li>\n`;
   });
@@ -410,7 +431,11 @@ function mirrorsMain(mirrors: readonly MirrorRef[], ipfsCid: string | undefined)
     `<div class="note">\n${para(UI.mirrorsIntro)}${para(UI.mirrorsVerify)}</div>\n` +
     (items.length === 0 ? para(UI.noMirrors) : `<ul class="mirror-list">\n${items.join('')}</ul>\n`) +
     `<h2>${e(bilingual(UI.feeds))}</h2>\n<ul>\n` +
-    FEEDS.map((f) => `<li><a href="${f.path}" type="${f.type}">${e(f.name)}</a> <code>${f.path}</code></li>\n`).join('') +
+    // The link reads the feed on this mirror; the address to subscribe to is the canonical one.
+    FEEDS.map(
+      (f) =>
+        `<li><a href="${linkFrom('/mirrors.html', f.path)}" type="${f.type}">${e(f.name)}</a> <code>${e(canonicalUrlOf(canonical, f.path))}</code></li>\n`,
+    ).join('') +
     `</ul>\n`;
   if (ipfsCid !== undefined) {
     main +=
@@ -421,16 +446,30 @@ function mirrorsMain(mirrors: readonly MirrorRef[], ipfsCid: string | undefined)
   return main;
 }
 
-function notFoundMain(): string {
+/**
+ * The 404 page's content: shown at any address, so every link is absolute. The canonical mirror's
+ * home and archive, then every public mirror's address, so a reader for whom the canonical one is
+ * blocked can go on from the mirror they are on.
+ */
+function notFoundMain(canonical: string, mirrors: readonly MirrorRef[]): string {
+  const others = sortMirrors(mirrors)
+    .filter((m) => isWebUrl(m.url))
+    .map((m) => `<li><a href="${e(m.url)}" rel="noreferrer">${e(m.url)}</a></li>\n`);
   return (
     `<h1>${e(bilingual(UI.notFound))}</h1>\n` +
     para(UI.notFoundHelp) +
     `<ul>\n` +
-    `<li><a href="/index.html">${e(bilingual(UI.home))}</a></li>\n` +
-    `<li><a href="/archive.html">${e(bilingual(UI.archive))}</a></li>\n` +
-    `<li><a href="/mirrors.html">${e(bilingual(UI.mirrors))}</a></li>\n` +
-    `</ul>\n`
+    `<li><a href="${e(canonicalUrlOf(canonical, '/index.html'))}">${e(bilingual(UI.home))}</a></li>\n` +
+    `<li><a href="${e(canonicalUrlOf(canonical, '/archive.html'))}">${e(bilingual(UI.archive))}</a></li>\n` +
+    `<li><a href="${e(canonicalUrlOf(canonical, '/mirrors.html'))}">${e(bilingual(UI.mirrors))}</a></li>\n` +
+    `</ul>\n` +
+    (others.length === 0 ? '' : `<h2>${e(bilingual(UI.otherMirrors))}</h2>\n<ul class="mirror-list">\n${others.join('')}</ul>\n`)
   );
+}
+
+/** Mirrors in the order they are shown: by priority, then id. */
+function sortMirrors(mirrors: readonly MirrorRef[]): MirrorRef[] {
+  return [...mirrors].sort((a, b) => a.priority - b.priority || compareText(a.id, b.id));
 }
 
 /** The same sentence in both languages, each marked with its lang (for fonts and screen readers). */

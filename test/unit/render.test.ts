@@ -68,15 +68,30 @@ function urlsOf(html: string): string[] {
   return [...html.matchAll(/\s(?:href|src)="([^"]*)"/g)].map((m) => decodeAttr(m[1] ?? ''));
 }
 
-/** Internal links that do not resolve to a file in the map (or a feed built beside it). */
+/** Where a page's links are resolved in these tests: the snapshot under a sub-path. */
+const ROOT = 'https://host.example/some/root/';
+
+/**
+ * The snapshot path a link of the page at `from` reaches, resolved the way a browser does with the
+ * snapshot under ROOT (a directory as its index.html); undefined when it leaves the snapshot.
+ */
+function targetOf(from: string, url: string): string | undefined {
+  const page = new URL(encodeURI(from.slice(1)), ROOT);
+  const resolved = url.startsWith(CANONICAL) ? new URL(url.slice(CANONICAL.length), ROOT) : new URL(url, page);
+  if (!resolved.href.startsWith(ROOT)) return undefined;
+  const path = `/${decodeURIComponent(resolved.pathname.slice(new URL(ROOT).pathname.length))}`;
+  return path.endsWith('/') ? `${path}index.html` : path;
+}
+
+/** Links to this site that do not resolve to a file in the map (or a feed built beside it). */
 function brokenLinks(files: Map<string, string>): string[] {
   const broken: string[] = [];
   for (const [path, text] of files) {
     if (!path.endsWith('.html')) continue;
     for (const url of urlsOf(text)) {
-      if (!url.startsWith('/') || url.startsWith('//')) continue;
-      const target = decodeURIComponent(url.replace(/[?#].*$/, ''));
-      if (!files.has(target) && !FEEDS.includes(target)) broken.push(`${path} -> ${url}`);
+      if (/^[a-z]+:/i.test(url) && !url.startsWith(CANONICAL)) continue;
+      const target = targetOf(path, url);
+      if (target === undefined || (!files.has(target) && !FEEDS.includes(target))) broken.push(`${path} -> ${url}`);
     }
   }
   return broken;
@@ -101,39 +116,26 @@ describe('renderPages', () => {
     const front = files.get('/index.html') ?? '';
     const [p1 = '', p2 = '', p3 = ''] = pages.map((p) => files.get(p) ?? '');
     // makePost dates grow with i: post 22 is the newest.
-    expect(postHrefs(front)).toEqual(
+    // Links relative to each page: /index.html is at the root, /page/N.html one level down.
+    const listed = (from: number, to?: number): string[] =>
       posts
-        .slice(13)
-        .map((p) => p.path)
-        .reverse(),
-    );
-    expect(postHrefs(p1)).toEqual(
-      posts
-        .slice(0, 10)
-        .map((p) => p.path)
-        .reverse(),
-    );
-    expect(postHrefs(p2)).toEqual(
-      posts
-        .slice(10, 20)
-        .map((p) => p.path)
-        .reverse(),
-    );
-    expect(postHrefs(p3)).toEqual(
-      posts
-        .slice(20)
-        .map((p) => p.path)
-        .reverse(),
-    );
+        .slice(from, to)
+        .map((p) => p.path.slice(1))
+        .reverse();
+    expect(postHrefs(front)).toEqual(listed(13));
+    expect(postHrefs(p1)).toEqual(listed(0, 10).map((h) => `../${h}`));
+    expect(postHrefs(p2)).toEqual(listed(10, 20).map((h) => `../${h}`));
+    expect(postHrefs(p3)).toEqual(listed(20).map((h) => `../${h}`));
 
     // "Older" from the front goes to the page holding the first post not shown (post 12: page 2).
     expect(front).not.toMatch(/rel="prev"/);
-    expect(front).toMatch(/<a rel="next" href="\/page\/2.html">/);
-    expect(front).toContain('<link rel="next" href="/page/2.html">');
-    expect(p3).toMatch(/<a rel="prev" href="\/index.html">/);
-    expect(p3).toMatch(/<a rel="next" href="\/page\/2.html">/);
-    expect(p2).toMatch(/<a rel="prev" href="\/page\/3.html">/);
-    expect(p2).toMatch(/<a rel="next" href="\/page\/1.html">/);
+    expect(front).toContain('<a rel="next" href="page/2.html">');
+    expect(front).toContain('<link rel="next" href="page/2.html">');
+    expect(p3).toContain('<a rel="prev" href="../index.html">');
+    expect(p3).toContain('<link rel="prev" href="../index.html">');
+    expect(p3).toContain('<a rel="next" href="2.html">');
+    expect(p2).toContain('<a rel="prev" href="3.html">');
+    expect(p2).toContain('<a rel="next" href="1.html">');
     expect(p1).not.toMatch(/rel="next"/);
     expect(brokenLinks(files)).toEqual([]);
   });
@@ -176,13 +178,16 @@ describe('renderPages', () => {
     expect(files.get('/index.html')).toContain('<li lang="zh-Hans"><h2>');
   });
 
-  it('puts a canonical link to CANONICAL + path on every page, percent-encoded', () => {
+  it('puts a canonical link to CANONICAL + path on every page but 404, percent-encoded, indexes as directories', () => {
     const files = renderPages(makeSite([makePost(1, { tags: ['人权'] })]), OPTS);
     for (const [path, text] of files) {
       if (!path.endsWith('.html')) continue;
       const links = [...text.matchAll(/<link rel="canonical" href="([^"]*)">/g)].map((m) => m[1]);
-      expect(links, path).toEqual([CANONICAL + encodeURI(path.slice(1))]);
+      const expected = path === '/404.html' ? [] : [CANONICAL + encodeURI(path.slice(1).replace(/(^|\/)index\.html$/, '$1'))];
+      expect(links, path).toEqual(expected);
     }
+    expect(files.get('/index.html')).toContain(`<link rel="canonical" href="${CANONICAL}">`);
+    expect(files.get('/2016/01/index.html')).toContain(`<link rel="canonical" href="${CANONICAL}2016/01/">`);
     expect(files.get('/labels/人权.html')).toContain(
       '<link rel="canonical" href="https://mirror-a.example.org/labels/%E4%BA%BA%E6%9D%83.html">',
     );
@@ -200,7 +205,7 @@ describe('renderPages', () => {
     expect(page).toContain('<title>&lt;script&gt;alert(1)&lt;/script&gt; · ');
     expect(page).toContain('&lt;b onclick=&quot;x()&quot;&gt;Mallory&lt;/b&gt;');
     expect(labelPath('a/../b')).toBe('/labels/a-b.html');
-    expect(page).toContain('<a href="/labels/a-b.html" rel="tag">a/../b</a>');
+    expect(page).toContain('<a href="../../labels/a-b.html" rel="tag">a/../b</a>');
     const imgLabel = labelPath('"><img src=x onerror=alert(1)>');
     expect(isSafeSnapshotPath(imgLabel)).toBe(true);
     expect(imgLabel).toBe('/labels/img-src-x-onerror-alert-1.html');
@@ -236,19 +241,20 @@ describe('renderPages', () => {
     const files = renderPages(makeSite([june, juneToo, july, old]), OPTS);
     expect(files.get(june.path)).toContain('<time datetime="2016-06-08T21:03:00.000-07:00">2016-06-08</time>');
     const juneIndex = files.get('/2016/06/index.html') ?? '';
-    expect(postHrefs(juneIndex)).toEqual(['/2016/06/b.html', '/2016/06/a.html']);
+    expect(postHrefs(juneIndex)).toEqual(['b.html', 'a.html']);
     expect(juneIndex).toContain('<h1>2016年6月 · June 2016</h1>');
-    expect(postHrefs(files.get('/2016/07/index.html') ?? '')).toEqual(['/2016/07/c.html']);
-    expect(postHrefs(files.get('/2015/12/index.html') ?? '')).toEqual(['/2015/12/d.html']);
+    expect(juneIndex).toContain('<a href="../../archive.html">');
+    expect(postHrefs(files.get('/2016/07/index.html') ?? '')).toEqual(['c.html']);
+    expect(postHrefs(files.get('/2015/12/index.html') ?? '')).toEqual(['d.html']);
     expect([...files.keys()].filter((k) => /^\/\d{4}\/\d{2}\/index\.html$/.test(k))).toEqual([
       '/2015/12/index.html',
       '/2016/06/index.html',
       '/2016/07/index.html',
     ]);
     const archive = files.get('/archive.html') ?? '';
-    expect(archive).toContain('<a href="/2016/06/index.html">2016年6月 · June 2016</a> <span class="count">(2)</span>');
-    expect(archive).toContain('<a href="/2016/07/index.html">2016年7月 · July 2016</a> <span class="count">(1)</span>');
-    expect(archive.indexOf('/2016/07/')).toBeLessThan(archive.indexOf('/2016/06/'));
+    expect(archive).toContain('<a href="2016/06/index.html">2016年6月 · June 2016</a> <span class="count">(2)</span>');
+    expect(archive).toContain('<a href="2016/07/index.html">2016年7月 · July 2016</a> <span class="count">(1)</span>');
+    expect(archive.indexOf('"2016/07/')).toBeLessThan(archive.indexOf('"2016/06/'));
     expect(archive.indexOf('<h2>2016</h2>')).toBeLessThan(archive.indexOf('<h2>2015</h2>'));
   });
 
@@ -272,14 +278,17 @@ describe('renderPages', () => {
     expect(labelPath('Human Rights')).toBe('/labels/human-rights.html');
     expect(labelPath('human rights')).toBe('/labels/human-rights.html');
     expect(labelPath('人权')).toBe('/labels/人权.html');
-    expect(postHrefs(files.get('/labels/human-rights.html') ?? '').sort()).toEqual([a.path, b.path].sort());
+    const up = (p: string): string => `..${p}`;
+    expect(postHrefs(files.get('/labels/human-rights.html') ?? '').sort()).toEqual([up(a.path), up(b.path)].sort());
     expect(files.get('/labels/human-rights.html')).toContain('Human Rights / human rights');
-    expect(postHrefs(files.get('/labels/人权.html') ?? '')).toEqual([a.path]);
-    expect(postHrefs(files.get('/labels/internet-freedom.html') ?? '')).toEqual([b.path]);
-    expect(files.get(a.path)).toContain('<a href="/labels/%E4%BA%BA%E6%9D%83.html" rel="tag">人权</a>');
+    expect(files.get('/labels/human-rights.html')).toContain('<a href="../archive.html">');
+    expect(postHrefs(files.get('/labels/人权.html') ?? '')).toEqual([up(a.path)]);
+    expect(postHrefs(files.get('/labels/internet-freedom.html') ?? '')).toEqual([up(b.path)]);
+    expect(files.get(a.path)).toContain('<a href="../../labels/%E4%BA%BA%E6%9D%83.html" rel="tag">人权</a>');
     expect(files.get('/archive.html')).toContain(
-      '<a href="/labels/human-rights.html" rel="tag">Human Rights / human rights</a> <span class="count">(2)</span>',
+      '<a href="labels/human-rights.html" rel="tag">Human Rights / human rights</a> <span class="count">(2)</span>',
     );
+    expect(files.get('/archive.html')).toContain('<a href="labels/%E4%BA%BA%E6%9D%83.html" rel="tag">人权</a>');
     expect([...files.keys()].filter((k) => k.startsWith('/labels/'))).toHaveLength(3);
     expect(brokenLinks(files)).toEqual([]);
   });
@@ -316,47 +325,100 @@ describe('renderPages', () => {
     for (const text of first.values()) expect(text).not.toMatch(/2020|2031/);
   });
 
-  it('links only to pages in the map, loads only local resources, links outside only from mirrors.html', () => {
-    const posts = Array.from({ length: 23 }, (_, i) => makePost(i, { tags: ['a/../b', '人权', `t${i % 3}`] }));
+  it('links only to pages in the map, relative to each page; loads only its own resources; links outside only to mirrors', () => {
+    const posts = Array.from({ length: 23 }, (_, i) =>
+      makePost(i, {
+        tags: ['a/../b', '人权', `t${i % 3}`],
+        html: `<p><a href="/2016/01/post-${(i + 1) % 23}.html#c1">next</a> <img src="/media/x.png" alt=""></p>`,
+      }),
+    );
     const files = renderPages(makeSite(posts), { ...OPTS, pageSize: 4 });
-    expect(brokenLinks(files)).toEqual([]);
+    expect(brokenLinks(files).filter((l) => !l.endsWith('/media/x.png'))).toEqual([]);
     for (const [path, text] of files) {
       expect(text, path).not.toMatch(/<script|\son\w+=|style=|<style/i);
     }
+    const mirrorUrls = MIRRORS.map((m) => m.url);
     for (const [path, text] of files) {
       if (!path.endsWith('.html')) continue;
       for (const url of urlsOf(text)) {
-        if (url.startsWith('/')) {
-          expect(url.startsWith('//'), `${path}: ${url}`).toBe(false);
-          continue;
-        }
-        expect(url.startsWith(CANONICAL) || path === '/mirrors.html', `${path}: ${url}`).toBe(true);
-      }
-      for (const m of text.matchAll(/<link [^>]*href="([^"]*)"/g)) {
-        const href = m[1] ?? '';
-        expect(href.startsWith('/') || (m[0].includes('rel="canonical"') && href.startsWith(CANONICAL)), href).toBe(true);
+        // No page links to a site path: it would miss under /blog/ or /ipfs/<cid>/.
+        expect(url.startsWith('/'), `${path}: ${url}`).toBe(false);
+        if (!/^[a-z]+:/i.test(url)) continue;
+        // Absolute: rel=canonical, the 404 page's links (to the canonical mirror) and mirror addresses.
+        const allowed =
+          text.includes(`<link rel="canonical" href="${url}">`) ||
+          (path === '/404.html' && url.startsWith(CANONICAL)) ||
+          ((path === '/mirrors.html' || path === '/404.html') && mirrorUrls.includes(url));
+        expect(allowed, `${path}: ${url}`).toBe(true);
       }
     }
-    const outside = urlsOf(files.get('/mirrors.html') ?? '').filter((u) => !u.startsWith('/') && !u.startsWith(CANONICAL));
+    const outside = urlsOf(files.get('/mirrors.html') ?? '').filter((u) => /^[a-z]+:/i.test(u) && !u.startsWith(CANONICAL));
     expect(outside.sort()).toEqual(['https://ferry.github.io/blog/', 'https://x.example/?a=1&b=2']);
   });
 
-  it('has the doctype, charset, viewport, feeds, stylesheet, header nav and footer on every page', () => {
+  it('makes site paths in post HTML relative to the post page, keeping fragments, queries and outside links', () => {
+    const zhPath = '/文章/人权观察.html';
+    const a = makePost(1, {
+      path: zhPath,
+      html:
+        '<p><a href="/2016/01/post-2.html#c1" rel="noopener noreferrer">b</a> <a href="/%E6%96%87%E7%AB%A0/other.html?x=1&amp;y=2">c</a> ' +
+        '<a href="/">home</a> <a href="/2016/01/">month</a> <a href="https://example.org/x">out</a> <a href="mailto:a@example.org">m</a> ' +
+        '<a href="#top">top</a></p><p>text that says href="/x" stays</p>' +
+        '<a href="/media/big.png"><img src="/media/small.png" alt="/media/alt.png" width="320"></a><blockquote cite="/2016/01/post-2.html">q</blockquote>',
+    });
+    const files = renderPages(makeSite([a, makePost(2)]), OPTS);
+    const page = files.get(zhPath) ?? '';
+    expect(page).toContain(
+      '<div class="content">\n' +
+        '<p><a href="../2016/01/post-2.html#c1" rel="noopener noreferrer">b</a> <a href="other.html?x=1&amp;y=2">c</a> ' +
+        '<a href="../">home</a> <a href="../2016/01/">month</a> <a href="https://example.org/x">out</a> <a href="mailto:a@example.org">m</a> ' +
+        '<a href="#top">top</a></p><p>text that says href="/x" stays</p>' +
+        '<a href="../media/big.png"><img src="../media/small.png" alt="/media/alt.png" width="320"></a><blockquote cite="../2016/01/post-2.html">q</blockquote>\n' +
+        '</div>',
+    );
+    // The stored post keeps its site paths (feeds make them absolute, other pages relative to themselves).
+    expect(a.html).toContain('href="/2016/01/post-2.html#c1"');
+  });
+
+  it('gives the 404 page only absolute links to the canonical mirror and the mirrors, and nothing to load', () => {
     const files = renderPages(makeSite([makePost(1)]), OPTS);
+    const notFound = files.get('/404.html') ?? '';
+    const urls = urlsOf(notFound);
+    expect(urls.length).toBeGreaterThan(8);
+    for (const url of urls) expect(/^https:\/\//.test(url), url).toBe(true);
+    expect(notFound).not.toMatch(/rel="(stylesheet|icon|canonical)"/);
+    expect(notFound).toContain(`<a href="${CANONICAL}">首页 Home</a>`);
+    expect(notFound).toContain(`<a href="${CANONICAL}archive.html">归档 Archive</a>`);
+    expect(notFound).toContain(`<link rel="alternate" type="application/atom+xml" href="${CANONICAL}atom.xml"`);
+    // Public web mirrors by priority; the javascript: one is not a link.
+    const listed = [...notFound.matchAll(/<li><a href="([^"]*)" rel="noreferrer">/g)].map((m) => decodeAttr(m[1] ?? ''));
+    expect(listed).toEqual(['https://mirror-a.example.org/', 'https://ferry.github.io/blog/', 'https://x.example/?a=1&b=2']);
+    expect(notFound).not.toContain('javascript:');
+    expect(notFound).not.toContain('<script>x()');
+  });
+
+  it('has the doctype, charset, viewport, feeds, stylesheet, header nav and footer on every page', () => {
+    const files = renderPages(makeSite([makePost(1, { tags: ['人权'] })]), OPTS);
     for (const [path, text] of files) {
       if (!path.endsWith('.html')) continue;
       expect(text.startsWith('<!doctype html>\n'), path).toBe(true);
       expect(text).toContain('<meta charset="utf-8">');
       expect(text).toContain('<meta name="viewport" content="width=device-width, initial-scale=1">');
-      expect(text).toContain('<link rel="alternate" type="application/atom+xml" href="/atom.xml"');
-      expect(text).toContain('<link rel="alternate" type="application/rss+xml" href="/rss.xml"');
-      expect(text).toContain('<link rel="alternate" type="application/feed+json" href="/feed.json"');
-      expect(text).toContain('<link rel="stylesheet" href="/style.css">');
-      expect(text).toContain('<link rel="icon" type="image/svg+xml" href="/favicon.svg">');
-      expect(text).toContain('<a class="site-title" href="/index.html">公民自由联盟 Coalition for Citizens Rights</a>');
+      // From the page back to the snapshot's root: '' at the root, '../' per directory below it.
+      const root = path === '/404.html' ? CANONICAL : '../'.repeat(path.split('/').length - 2);
+      expect(text, path).toContain(`<link rel="alternate" type="application/atom+xml" href="${root}atom.xml"`);
+      expect(text, path).toContain(`<link rel="alternate" type="application/rss+xml" href="${root}rss.xml"`);
+      expect(text, path).toContain(`<link rel="alternate" type="application/feed+json" href="${root}feed.json"`);
+      if (path !== '/404.html') {
+        expect(text, path).toContain(`<link rel="stylesheet" href="${root}style.css">`);
+        expect(text, path).toContain(`<link rel="icon" type="image/svg+xml" href="${root}favicon.svg">`);
+      }
+      const home = path === '/404.html' ? CANONICAL : `${root}index.html`;
+      expect(text, path).toContain(`<a class="site-title" href="${home}">公民自由联盟 Coalition for Citizens Rights</a>`);
       for (const nav of ['首页 Home', '归档 Archive', '关于 About', '镜像 Mirrors']) expect(text, path).toContain(`${nav}</a>`);
-      expect(text).toMatch(/<footer class="site-footer">\n<p><a href="\/mirrors.html">/);
+      expect(text, path).toContain(`<footer class="site-footer">\n<p><a href="${root}mirrors.html">`);
     }
+    expect([...files.keys()]).toContain('/labels/人权.html');
   });
 
   it('lists mirrors, feeds, the IPFS address and a bookmark note on mirrors.html, bilingual 404', () => {
@@ -369,7 +431,10 @@ describe('renderPages', () => {
     expect(page).toContain('<a href="https://ferry.github.io/blog/" rel="noreferrer">https://ferry.github.io/blog/</a>');
     expect(page).toContain('<code>javascript:alert(1)</code>');
     expect(page).toContain('(directory)');
-    for (const feed of FEEDS) expect(page).toContain(`href="${feed}"`);
+    for (const feed of FEEDS) {
+      expect(page).toContain(`href="${feed.slice(1)}"`);
+      expect(page).toContain(`<code>${CANONICAL}${feed.slice(1)}</code>`);
+    }
     expect(page).toContain(`<code>ipfs://${OPTS.ipfsCid ?? ''}</code>`);
     expect(page).toContain(`<code>/ipfs/${OPTS.ipfsCid ?? ''}/</code>`);
     expect(page).toMatch(/收藏/);
@@ -407,17 +472,17 @@ describe('renderPages', () => {
     expect(r([], { ...OPTS, ipfsCid: '"><x' })).toThrow(/ipfsCid/);
   });
 
-  it('inserts the sanitized post HTML as is and links neighbouring posts', () => {
+  it('inserts the sanitized post HTML with its site paths made relative, and links neighbouring posts', () => {
     const a = makePost(1, { html: '<p>Hello <a href="/2016/01/post-2.html">next</a></p><img src="/media/x.png" alt="">' });
     const b = makePost(2);
-    const c = makePost(3);
+    const c = makePost(3, { path: '/2016/02/post-3.html' });
     const files = renderPages(makeSite([a, b, c]), OPTS);
     expect(files.get(a.path)).toContain(
-      '<div class="content">\n<p>Hello <a href="/2016/01/post-2.html">next</a></p><img src="/media/x.png" alt="">\n</div>',
+      '<div class="content">\n<p>Hello <a href="post-2.html">next</a></p><img src="../../media/x.png" alt="">\n</div>',
     );
     const middle = files.get(b.path) ?? '';
-    expect(middle).toContain(`<a href="${c.path}">← 较新文章 Newer post: <span lang="en">Post number 3</span></a>`);
-    expect(middle).toContain(`<a href="${a.path}">较旧文章 Older post: <span lang="en">Post number 1</span> →</a>`);
+    expect(middle).toContain(`<a href="../02/post-3.html">← 较新文章 Newer post: <span lang="en">Post number 3</span></a>`);
+    expect(middle).toContain(`<a href="post-1.html">较旧文章 Older post: <span lang="en">Post number 1</span> →</a>`);
   });
 });
 
