@@ -86,7 +86,11 @@ export interface StartEdgeServerOptions {
 export interface EdgeServer {
   url: string;
   edge: Edge;
-  close(): Promise<void>;
+  /**
+   * Stop listening. Requests in flight get up to drainMs to finish (default 0: every connection
+   * is cut at once); idle keep-alive connections are closed as soon as they are idle.
+   */
+  close(opts?: { drainMs?: number }): Promise<void>;
 }
 
 export async function startEdgeServer({
@@ -122,10 +126,23 @@ export async function startEdgeServer({
   return {
     url: `http://${shownHost}:${address.port}`,
     edge,
-    close: () =>
+    close: ({ drainMs = 0 } = {}) =>
       new Promise<void>((resolve, reject) => {
-        if ('closeAllConnections' in server) server.closeAllConnections();
-        server.close((e) => (e ? reject(e) : resolve()));
+        if (!('closeAllConnections' in server)) {
+          server.close((e) => (e ? reject(e) : resolve()));
+          return;
+        }
+        // A connection becomes idle when its response is done: close those as they appear.
+        const idle = setInterval(() => server.closeIdleConnections(), 50);
+        const cut = setTimeout(() => server.closeAllConnections(), drainMs);
+        server.close((e) => {
+          clearInterval(idle);
+          clearTimeout(cut);
+          if (e) reject(e);
+          else resolve();
+        });
+        server.closeIdleConnections();
+        if (drainMs <= 0) server.closeAllConnections();
       }),
   };
 }

@@ -148,9 +148,7 @@ describe('Node runtime', () => {
     const child = spawn(
       process.execPath,
       ['bin/ferry.js', 'edge', '--mirrors', join(dir, 'edge.json'), '--pubkey', join(dir, 'pub.pem'), '--port', '0'],
-      {
-        stdio: ['ignore', 'pipe', 'pipe'],
-      },
+      { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, XDG_STATE_HOME: join(dir, 'xdg-state') } },
     );
     try {
       const url = await new Promise<string>((resolve, reject) => {
