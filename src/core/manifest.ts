@@ -275,21 +275,40 @@ export function encodePublicKeyPem(publicKey: Uint8Array): string {
   return pem('PUBLIC KEY', hexToBytes(SPKI_PREFIX), publicKey);
 }
 
-/** Accepts PEM (PKCS#8 / SPKI, as OpenSSL writes them) or bare base64 of the 32 raw bytes. */
-export function decodeKey(text: string, kind: 'private' | 'public'): Uint8Array {
-  const prefix = hexToBytes(kind === 'private' ? PKCS8_PREFIX : SPKI_PREFIX);
-  const body = text.replace(/-----(BEGIN|END) [A-Z ]+-----/g, '').trim();
+/** A key that cannot be used as given: the message says what it is and what to pass instead. */
+export class KeyError extends Error {
+  override name = 'KeyError';
+}
+
+/**
+ * Accepts PEM (PKCS#8 / SPKI, as OpenSSL writes them) or bare base64 of the 32 raw bytes (or of
+ * the DER). `where` names where the text came from (a file, a flag, a variable) in errors.
+ */
+export function decodeKey(text: string, kind: 'private' | 'public', where = `${kind} key`): Uint8Array {
+  const own = hexToBytes(kind === 'private' ? PKCS8_PREFIX : SPKI_PREFIX);
+  const other = hexToBytes(kind === 'private' ? SPKI_PREFIX : PKCS8_PREFIX);
+  const wrongKind = (): KeyError =>
+    new KeyError(
+      kind === 'public'
+        ? `${where}: this is a private key; pass the public key (ferry.pub) instead, and keep the private key (ferry.key) secret`
+        : `${where}: this is a public key; pass the private key (ferry.key, written by ferry keygen) instead`,
+    );
+  const labels = [...text.matchAll(/-----BEGIN ([A-Z0-9 ]+)-----/g)].map((m) => m[1] ?? '');
+  if (labels.some((l) => l.includes(kind === 'public' ? 'PRIVATE KEY' : 'PUBLIC KEY'))) throw wrongKind();
+  const body = text.replace(/-----(BEGIN|END) [A-Z0-9 ]+-----/g, '').trim();
   let bytes: Uint8Array;
   try {
     bytes = fromBase64(body);
   } catch {
-    throw new SignatureError(`${kind} key is neither PEM nor base64`);
+    throw new KeyError(
+      `${where}: not a key: expected PEM (-----BEGIN ${kind.toUpperCase()} KEY-----, as ferry keygen writes it) or base64 of the 32-byte ed25519 key`,
+    );
   }
   if (bytes.length === 32) return bytes;
-  if (bytes.length === prefix.length + 32 && prefix.every((b, i) => bytes[i] === b)) {
-    return bytes.slice(prefix.length);
-  }
-  throw new SignatureError(`${kind} key is not an ed25519 key (${bytes.length} bytes)`);
+  const starts = (prefix: Uint8Array): boolean => bytes.length === prefix.length + 32 && prefix.every((b, i) => bytes[i] === b);
+  if (starts(own)) return bytes.slice(own.length);
+  if (starts(other)) throw wrongKind();
+  throw new KeyError(`${where}: not an ed25519 ${kind} key (${bytes.length} bytes; expected 32, or PEM as ferry keygen writes it)`);
 }
 
 export function keyFingerprint(publicKey: Uint8Array): string {

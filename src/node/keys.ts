@@ -28,15 +28,11 @@ export async function writeKeyPair(
 }
 
 export async function readPrivateKey(file: string): Promise<Uint8Array> {
-  return decodeKey(await readKeyText(file), 'private');
+  return decodeKey(await readKeyText(file), 'private', file);
 }
 
 export async function readPublicKey(file: string): Promise<Uint8Array> {
-  const text = await readKeyText(file);
-  if (text.includes('PRIVATE KEY')) {
-    throw new KeyFileError(`${file} is a private key; pass the public key (ferry.pub)`);
-  }
-  return decodeKey(text, 'public');
+  return decodeKey(await readKeyText(file), 'public', file);
 }
 
 /** The key in dir, created on first use (the embedded default). */

@@ -1,8 +1,8 @@
 // Cloudflare Workers entry: wires the Workers adapters (http, ipfs-gateway and kv mirrors; KV edge
 // state; CompressionStream gzip, brotli left to Cloudflare) into the runtime-agnostic edge app.
 // Config comes from vars: FERRY_MIRRORS (the mirrors file's JSON) and FERRY_PUBLIC_KEY (PEM or base64).
-import { decodeKey } from '../core/manifest.ts';
-import { validateMirrorsConfig } from '../core/mirrors-config.ts';
+import { KeyError, decodeKey } from '../core/manifest.ts';
+import { parseMirrorsConfig, validateMirrorsConfig } from '../core/mirrors-config.ts';
 import { createKvEdgeState } from '../adapters/edge-state/kv-edge-state.ts';
 import { createHttpMirror } from '../adapters/mirrors/http-mirror.ts';
 import { createIpfsGatewayMirror } from '../adapters/mirrors/ipfs-gateway-mirror.ts';
@@ -37,15 +37,30 @@ export function edgeFor(env: FerryEnv): Edge {
   if (current && current.config === env.FERRY_MIRRORS && current.key === env.FERRY_PUBLIC_KEY && current.kv === env.FERRY_KV) {
     return current.edge;
   }
-  const raw: unknown = typeof env.FERRY_MIRRORS === 'string' ? JSON.parse(env.FERRY_MIRRORS) : env.FERRY_MIRRORS;
-  const configs = validateMirrorsConfig(raw, 'FERRY_MIRRORS', Object.keys(WORKER_MIRROR_FACTORIES));
+  const kinds = Object.keys(WORKER_MIRROR_FACTORIES);
+  const configs =
+    typeof env.FERRY_MIRRORS === 'string'
+      ? parseMirrorsConfig(env.FERRY_MIRRORS, 'FERRY_MIRRORS', kinds)
+      : validateMirrorsConfig(env.FERRY_MIRRORS, 'FERRY_MIRRORS', kinds);
   const edge = createEdge({
     mirrors: createMirrors(configs, WORKER_MIRROR_FACTORIES, { fetch: createLimitedFetch(), kv: env.FERRY_KV }),
-    publicKey: decodeKey(env.FERRY_PUBLIC_KEY, 'public'),
+    publicKey: publicKeyOf(env.FERRY_PUBLIC_KEY),
     store: createKvEdgeState(env.FERRY_KV),
   });
   current = { config: env.FERRY_MIRRORS, key: env.FERRY_PUBLIC_KEY, kv: env.FERRY_KV, edge };
   return edge;
+}
+
+const HOW_TO_SET_KEY =
+  'set it to the public key your manifests are signed with (the base64 line of ferry.pub, or its whole PEM): ' +
+  'locally, `npm run dev:worker` writes it into .dev.vars from the local key; for a deployment, put it in wrangler.toml [vars]';
+
+function publicKeyOf(value: unknown): Uint8Array {
+  if (typeof value !== 'string' || value.trim() === '') throw new KeyError(`FERRY_PUBLIC_KEY is not set; ${HOW_TO_SET_KEY}`);
+  if (value.startsWith('REPLACE_WITH_')) {
+    throw new KeyError(`FERRY_PUBLIC_KEY is still the placeholder "${value}" that wrangler.toml ships with; ${HOW_TO_SET_KEY}`);
+  }
+  return decodeKey(value, 'public', 'FERRY_PUBLIC_KEY');
 }
 
 export default {
