@@ -44,14 +44,20 @@ export async function loadConfig(cwd: string, file?: string): Promise<LoadedConf
 
 /** The publicly listed mirrors (those with a URL) from a mirrors file; [] when it does not exist. */
 export async function loadPublicMirrors(file: string, { required = false } = {}): Promise<MirrorRef[]> {
+  return (await loadMirrorList(file, { required })).mirrors;
+}
+
+/** As loadPublicMirrors, saying whether the file was there (file is undefined when it was not). */
+export async function loadMirrorList(file: string, { required = false } = {}): Promise<{ file?: string; mirrors: MirrorRef[] }> {
   let text: string;
   try {
     text = await readFile(file, 'utf8');
   } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT' && !required) return [];
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT' && !required) return { mirrors: [] };
     throw new Error(`${file}: ${(e as Error).message}`);
   }
-  return parseMirrorsConfig(text, file, Object.keys(MIRROR_KIND_FIELDS)).flatMap((m) =>
+  const mirrors = parseMirrorsConfig(text, file, Object.keys(MIRROR_KIND_FIELDS)).flatMap((m) =>
     m.url === undefined ? [] : [{ id: m.id, kind: m.kind, url: m.url, priority: m.priority }],
   );
+  return { file, mirrors };
 }

@@ -33,7 +33,13 @@ const MANIFEST_MAX = 64 * 1024 * 1024;
 
 export async function verifySnapshot(
   reader: SnapshotReader,
-  opts: { publicKey: Uint8Array; now: Date; concurrency?: number },
+  opts: {
+    publicKey: Uint8Array;
+    now: Date;
+    concurrency?: number;
+    /** The highest version accepted before (ferry verify --state): a lower one is a rollback. */
+    minVersion?: number;
+  },
 ): Promise<VerifyReport> {
   const fail = (path: string, problem: string): VerifyReport => ({
     ok: false,
@@ -50,6 +56,7 @@ export async function verifySnapshot(
     manifest = acceptManifest(manifestBytes, utf8ToString(sigBytes, 'manifest.json.sig'), {
       publicKey: opts.publicKey,
       now: opts.now,
+      ...(opts.minVersion === undefined ? {} : { minVersion: opts.minVersion }),
     });
   } catch (e) {
     return fail(MANIFEST_PATH, (e as Error).message);
@@ -91,9 +98,9 @@ export async function verifySnapshot(
   };
 }
 
-export function folderReader(dir: string): SnapshotReader {
+export function folderReader(dir: string, { describe = dir }: { describe?: string } = {}): SnapshotReader {
   return {
-    describe: dir,
+    describe,
     async get(path) {
       try {
         // A local file is read whole; checkFile compares its size before hashing.

@@ -3,7 +3,8 @@ import { mkdir } from 'node:fs/promises';
 import { acquireLock } from '../../adapters/node/process-lock.ts';
 import type { Command } from '../cli-io.ts';
 import { UsageError, parseFlags } from '../cli-io.ts';
-import { loadConfig, loadPublicMirrors } from '../load-config.ts';
+import { loadConfig, loadMirrorList, type LoadedConfig } from '../load-config.ts';
+import type { MirrorRef } from '../../core/model.ts';
 import { readPrivateKey } from '../keys.ts';
 import { runBuildIsolated } from '../build-worker.ts';
 
@@ -57,9 +58,23 @@ export const command: Command = {
     const epoch = io.env.SOURCE_DATE_EPOCH;
     if (epoch !== undefined && !/^\d+$/.test(epoch)) throw new UsageError('SOURCE_DATE_EPOCH must be whole seconds since 1970');
     const mirrorsFile = values.mirrors === undefined ? config.mirrors : resolve(io.cwd, values.mirrors);
-    const mirrors = await loadPublicMirrors(mirrorsFile, { required: values.mirrors !== undefined });
+    const mirrorList = await loadMirrorList(mirrorsFile, { required: values.mirrors !== undefined });
+    const mirrors = mirrorList.mirrors;
     const privateKey = await readPrivateKey(resolve(io.cwd, values.key));
-    const canonical = values.canonical ?? config.canonical;
+    const { canonical, canonicalFrom } = canonicalChoice(values.canonical, config, mirrorList);
+    // What was picked up from the current folder, first: a build run inside a checkout silently
+    // taking its ferry.config.json and mirror list (and so its canonical URL) would surprise.
+    const used = {
+      configFile: config.file ?? null,
+      mirrorsFile: mirrorList.file ?? null,
+      canonical,
+      canonicalFrom,
+    };
+    if (values.quiet !== true) {
+      io.err(
+        `[config] config ${used.configFile ?? 'none (defaults)'}; mirrors ${used.mirrorsFile === null ? `none (${mirrorsFile} not found)` : `${used.mirrorsFile} (${mirrors.length} with a URL)`}; canonical ${canonical} (${canonicalFrom})`,
+      );
+    }
 
     const dataDir = values.data === undefined ? config.data : resolve(io.cwd, values.data);
     // One build or republish at a time per data folder (they share its state and snapshot versions).
@@ -72,7 +87,7 @@ export const command: Command = {
         privateKey,
         dataDir,
         mirrors,
-        ...(canonical === undefined ? {} : { canonical }),
+        canonical,
         blockedHosts: [...config.blockedHosts, ...(values['blocked-host'] ?? [])],
         mediaHosts: [...config.mediaHosts, ...(values['media-host'] ?? [])],
         expiresDays,
@@ -85,7 +100,7 @@ export const command: Command = {
     ).finally(() => lock.release());
 
     if (values.json === true) {
-      io.out(JSON.stringify(report, null, 2));
+      io.out(JSON.stringify({ ...report, ...used, canonical: report.canonical }, null, 2));
       return 0;
     }
     io.out(`Built version ${report.version}: ${report.posts} posts, ${report.files} files in ${report.out}`);
@@ -101,3 +116,22 @@ export const command: Command = {
     return 0;
   },
 };
+
+/**
+ * The canonical URL and where it came from: --canonical, the config file's canonical, else the
+ * first mirror by priority (as the build's own default, which it is passed to).
+ */
+function canonicalChoice(
+  flag: string | undefined,
+  config: LoadedConfig,
+  list: { file?: string; mirrors: readonly MirrorRef[] },
+): { canonical: string; canonicalFrom: string } {
+  const slash = (url: string): string => (url.endsWith('/') ? url : `${url}/`);
+  if (flag !== undefined) return { canonical: slash(flag), canonicalFrom: '--canonical' };
+  if (config.canonical !== undefined)
+    return { canonical: slash(config.canonical), canonicalFrom: `canonical in ${config.file ?? 'the config'}` };
+  const first = [...list.mirrors].sort((a, b) => a.priority - b.priority)[0];
+  if (first !== undefined)
+    return { canonical: slash(first.url), canonicalFrom: `first mirror '${first.id}' in ${list.file ?? 'the mirror list'}` };
+  return { canonical: 'http://127.0.0.1:8787/', canonicalFrom: 'default: no mirror listed; pass --canonical or --mirrors' };
+}

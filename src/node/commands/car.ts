@@ -8,6 +8,7 @@ import { UsageError, parseFlags } from '../cli-io.ts';
 import { importSnapshot, type ShardingRule } from '../../adapters/ipfs/unixfs-import.ts';
 import { createMemoryBlockstore } from '../../adapters/ipfs/memory-blockstore.ts';
 import { toCar, walkDag } from '../../adapters/ipfs/car.ts';
+import { openSnapshotFolder } from './snapshot-folder.ts';
 
 export const command: Command = {
   name: 'car',
@@ -23,7 +24,8 @@ export const command: Command = {
     if (values.out === undefined) throw new UsageError('--out FILE is required');
     const sharding = values.sharding ?? 'ipfs-car';
     if (sharding !== 'ipfs-car' && sharding !== 'kubo') throw new UsageError(`--sharding must be ipfs-car or kubo, not ${sharding}`);
-    const dir = resolve(io.cwd, positionals[0]);
+    // The link `ferry build --out` made is followed here, once; links inside the folder are still refused.
+    const { real: dir } = await openSnapshotFolder(io.cwd, positionals[0]);
     const out = resolve(io.cwd, values.out);
 
     const store = createMemoryBlockstore();
