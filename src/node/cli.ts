@@ -14,6 +14,10 @@ const commands: Record<string, { summary: string; load: () => Promise<Command> }
     summary: 'serve the snapshot from mirrors, verifying every byte (Node runtime of the edge)',
     load: async () => (await import('./commands/edge.ts')).command,
   },
+  'kv-put': {
+    summary: 'load a snapshot into Workers KV (local for wrangler dev, or on Cloudflare), binaries intact',
+    load: async () => (await import('./commands/kv-put.ts')).command,
+  },
   car: { summary: 'pack a folder as a UnixFS CAR and print its root CID', load: async () => (await import('./commands/car.ts')).command },
   publish: {
     summary: 'run one republish now: build, sign, IPFS, every target',

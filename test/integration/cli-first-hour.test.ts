@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../helpers/run-cli.ts';
 import { buildSnapshot, type BuiltSnapshot } from '../helpers/built-snapshot.ts';
+import { startFakeKvApi } from '../helpers/fake-kv-api.ts';
 
 let dir: string;
 let built: BuiltSnapshot;
@@ -240,5 +241,33 @@ describe('ferry verify URL --state FILE remembers the highest version', () => {
     const r = await runCli(['verify', url, '--pubkey', made.pubFile, '--state', join(dir, 'expired-state.json')]);
     expect(r.code).toBe(1);
     expect(r.out).toMatch(/expired at/);
+  });
+});
+
+describe('ferry kv-put DIR --namespace-id ID (Cloudflare API; a loopback stand-in here)', () => {
+  it('loads the out link with the PNG intact, then only what changed', async () => {
+    const api = await startFakeKvApi({ accountId: 'acc1', namespaceId: 'ns1', token: 'secret-token' });
+    try {
+      const args = ['kv-put', built.out, '--namespace-id', 'ns1', '--api-base', api.apiBase, '--json'];
+      const env = { CLOUDFLARE_ACCOUNT_ID: 'acc1', CLOUDFLARE_API_TOKEN: 'secret-token' };
+      const first = await runCli(args, { env });
+      expect(first.code, first.err).toBe(0);
+      expect(JSON.parse(first.out)).toMatchObject({ where: 'KV namespace ns1', prefix: 'snapshot', deleted: 0, unchanged: 0 });
+      expect(api.store.get(`snapshot${built.pngPath}`)?.value).toEqual(built.png);
+      expect(api.store.get('snapshot/index.html')?.value).toEqual(new Uint8Array(await readFile(join(built.out, 'index.html'))));
+      const again = await runCli(args, { env });
+      expect(JSON.parse(again.out)).toMatchObject({ uploaded: 0, deleted: 0 });
+      expect(again.err + again.out).not.toContain('secret-token');
+    } finally {
+      await api.close();
+    }
+  });
+
+  it('says what is missing', async () => {
+    const r = await runCli(['kv-put', built.out, '--namespace-id', 'ns1']);
+    expect(r.code).toBe(2);
+    expect(r.err).toContain('--account-id ID is required (or set CLOUDFLARE_ACCOUNT_ID)');
+    const both = await runCli(['kv-put', built.out]);
+    expect(both.err).toContain('give either --local (for wrangler dev) or --namespace-id ID');
   });
 });
