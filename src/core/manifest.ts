@@ -3,6 +3,7 @@
 import { ed25519 } from '@noble/curves/ed25519';
 import type { MirrorRef } from './model.ts';
 import { fromBase64, sha256Hex, toBase64, utf8ToBytes } from './bytes.ts';
+import { isRecord } from './is-record.ts';
 
 export const MANIFEST_PATH = '/manifest.json';
 export const SIGNATURE_PATH = '/manifest.json.sig';
@@ -326,8 +327,4 @@ function hexToBytes(hex: string): Uint8Array {
   const out = new Uint8Array(hex.length / 2);
   for (let i = 0; i < out.length; i++) out[i] = parseInt(hex.slice(i * 2, i * 2 + 2), 16);
   return out;
-}
-
-function isRecord(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
 }

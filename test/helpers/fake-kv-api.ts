@@ -6,6 +6,7 @@
 // bytes), and answers in the {success, errors, messages, result} envelope.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { isRecord } from '../../src/core/is-record.ts';
 
 export interface FakeKvOptions {
   accountId: string;
@@ -174,8 +175,4 @@ function parseJson(body: Buffer): unknown {
   } catch {
     return undefined;
   }
-}
-
-function isRecord(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
 }

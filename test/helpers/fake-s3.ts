@@ -13,6 +13,7 @@ import type { AddressInfo } from 'node:net';
 import { XMLParser } from 'fast-xml-parser';
 import { CarReader } from '@ipld/car';
 import { verifyCar } from '../../src/adapters/ipfs/car.ts';
+import { isRecord } from '../../src/core/is-record.ts';
 
 export interface FakeS3Options {
   bucket: string;
@@ -286,8 +287,4 @@ export async function startFakeS3(opts: FakeS3Options): Promise<FakeS3> {
     failNextWriteOf: (key) => failing.add(key),
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };
-}
-
-function isRecord(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
 }

@@ -6,6 +6,7 @@ import { parseAtomFeed, parseJsonFeed, parseRssFeed } from 'feedsmith';
 import Parser from 'rss-parser';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { FEED_PATHS, renderFeeds } from '../../src/core/feeds.ts';
+import { isRecord as isObj } from '../../src/core/is-record.ts';
 import type { Post } from '../../src/core/model.ts';
 import { SAMPLE_CANONICAL, SPECIAL_TITLE, createSampleSite } from '../helpers/sample-site.ts';
 
@@ -266,9 +267,6 @@ interface FpResult {
   entries: FpEntry[];
 }
 
-function isObj(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
 function str(v: unknown, what: string): string {
   if (typeof v !== 'string') throw new Error(`feedparser output: ${what} is not a string`);
   return v;

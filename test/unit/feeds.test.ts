@@ -1,6 +1,7 @@
 import { XMLParser, XMLValidator } from 'fast-xml-parser';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { FEED_PATHS, FeedError, JSON_FEED_VERSION, absolutizeHtml, renderFeeds, toExcerpt, toXmlChars } from '../../src/core/feeds.ts';
+import { isRecord } from '../../src/core/is-record.ts';
 import type { Post, Site } from '../../src/core/model.ts';
 import {
   SAMPLE_CANONICAL,
@@ -29,10 +30,6 @@ const xml = new XMLParser({
   attributeNamePrefix: '@',
   isArray: (name, jpath) => ['item', 'entry', 'category', 'author'].includes(name) || jpath === 'feed.link' || jpath === 'feed.entry.link',
 });
-
-function isRecord(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
 
 function rec(v: unknown, what: string): Record<string, unknown> {
   if (!isRecord(v)) throw new Error(`${what} is not an object`);

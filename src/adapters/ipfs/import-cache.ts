@@ -13,6 +13,7 @@
 import { mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
 import { dirname, join } from 'node:path';
+import { isRecord } from '../../core/is-record.ts';
 
 /** Bump when anything that decides a CID changes (profile, layout, encoding). */
 export const IMPORT_CACHE_FORMAT = 'ferry-unixfs-import-cache/2 unixfs-v1-2025';
@@ -270,10 +271,6 @@ function copyState(state: ImportCacheState): ImportCacheState {
 
 function isCount(value: unknown): value is number {
   return typeof value === 'number' && Number.isSafeInteger(value) && value >= 0;
-}
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
 function isCidList(value: unknown): value is string[] {

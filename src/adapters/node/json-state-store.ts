@@ -14,6 +14,7 @@ import type { SiteState, StateStore } from '../../ports/state.ts';
 import type { PublishedRecord, Quarantined } from '../../core/guard.ts';
 import type { Post } from '../../core/model.ts';
 import { sha256Hex } from '../../core/bytes.ts';
+import { isRecord } from '../../core/is-record.ts';
 
 /** The first 32 hex of a pack line's sha256 (node:crypto: a blog's worth of lines is hashed on every load). */
 const refOf = (line: string): string => createHash('sha256').update(line).digest('hex').slice(0, 32);
@@ -304,7 +305,7 @@ async function appendLines(file: string, validBytes: number, lines: readonly str
 // ---- validation: stored JSON is parsed and checked, never cast -------------------------
 
 type Obj = Record<string, unknown>;
-const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
+const isObj: (v: unknown) => v is Obj = isRecord;
 const isStrArray = (v: unknown): v is string[] => Array.isArray(v) && v.every((x) => typeof x === 'string');
 
 function parseState(text: string, file: string): StoredState {

@@ -3,6 +3,7 @@
 import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { writeFileAtomic } from './atomic-file.ts';
+import { isRecord } from '../../core/is-record.ts';
 import { mediaPath } from '../../core/media.ts';
 
 export interface MediaStore {
@@ -21,7 +22,7 @@ export async function openMediaStore(dir: string): Promise<MediaStore> {
   const index = new Map<string, string>();
   try {
     const raw: unknown = JSON.parse(await readFile(indexFile, 'utf8'));
-    if (typeof raw === 'object' && raw !== null && !Array.isArray(raw)) {
+    if (isRecord(raw)) {
       for (const [url, path] of Object.entries(raw)) {
         if (typeof path === 'string' && /^\/media\/[0-9a-f]{32}\.[a-z]+$/.test(path)) index.set(url, path);
       }

@@ -9,6 +9,7 @@
 import { mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
 import { dirname } from 'node:path';
+import { isRecord } from '../../core/is-record.ts';
 
 export const FOLDER_STAT_CACHE_FORMAT = 'ferry-folder-stat/1';
 
@@ -113,8 +114,4 @@ export function parseFolderStatCache(text: string, root: string, savedAtMs: numb
 /** A file whose times are not older than the cache file: it may have changed unseen since. */
 function isRacy(e: FolderStat, savedAtMs: number): boolean {
   return e.mtimeMs >= savedAtMs || e.ctimeMs >= savedAtMs;
-}
-
-function isRecord(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
 }

@@ -5,6 +5,7 @@
 // first, then manifest.json and its signature, then stale keys are deleted in bulk.
 // The API token comes from the environment variable the config names; it is never stored or logged.
 import { toBase64, utf8ToString } from '../../core/bytes.ts';
+import { isRecord } from '../../core/is-record.ts';
 import { MANIFEST_PATH, SIGNATURE_PATH, isSafeSnapshotPath } from '../../core/manifest.ts';
 import { planPublish } from '../../core/publish-plan.ts';
 import { FetchError } from '../../ports/fetch.ts';
@@ -231,8 +232,4 @@ function fixFor(status: number, config: KvTargetConfig): string {
   if (status === 429) return 'rate limited by Cloudflare; the next scheduled run retries';
   if (status >= 500) return 'Cloudflare had an internal error; the next run retries';
   return 'check the target config';
-}
-
-function isRecord(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
 }

@@ -14,7 +14,8 @@ import { signS3Request } from './s3-sign.ts';
 import { XMLParser } from 'fast-xml-parser';
 import { MANIFEST_PATH, SIGNATURE_PATH, isSafeSnapshotPath } from '../../core/manifest.ts';
 import { planPublish } from '../../core/publish-plan.ts';
-import { contentTypeFor } from '../../edge/content-headers.ts';
+import { contentTypeFor } from '../../core/content-type.ts';
+import { isRecord } from '../../core/is-record.ts';
 import { FetchError } from '../../ports/fetch.ts';
 import { PublishError, type PublishOperation, type PublishTarget } from '../../ports/publisher.ts';
 import { createHttpCall, excerpt, type HttpCall, type HttpResponse } from './http-call.ts';
@@ -313,8 +314,4 @@ function uriEncode(s: string): string {
 
 function xmlEscape(s: string): string {
   return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&apos;');
-}
-
-function isRecord(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
 }

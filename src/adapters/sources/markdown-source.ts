@@ -7,6 +7,7 @@ import { basename, join } from 'node:path';
 import { createRequire } from 'node:module';
 import { Marked } from 'marked';
 import { LineCounter, parseDocument } from 'yaml';
+import { isRecord } from '../../core/is-record.ts';
 import type { OriginSnapshot, RawEntry, SiteMeta, UnchangedEntry } from '../../core/model.ts';
 import { SourceError, type OriginSource, type ReadOptions } from '../../ports/source.ts';
 import { entryDigestOf } from '../node/native-crypto.ts';
@@ -319,12 +320,13 @@ function parseYamlMapping(text: string, file: string, where: string, firstLine =
   }
   const data: unknown = doc.toJS();
   if (data === null || data === undefined) return {};
-  if (!isRecord(data)) throw new SourceError(file, `${where}: expected "key: value" lines`);
+  if (!isMapping(data)) throw new SourceError(file, `${where}: expected "key: value" lines`);
   return data;
 }
 
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value) && !(value instanceof Date);
+/** A YAML mapping (YAML dates are objects too, but not mappings). */
+function isMapping(value: unknown): value is Record<string, unknown> {
+  return isRecord(value) && !(value instanceof Date);
 }
 
 function optionalString(data: Record<string, unknown>, key: string, file: string, where: string): string | undefined {

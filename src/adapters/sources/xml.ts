@@ -2,6 +2,7 @@
 // element sniff, and the few text conversions Atom and RSS need. Entities are decoded here, once,
 // by our own code (fast-xml-parser leaves them alone), so HTML inside a feed is never decoded twice.
 import { XMLParser, XMLValidator } from 'fast-xml-parser';
+import { isRecord } from '../../core/is-record.ts';
 import { SourceError } from '../../ports/source.ts';
 
 /** A parsed element: attributes under '@_name', text under '#text', CDATA under '#cdata'. */
@@ -104,9 +105,7 @@ export function parseFeedXml(text: string, location: string): { kind: FeedKind; 
   return { kind, root: isXmlNode(root) ? root : {} };
 }
 
-export function isXmlNode(value: unknown): value is XmlNode {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
+export const isXmlNode: (value: unknown) => value is XmlNode = isRecord;
 
 /** The child elements called `name` (always an array; text-only children become strings). */
 export function childrenOf(node: XmlNode, name: string): unknown[] {
