@@ -28,7 +28,8 @@ export class FetchError extends Error {
   constructor(
     readonly url: string,
     readonly problem: FetchProblem,
-    detail: string,
+    /** What went wrong, without the URL (for messages that name the service instead). */
+    readonly detail: string,
     readonly status?: number,
   ) {
     super(`${url}: ${detail}`);

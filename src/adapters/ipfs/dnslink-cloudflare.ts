@@ -5,7 +5,8 @@
 import type { CID } from 'multiformats/cid';
 import { IpfsServiceError, type Pointer, type PointerMove } from '../../ports/ipfs.ts';
 import { parseCid } from './block-hash.ts';
-import { isRecord, requestJson } from './json-request.ts';
+import { isRecord } from '../../core/is-record.ts';
+import { requestJson } from './json-request.ts';
 
 export interface CloudflareDnslinkOptions {
   zoneId: string;

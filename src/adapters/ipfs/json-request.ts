@@ -1,7 +1,10 @@
-// JSON over HTTP for the IPFS service APIs (Pinning Service API, Cloudflare DNS API): any method,
-// a deadline covering the body, a size limit, and errors that name the service, never the token.
-import { IpfsServiceError } from '../../ports/ipfs.ts';
-import { TooLargeError, readCapped } from '../web/read-capped.ts';
+// JSON over HTTP for the IPFS service APIs (Pinning Service API, Cloudflare DNS API), made with
+// the one HTTP helper (deadline over the body, size limit, abort): errors name the service and
+// the call, never the token.
+import { isRecord } from '../../core/is-record.ts';
+import { FetchError } from '../../ports/fetch.ts';
+import { IpfsServiceError, type IpfsProblem } from '../../ports/ipfs.ts';
+import { createHttpCall, type HttpResponse } from '../web/http-call.ts';
 
 export interface JsonRequestOptions {
   method?: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
@@ -20,29 +23,24 @@ export interface JsonResponse {
 
 /** Sends the request and parses a JSON answer; throws IpfsServiceError unless the status is 2xx. */
 export async function requestJson(service: string, url: string, options: JsonRequestOptions): Promise<JsonResponse> {
-  const { method = 'GET', body, headers = {}, timeoutMs, maxBytes, signal: outer, fetch = globalThis.fetch } = options;
-  const deadline = AbortSignal.timeout(timeoutMs);
-  const signal = outer ? AbortSignal.any([deadline, outer]) : deadline;
+  const { method = 'GET', body, headers = {}, timeoutMs, maxBytes, signal, fetch } = options;
   const where = `${method} ${new URL(url).pathname}`;
-  let text: string;
-  let status: number;
+  let response: HttpResponse;
   try {
-    const response = await fetch(url, {
+    response = await createHttpCall(fetch === undefined ? {} : { fetch })(url, {
       method,
-      signal,
-      redirect: 'error',
       headers: { accept: 'application/json', ...(body === undefined ? {} : { 'content-type': 'application/json' }), ...headers },
-      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+      body: body === undefined ? undefined : JSON.stringify(body),
+      timeoutMs,
+      maxBytes,
+      signal,
     });
-    status = response.status;
-    text = new TextDecoder().decode(await readCapped(response.body, maxBytes));
   } catch (e) {
-    if (e instanceof TooLargeError)
-      throw new IpfsServiceError(service, 'too-large', `${where}: answer is over the limit of ${maxBytes} bytes`);
-    if (deadline.aborted) throw new IpfsServiceError(service, 'timeout', `${where}: no complete answer within ${timeoutMs} ms`);
-    const cause = (e as { cause?: { code?: string } }).cause?.code ?? (e as Error).message;
-    throw new IpfsServiceError(service, 'unreachable', `${where}: cannot connect (${cause})`);
+    if (e instanceof FetchError) throw new IpfsServiceError(service, toIpfsProblem(e), `${where}: ${e.detail}`);
+    throw e;
   }
+  const { status } = response;
+  const text = new TextDecoder().decode(response.body);
   let json: unknown;
   try {
     json = text === '' ? undefined : JSON.parse(text);
@@ -53,6 +51,11 @@ export async function requestJson(service: string, url: string, options: JsonReq
     throw new IpfsServiceError(service, 'http-status', `${where}: HTTP ${status}${describeError(json)}`);
   }
   return { status, json };
+}
+
+function toIpfsProblem(e: FetchError): IpfsProblem {
+  if (e.problem === 'timeout' || e.problem === 'too-large') return e.problem;
+  return e.problem === 'redirect' ? 'http-status' : 'unreachable';
 }
 
 function describeError(json: unknown): string {
@@ -66,8 +69,4 @@ function describeError(json: unknown): string {
     }
   }
   return '';
-}
-
-export function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }

@@ -4,7 +4,8 @@
 // in the config at each call and never stored.
 import type { CID } from 'multiformats/cid';
 import { IpfsServiceError, type Pinner, type PinReceipt, type PinRequest } from '../../ports/ipfs.ts';
-import { isRecord, requestJson } from './json-request.ts';
+import { isRecord } from '../../core/is-record.ts';
+import { requestJson } from './json-request.ts';
 
 export interface PinningServiceOptions {
   /** Name in messages and reports. */

@@ -4,7 +4,7 @@
 import { signS3Request } from '../publishers/s3-sign.ts';
 import { IpfsServiceError, type Pinner, type PinReceipt } from '../../ports/ipfs.ts';
 import { collectCapped, TooLargeError } from '../web/read-capped.ts';
-import { createHttpCall, type HttpCall } from '../publishers/http-call.ts';
+import { createHttpCall, type HttpCall } from '../web/http-call.ts';
 
 export interface S3CarPinnerOptions {
   /** Name in messages and reports. */

@@ -10,7 +10,7 @@ import { MANIFEST_PATH, SIGNATURE_PATH, isSafeSnapshotPath } from '../../core/ma
 import { planPublish } from '../../core/publish-plan.ts';
 import { FetchError } from '../../ports/fetch.ts';
 import { PublishError, type PublishOperation, type PublishTarget } from '../../ports/publisher.ts';
-import { createHttpCall, excerpt, type HttpCall, type HttpResponse } from './http-call.ts';
+import { createHttpCall, excerpt, type HttpCall, type HttpResponse } from '../web/http-call.ts';
 import { checkSnapshot, parseHeldManifest } from './snapshot-files.ts';
 
 export interface KvTargetConfig {

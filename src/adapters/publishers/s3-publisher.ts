@@ -18,7 +18,7 @@ import { contentTypeFor } from '../../core/content-type.ts';
 import { isRecord } from '../../core/is-record.ts';
 import { FetchError } from '../../ports/fetch.ts';
 import { PublishError, type PublishOperation, type PublishTarget } from '../../ports/publisher.ts';
-import { createHttpCall, excerpt, type HttpCall, type HttpResponse } from './http-call.ts';
+import { createHttpCall, excerpt, type HttpCall, type HttpResponse } from '../web/http-call.ts';
 import { checkSnapshot, forEachLimited, parseHeldManifest } from './snapshot-files.ts';
 
 export interface S3TargetConfig {

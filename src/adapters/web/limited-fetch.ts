@@ -1,10 +1,11 @@
-// A LimitedFetch over the WHATWG fetch (Node 20's undici, workerd): a deadline covering the body
-// and every redirect, a streamed size limit, and errors that say what went wrong with which URL.
-// Redirects are followed here, not by fetch, so each hop is checked: http(s) only, at most
-// `maxRedirects`, and never from a public host to a loopback, private or link-local address (a
-// compromised origin or image host must not make Ferry fetch from the machine's own network).
+// A LimitedFetch over the WHATWG fetch (Node 20's undici, workerd), made with the one HTTP helper
+// (http-call.ts: a deadline covering the body and every redirect, a streamed size limit, errors
+// that say what went wrong with which URL). Redirects are followed one checked hop at a time:
+// http(s) only, at most `maxRedirects`, and never from a public host to a loopback, private or
+// link-local address (a compromised origin or image host must not make Ferry fetch from the
+// machine's own network).
 import { FetchError, type FetchLimits, type FetchedResponse, type LimitedFetch } from '../../ports/fetch.ts';
-import { TooLargeError, readResponseCapped } from './read-capped.ts';
+import { createHttpCall } from './http-call.ts';
 
 export interface LimitedFetchOptions {
   fetch?: typeof globalThis.fetch;
@@ -18,9 +19,8 @@ export interface LimitedFetchOptions {
   allowLocal?: boolean;
 }
 
-const REDIRECTS = new Set([301, 302, 303, 307, 308]);
-
 export function createLimitedFetch({ fetch = globalThis.fetch, maxRedirects = 5, allowLocal }: LimitedFetchOptions = {}): LimitedFetch {
+  const http = createHttpCall({ fetch });
   return async (url: string, limits: FetchLimits): Promise<FetchedResponse> => {
     let parsed: URL;
     try {
@@ -31,46 +31,32 @@ export function createLimitedFetch({ fetch = globalThis.fetch, maxRedirects = 5,
     if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') {
       throw new FetchError(url, 'bad-url', `only http and https are fetched, not ${parsed.protocol}`);
     }
-    const deadline = AbortSignal.timeout(limits.timeoutMs);
-    const signal = limits.signal ? AbortSignal.any([deadline, limits.signal]) : deadline;
-    const describe = (e: unknown): FetchError => {
-      if (e instanceof TooLargeError) return new FetchError(url, 'too-large', e.message);
-      return toFetchError(url, e, { deadline, timeoutMs: limits.timeoutMs, signal: limits.signal });
-    };
     // Where a request may be sent: anywhere public; local addresses only if allowed (by default:
     // if it started at one).
     const localAllowed = allowLocal ?? isLocalHost(parsed.hostname);
     if (!localAllowed && isLocalHost(parsed.hostname)) {
       throw new FetchError(url, 'bad-url', `${parsed.host} is a local address; refusing to fetch it`);
     }
-    try {
-      let current = parsed;
-      for (let hop = 0; ; hop++) {
-        const response = await fetch(current.href, { signal, redirect: 'manual', headers: limits.headers ?? {} });
-        const location = REDIRECTS.has(response.status) ? response.headers.get('location') : null;
-        if (location === null) {
-          const body = await readResponseCapped(response, limits.maxBytes);
-          return { url: current.href, status: response.status, headers: response.headers, body };
-        }
-        await response.body?.cancel().catch(() => undefined);
-        if (hop >= maxRedirects) throw new FetchError(url, 'redirect', `more than ${maxRedirects} redirects (last to ${location})`);
-        let next: URL;
-        try {
-          next = new URL(location, current);
-        } catch {
-          throw new FetchError(url, 'redirect', `redirected to an invalid URL (${location})`);
-        }
-        if (next.protocol !== 'http:' && next.protocol !== 'https:') {
-          throw new FetchError(url, 'redirect', `redirected to a ${next.protocol} URL; only http and https are followed`);
-        }
-        if (!localAllowed && isLocalHost(next.hostname)) {
-          throw new FetchError(url, 'redirect', `redirected to a local address (${next.host}); refusing to follow`);
-        }
-        current = next;
-      }
-    } catch (e) {
-      throw describe(e);
-    }
+    const {
+      url: at,
+      status,
+      headers,
+      body,
+    } = await http(url, {
+      headers: limits.headers ?? {},
+      timeoutMs: limits.timeoutMs,
+      maxBytes: limits.maxBytes,
+      signal: limits.signal,
+      redirects: {
+        max: maxRedirects,
+        check: (next) => {
+          if (!localAllowed && isLocalHost(next.hostname)) {
+            throw new FetchError(url, 'redirect', `redirected to a local address (${next.host}); refusing to follow`);
+          }
+        },
+      },
+    });
+    return { url: at, status, headers, body };
   };
 }
 
@@ -113,23 +99,6 @@ function isLocalIpv4([a = 0, b = 0]: number[]): boolean {
     (a === 100 && b >= 64 && b <= 127) ||
     (a === 198 && (b === 18 || b === 19)) // benchmarking networks, used inside data centres
   );
-}
-
-/**
- * What a failed fetch means, as a FetchError naming the URL: the deadline passed, the caller
- * cancelled, or the connection failed (with the system's reason). A FetchError passes through.
- */
-export function toFetchError(
-  url: string,
-  e: unknown,
-  { deadline, timeoutMs, signal }: { deadline: AbortSignal; timeoutMs: number; signal?: AbortSignal | undefined },
-): FetchError {
-  if (e instanceof FetchError) return e;
-  if (deadline.aborted) return new FetchError(url, 'timeout', `no complete answer within ${timeoutMs} ms`);
-  if (signal?.aborted) return new FetchError(url, 'aborted', 'request was cancelled');
-  const cause = (e as { cause?: { code?: string; message?: string } }).cause;
-  const why = cause?.code ?? cause?.message ?? (e as Error).message;
-  return new FetchError(url, 'unreachable', `cannot connect (${why})`);
 }
 
 /** Throws FetchError unless the status is 2xx. */
