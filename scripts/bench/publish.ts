@@ -53,7 +53,7 @@ try {
       mirrors: join(work, 'mirrors.json'),
       publish: { deadlineMinutes: 60, retries: 0, backoffSeconds: 0 },
       ipfs: { ...DEFAULT_CONFIG.ipfs, embedded: true },
-      targets: [{ id: 'dir', kind: 'directory', options: { path: join(work, 'www') } }],
+      targets: [{ id: 'dir', kind: 'directory', path: join(work, 'www') }],
     },
     env: {},
     keyFile,

@@ -1,6 +1,11 @@
 // Ferry's configuration (ferry.config.json): data, validated once, defaults in one place, errors
 // that name the file, the field and the fix. Pure: the text comes in, paths stay as written.
-import { PINNER_KINDS, POINTER_KINDS, validateKindList, validateTargets, type KindConfig, type TargetConfig } from './targets-config.ts';
+import { ConfigError } from './config-error.ts';
+import { PINNER_KINDS, POINTER_KINDS, type PinnerConfig, type PointerConfig } from './ipfs-config.ts';
+import { validateKindList } from './kinds.ts';
+import { validateTargets, type TargetConfig } from './targets-config.ts';
+
+export { ConfigError } from './config-error.ts';
 
 export interface FerryConfig {
   /** Feed URL, Markdown folder or feed file. */
@@ -36,8 +41,8 @@ export interface FerryConfig {
 
 export interface IpfsConfig {
   embedded: boolean;
-  pinners: KindConfig[];
-  pointers: KindConfig[];
+  pinners: PinnerConfig[];
+  pointers: PointerConfig[];
   /** Trustless gateways the new root is fetched back from before any pointer moves. */
   gateways: Array<{ name: string; url: string }>;
   /** How many gateways must verify the root (at least 2 unless there is only one). */
@@ -58,10 +63,6 @@ export const DEFAULT_CONFIG: FerryConfig = {
   targets: [],
   buildMemoryMb: 512,
 };
-
-export class ConfigError extends Error {
-  override name = 'ConfigError';
-}
 
 const HOST = /^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)*[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/i;
 
@@ -149,8 +150,8 @@ export function parseConfig(text: string, fileName: string): FerryConfig {
     if (typeof ipfs.embedded !== 'boolean') throw new ConfigError(`${fileName}: ipfs.embedded must be true or false`);
     config.ipfs.embedded = ipfs.embedded;
   }
-  config.ipfs.pinners = validateKindList(ipfs.pinners, fileName, 'ipfs.pinners', 'pinner', PINNER_KINDS);
-  config.ipfs.pointers = validateKindList(ipfs.pointers, fileName, 'ipfs.pointers', 'pointer', POINTER_KINDS);
+  config.ipfs.pinners = validateKindList(ipfs.pinners ?? [], { file: fileName, list: 'ipfs.pinners', noun: 'pinner' }, PINNER_KINDS);
+  config.ipfs.pointers = validateKindList(ipfs.pointers ?? [], { file: fileName, list: 'ipfs.pointers', noun: 'pointer' }, POINTER_KINDS);
   if (ipfs.gateways !== undefined) {
     if (!Array.isArray(ipfs.gateways)) throw new ConfigError(`${fileName}: ipfs.gateways must be a list of {"name", "url"}`);
     config.ipfs.gateways = ipfs.gateways.map((g: unknown, i) => {

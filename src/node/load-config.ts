@@ -4,7 +4,7 @@ import { readFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import cron from 'node-cron';
 import { ConfigError, DEFAULT_CONFIG, parseConfig, type FerryConfig } from '../core/config.ts';
-import { MIRROR_KIND_FIELDS, parseMirrorsConfig } from '../core/mirrors-config.ts';
+import { MIRROR_KINDS, mirrorUrl, parseMirrorsConfig } from '../core/mirrors-config.ts';
 import type { MirrorRef } from '../core/model.ts';
 
 export interface LoadedConfig extends FerryConfig {
@@ -56,8 +56,10 @@ export async function loadMirrorList(file: string, { required = false } = {}): P
     if ((e as NodeJS.ErrnoException).code === 'ENOENT' && !required) return { mirrors: [] };
     throw new Error(`${file}: ${(e as Error).message}`);
   }
-  const mirrors = parseMirrorsConfig(text, file, Object.keys(MIRROR_KIND_FIELDS)).flatMap((m) =>
-    m.url === undefined ? [] : [{ id: m.id, kind: m.kind, url: m.url, priority: m.priority }],
-  );
+  // Every kind is valid here (the list is data for every runtime); only those with a URL are public.
+  const mirrors = parseMirrorsConfig(text, file, Object.keys(MIRROR_KINDS)).flatMap((m) => {
+    const url = mirrorUrl(m);
+    return url === undefined ? [] : [{ id: m.id, kind: m.kind, url, priority: m.priority }];
+  });
   return { file, mirrors };
 }

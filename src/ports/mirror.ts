@@ -1,6 +1,7 @@
 // A mirror: somewhere the edge can ask for a snapshot path's bytes. One adapter per kind
 // (src/adapters/mirrors/*), built from data by a factory table; the pool never looks at the kind.
-import type { MirrorConfig } from '../core/mirrors-config.ts';
+import { createKinds, type KindFactories } from '../core/kinds.ts';
+import { MIRROR_KINDS, type MirrorConfig } from '../core/mirrors-config.ts';
 
 export interface MirrorGetOptions {
   /** Aborts the request (a hedged request that lost, the overall deadline). */
@@ -36,19 +37,10 @@ export class MirrorError extends Error {
   }
 }
 
-/** Builds one kind of mirror from its config entry and the runtime's dependencies. */
-export type MirrorFactory<Deps> = (config: MirrorConfig, deps: Deps) => Mirror;
+/** kind -> factory (core's MIRROR_KINDS types each one). Each runtime lists the kinds it supports. */
+export type MirrorFactories<Deps> = Partial<KindFactories<typeof MIRROR_KINDS, Deps, Mirror>>;
 
-/** kind -> factory. Each runtime passes the kinds it supports. */
-export type MirrorFactories<Deps> = Readonly<Record<string, MirrorFactory<Deps>>>;
-
-/** Build every configured mirror through the factory table (an unknown kind is a clear error). */
+/** Build every configured mirror through the factory table (a kind it lacks is a clear error). */
 export function createMirrors<Deps>(configs: readonly MirrorConfig[], factories: MirrorFactories<Deps>, deps: Deps): Mirror[] {
-  return configs.map((config) => {
-    const factory = factories[config.kind];
-    if (factory === undefined) {
-      throw new Error(`mirror '${config.id}': kind '${config.kind}' is not available here (have: ${Object.keys(factories).join(', ')})`);
-    }
-    return factory(config, deps);
-  });
+  return createKinds(MIRROR_KINDS, configs, factories, deps, 'mirror');
 }

@@ -90,7 +90,7 @@ function configOf(s: { dir: string; out: string; data: string }, patch: Partial<
   };
 }
 
-const dirTarget = (path: string, id = 'pub'): TargetConfig => ({ id, kind: 'directory', options: { path } });
+const dirTarget = (path: string, id = 'pub'): TargetConfig => ({ id, kind: 'directory', path });
 
 async function verifyFolder(dir: string): Promise<{ ok: boolean; version?: number; problems: unknown[] }> {
   return verifySnapshot(folderReader(dir), { publicKey, now: new Date() });

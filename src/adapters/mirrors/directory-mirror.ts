@@ -10,8 +10,7 @@ export interface DirectoryMirrorDeps {
   baseDir: string;
 }
 
-export function createDirectoryMirror(config: MirrorConfig, { baseDir }: DirectoryMirrorDeps): Mirror {
-  if (config.path === undefined) throw new Error(`mirror '${config.id}': kind 'directory' needs path`);
+export function createDirectoryMirror(config: MirrorConfig<'directory'>, { baseDir }: DirectoryMirrorDeps): Mirror {
   const root = resolve(baseDir, config.path);
   return {
     id: config.id,

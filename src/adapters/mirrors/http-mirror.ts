@@ -7,14 +7,12 @@ export interface HttpMirrorDeps {
   fetch: LimitedFetch;
 }
 
-export function createHttpMirror(config: MirrorConfig, { fetch }: HttpMirrorDeps): Mirror {
-  const base = config.url;
-  if (base === undefined) throw new Error(`mirror '${config.id}': kind 'http' needs url`);
-  return createUrlMirror(config, base, fetch);
+export function createHttpMirror(config: MirrorConfig<'http'>, { fetch }: HttpMirrorDeps): Mirror {
+  return createUrlMirror(config, config.url, fetch);
 }
 
 /** A mirror that answers GET base + path (shared with the ipfs-gateway adapter). */
-export function createUrlMirror(config: MirrorConfig, base: string, fetch: LimitedFetch): Mirror {
+export function createUrlMirror(config: Pick<MirrorConfig, 'id' | 'kind' | 'priority'>, base: string, fetch: LimitedFetch): Mirror {
   const root = base.endsWith('/') ? base : `${base}/`;
   return {
     id: config.id,

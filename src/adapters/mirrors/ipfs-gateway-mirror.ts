@@ -9,9 +9,8 @@ export interface IpfsGatewayMirrorDeps {
   fetch: LimitedFetch;
 }
 
-export function createIpfsGatewayMirror(config: MirrorConfig, { fetch }: IpfsGatewayMirrorDeps): Mirror {
+export function createIpfsGatewayMirror(config: MirrorConfig<'ipfs-gateway'>, { fetch }: IpfsGatewayMirrorDeps): Mirror {
   const { url, cid } = config;
-  if (url === undefined || cid === undefined) throw new Error(`mirror '${config.id}': kind 'ipfs-gateway' needs url and cid`);
   const root = url.endsWith('/') ? url : `${url}/`;
   return createUrlMirror(config, `${root}ipfs/${cid}/`, fetch);
 }

@@ -13,7 +13,7 @@ export interface KvMirrorDeps {
   kv: KvReader;
 }
 
-export function createKvMirror(config: MirrorConfig, { kv }: KvMirrorDeps): Mirror {
+export function createKvMirror(config: MirrorConfig<'kv'>, { kv }: KvMirrorDeps): Mirror {
   const prefix = config.prefix ?? '';
   return {
     id: config.id,
