@@ -2,6 +2,7 @@
 // state store and from agents' reports), evidence and target states. A value that does not fit is
 // a HealthDataError naming where it came from and what is wrong.
 import { isVerdict, type Evidence, type Layer, type ProbeResult, type Timings, type Vantage, type VantageKind } from './observation.ts';
+import { isRecord } from '../is-record.ts';
 import type { CanonicalChange, CanonicalRecord } from './choose-canonical.ts';
 import type { TargetState, Transition } from './health-state.ts';
 
@@ -17,10 +18,6 @@ const MAX_TEXT = 2000;
 
 const isLayer = (v: unknown): v is Layer => typeof v === 'string' && (LAYERS as readonly string[]).includes(v);
 const isVantageKind = (v: unknown): v is VantageKind => typeof v === 'string' && (VANTAGE_KINDS as readonly string[]).includes(v);
-
-function isRecord(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
 
 function text(v: unknown, where: string, max = MAX_TEXT): string {
   if (typeof v !== 'string' || v.length > max) throw new HealthDataError(`${where}: expected a string of at most ${max} characters`);
