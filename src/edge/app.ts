@@ -91,6 +91,12 @@ interface Prepared {
 
 const NO_STORE = 'no-store';
 
+/**
+ * Cloudflare's Response option: 'manual' sends a body that is already encoded as it is, where
+ * 'automatic' (the default) would compress it again per Content-Encoding. Other runtimes ignore it.
+ */
+type EncodedResponseInit = ResponseInit & { encodeBody?: 'automatic' | 'manual' };
+
 export function createEdgeApp(options: EdgeOptions): Hono {
   return createEdge(options).app;
 }
@@ -257,8 +263,13 @@ export function createEdge(options: EdgeOptions): Edge {
       return new Response(null, { status: 304, headers: extra ? { ...p.notModified, ...extra } : p.notModified });
     }
     const enc = chooseEncoding(requestHeader(c, 'accept-encoding'), compressor.encodings);
-    const v = (enc !== undefined ? p.encoded[enc] : undefined) ?? p.identity;
-    return new Response(asBody(v.body), { status, headers: extra ? { ...v.headers, ...extra } : v.headers });
+    const packed = enc !== undefined ? p.encoded[enc] : undefined;
+    const v = packed ?? p.identity;
+    const init: EncodedResponseInit = { status, headers: extra ? { ...v.headers, ...extra } : v.headers };
+    // The body is already compressed: tell the Workers runtime not to compress it again (Node
+    // ignores the field and sends the bytes as they are).
+    if (packed !== undefined) init.encodeBody = 'manual';
+    return new Response(asBody(v.body), init);
   };
 
   const staleHeaders = (verifiedAt: number): Record<string, string> => ({
