@@ -129,6 +129,24 @@ export function checkEnrollment(id: string, country: string): void {
   }
 }
 
+/** An enrollment as stored, parsed from unknown; `where` names the store. */
+export function parseEnrolledAgent(v: unknown, where: string): EnrolledAgent {
+  const bad = (what: string): HealthDataError => new HealthDataError(`${where}: enrolled agent: ${what}`);
+  if (!isRecord(v)) throw bad('expected an object');
+  const { id, publicKey, country, enrolledAt } = v;
+  if (typeof id !== 'string' || !AGENT_NAME.test(id)) throw bad('id must be an agent name');
+  if (typeof country !== 'string' || !COUNTRY.test(country)) throw bad(`'${id}': country must be a two-letter code`);
+  if (typeof enrolledAt !== 'string' || Number.isNaN(Date.parse(enrolledAt))) throw bad(`'${id}': enrolledAt must be an ISO time`);
+  let key: Uint8Array;
+  try {
+    key = fromBase64(typeof publicKey === 'string' ? publicKey : '');
+  } catch {
+    throw bad(`'${id}': publicKey must be base64`);
+  }
+  if (typeof publicKey !== 'string' || key.length !== 32) throw bad(`'${id}': publicKey must be base64 of 32 bytes`);
+  return { id, publicKey, country, enrolledAt };
+}
+
 /** The envelope from a parsed request body: its shape only, nothing verified yet. */
 export function parseSignedAgentReport(v: unknown): SignedAgentReport {
   const bad = (what: string): AgentReportError => new AgentReportError('malformed', `not an agent report: ${what}`);
