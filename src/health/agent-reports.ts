@@ -67,7 +67,9 @@ export function createAgentReports({
   const reject = (reason: RejectReason, message: string, who: { key?: string; agent?: string } = {}): Response => {
     const status = STATUS[reason];
     log({ type: 'agent-report-rejected', status, reason, message, ...who });
-    return Response.json({ error: reason, message }, { status, headers: { 'cache-control': 'no-store' } });
+    // A body refused unread leaves the connection unusable: say so, so the client opens a new one.
+    const headers: Record<string, string> = { 'cache-control': 'no-store', ...(reason === 'too-large' ? { connection: 'close' } : {}) };
+    return Response.json({ error: reason, message }, { status, headers });
   };
 
   app.post(
