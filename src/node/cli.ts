@@ -23,6 +23,14 @@ const commands: Record<string, { summary: string; load: () => Promise<Command> }
     summary: 'run one republish now: build, sign, IPFS, every target',
     load: async () => (await import('./commands/publish.ts')).command,
   },
+  probe: {
+    summary: 'probe the mirrors from this network and post a signed report to the maintainers (an agent)',
+    load: async () => (await import('./commands/probe.ts')).command,
+  },
+  agent: {
+    summary: 'enroll, list or remove the agents whose signed probe reports are accepted',
+    load: async () => (await import('./commands/agent.ts')).command,
+  },
   serve: {
     summary: 'serve the blog through the edge and republish on a schedule (what `npm start` runs)',
     load: async () => (await import('./commands/serve.ts')).command,
