@@ -53,7 +53,8 @@ export const command: Command = {
     const keys = await ensureKeyPair(join(config.data, 'keys'));
     if (keys.created) io.out(`Created a signing key in ${keys.keyFile} (keep it secret; back it up).`);
     const publicMirrors = await loadPublicMirrors(config.mirrors);
-    let server: EdgeServer | undefined;
+    // Set once the edge is up (runs before that have nothing to tell it).
+    const local: { edge?: EdgeServer } = {};
     const healthStore = config.health.enabled ? openHealthStore(config) : undefined;
     const republisher = await createRepublisher({
       config,
@@ -62,7 +63,7 @@ export const command: Command = {
       onProgress: (stage, message, target) => io.err(`[${target === undefined ? stage : `${stage} ${target}`}] ${message}`),
       ...(healthStore === undefined ? {} : { choice: healthChoice(healthStore, publicMirrors) }),
       // The local edge reads the new manifest at once instead of at its next refresh.
-      onPublished: () => void server?.edge.reader.refresh().catch(() => undefined),
+      onPublished: () => void local.edge?.edge.reader.refresh().catch(() => undefined),
     });
 
     if (values['no-build'] !== true) {
@@ -137,7 +138,7 @@ export const command: Command = {
     }
     ferryRoutes.route('/', dashboard);
 
-    server = await startEdgeServer({
+    const server = await startEdgeServer({
       mirrors: [{ id: 'local', kind: 'directory', path: resolve(config.out), priority: 1 }],
       publicKey: await readFile(keys.pubFile, 'utf8'),
       port,
@@ -146,6 +147,7 @@ export const command: Command = {
       dashboard: ferryRoutes,
       ...(republisher.ipfs === undefined ? {} : { ipfs: republisher.ipfs }),
     });
+    local.edge = server;
     const job = scheduleRepublish(config.schedule.republish, republisher, (line) => io.out(line));
     if (healthStore !== undefined) {
       if (targets.length === 0) io.out(`Health checker: nothing to probe (${config.mirrors} lists no mirror with an address)`);
@@ -170,7 +172,7 @@ export const command: Command = {
         io.out('Stopping.');
         void (health?.stop() ?? Promise.resolve())
           .then(() => job.stop())
-          .then(() => server?.close())
+          .then(() => server.close())
           .then(() => Promise.all(closers.map((close) => close())))
           .then(() => healthStore?.close())
           .then(() => republisher.close())
