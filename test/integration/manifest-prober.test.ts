@@ -51,4 +51,13 @@ describe('manifest prober', () => {
     const gone = await prober.probe({ id: ORIGIN_TARGET, url: `${url}no-such-feed.xml`, role: 'origin' }, { vantage, round: 0 });
     expect([up.verdict, gone.verdict]).toEqual(['healthy', 'unreachable']);
   });
+
+  it('a probe its caller cancels judges nothing as down', async () => {
+    const controller = new AbortController();
+    const url = await mirrorUrl('hang');
+    setTimeout(() => controller.abort(), 50);
+    const r = await prober.probe({ id: 'm', url, role: 'mirror' }, { vantage, round: 0, signal: controller.signal });
+    expect(r.verdict).toBe('degraded');
+    expect(r.evidence.map((e) => e.code)).toEqual(['probe-aborted']);
+  });
 });
