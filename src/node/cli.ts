@@ -18,6 +18,10 @@ const commands: Record<string, { summary: string; load: () => Promise<Command> }
     summary: 'load a snapshot into Workers KV (local for wrangler dev, or on Cloudflare), binaries intact',
     load: async () => (await import('./commands/kv-put.ts')).command,
   },
+  check: {
+    summary: 'probe every mirror once from here and say which work (healthy, degraded, unreachable, blocked, compromised)',
+    load: async () => (await import('./commands/check.ts')).command,
+  },
   car: { summary: 'pack a folder as a UnixFS CAR and print its root CID', load: async () => (await import('./commands/car.ts')).command },
   publish: {
     summary: 'run one republish now: build, sign, IPFS, every target',
