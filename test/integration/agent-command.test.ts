@@ -1,7 +1,7 @@
 // `ferry agent` in-process over a real SQLite file: what it prints, and the errors a maintainer
 // meets (a missing flag, a name or key enrolled twice, a private key given as --pubkey, removing
 // someone who is not there).
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -21,6 +21,7 @@ describe('ferry agent', () => {
   it('enrolls into .ferry/health.db by default, lists and removes', async () => {
     expect((await agent('list')).out).toContain('no agents enrolled');
     expect(await agent('enroll', '--name', 'sh-1', '--country', 'CN', '--pubkey', 'a.pub')).toMatchObject({ code: 0 });
+    expect(existsSync(join(dir, '.ferry', 'health.db'))).toBe(true);
     expect(await agent('enroll', '--name', 'teh-1', '--country', 'IR', '--pubkey', 'b.pub')).toMatchObject({ code: 0 });
     const listed = await agent('list');
     expect(
