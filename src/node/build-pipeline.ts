@@ -158,6 +158,7 @@ export async function runBuild(opts: BuildOptions): Promise<BuildReport> {
     },
     posts,
     curated.reuseKeys,
+    curated.basis,
   );
   if (opts.deferCleanup === undefined) await prune();
   else opts.deferCleanup(prune);
@@ -310,6 +311,8 @@ interface Curated {
   /** The state store's digest of a post it handed out (see StateStore.digestOf). */
   digestOf: (post: Post) => string | undefined;
   previousOriginId?: string;
+  /** What the guard decided from: approvals recorded since then are kept (see StateStore.save). */
+  basis: Pick<SiteState, 'approvals' | 'originId'>;
 }
 
 /**
@@ -382,6 +385,7 @@ async function curate(
     ...(previous.originId === undefined ? {} : { previousOriginId: previous.originId }),
     reuseKeys: keysToSave,
     digestOf: (post) => ctx.state.digestOf?.(post),
+    basis: { approvals: previous.approvals, ...(previous.originId === undefined ? {} : { originId: previous.originId }) },
   };
 }
 
