@@ -18,7 +18,7 @@ export class OoniDataError extends Error {
   override name = 'OoniDataError';
 }
 
-/** One row of /api/v1/aggregation (per day with axis_x=measurement_start_day). */
+/** One row of /api/v1/aggregation (per day or hour with axis_x=measurement_start_day). */
 export interface OoniCounts {
   /** 'YYYY-MM-DD' (or 'YYYY-MM-DDTHH:MM:SSZ' with hourly grain); absent without an axis. */
   day?: string;
@@ -155,9 +155,15 @@ export function parseOoniMeasurements(v: unknown, where = 'OONI measurements'): 
   return v.results.map((m, i) => parseMeasurement(m, `${where}.results[${i}]`));
 }
 
-/** Milliseconds of a day ('YYYY-MM-DD', UTC) or an hourly bucket's start. */
+const DATE_ONLY = /^\d{4}-\d{2}-\d{2}$/;
+
+/** When a bucket starts: a day ('YYYY-MM-DD', UTC), or an hour ('YYYY-MM-DDTHH:MM:SSZ', the API's grain up to 7 days). */
 function dayStart(day: string): number {
-  return Date.parse(/^\d{4}-\d{2}-\d{2}$/.test(day) ? `${day}T00:00:00Z` : day);
+  return Date.parse(DATE_ONLY.test(day) ? `${day}T00:00:00Z` : day);
+}
+
+function bucketEnd(day: string): number {
+  return dayStart(day) + (DATE_ONLY.test(day) ? 86_400_000 : 3_600_000);
 }
 
 type OoniClass = 'confirmed' | 'anomaly' | 'ok';
@@ -182,7 +188,7 @@ export function toOoniResult(
   const nowMs = now.getTime();
   const oldest = nowMs - policy.maxAgeSeconds * 1000;
   // Rows without a day (no axis) are taken as within the window the adapter asked for.
-  const recentDays = days.filter((d) => d.day === undefined || dayStart(d.day) + 86_400_000 > oldest);
+  const recentDays = days.filter((d) => d.day === undefined || bucketEnd(d.day) > oldest);
   const recent = measurements.filter((m) => {
     const t = Date.parse(m.startTime);
     return t >= oldest && t <= nowMs + 300_000 && (m.probeCc === undefined || m.probeCc.toUpperCase() === query.country);
