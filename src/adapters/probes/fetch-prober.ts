@@ -72,8 +72,8 @@ export function createFetchProber({
   return {
     async probe(target: ProbeTarget, context: ProbeContext): Promise<ProbeResult> {
       const started = now();
-      const deadline = AbortSignal.timeout(timeoutMs);
-      const signal = context.signal ? AbortSignal.any([deadline, context.signal]) : deadline;
+      // The probe's deadline is each call's share of what is left (so a late call is a timeout, not a cancel).
+      const signal = context.signal;
       const left = (): number => Math.max(1, timeoutMs - (now().getTime() - started.getTime()));
       const evidence: Evidence[] = [];
       const result = (manifestVersion?: number): ProbeResult => {
