@@ -97,6 +97,16 @@ describe('toOoniResult', () => {
     expect(daysOnly?.evidence[0]?.ageSeconds).toBe(36 * 3600); // 2026-12-06T00:00Z to 12:00Z the next day
   });
 
+  it('hourly buckets (the API grain up to 7 days) count while they end inside the window', () => {
+    const policy = { ...DEFAULT_OONI_POLICY, maxAgeSeconds: 6 * 3600 };
+    const rows = [
+      { day: '2026-12-07T05:00:00Z', anomaly: 9, confirmed: 0, failure: 0, ok: 0, measurements: 9 }, // ended 6 h ago: out
+      { day: '2026-12-07T09:00:00Z', anomaly: 0, confirmed: 0, failure: 0, ok: 4, measurements: 4 },
+    ];
+    const r = toOoniResult(Q, rows, [], NOW, policy);
+    expect(r?.evidence[0]).toMatchObject({ code: 'ooni-ok', ageSeconds: 3 * 3600, facts: { measurements: 4, anomalies: 0 } });
+  });
+
   it('without aggregation rows, the newest page of measurements is counted instead (other countries ignored)', () => {
     const list = [msm(1, { anomaly: true }), msm(2, { anomaly: true }), msm(3, { anomaly: true }), { ...msm(1), probeCc: 'IR' }];
     const r = toOoniResult(Q, [], list, NOW);
