@@ -76,6 +76,9 @@ const HOSTS: Record<string, Host> = {
   'stale.example': staticHost(snap(1, { created: new Date(NOW.getTime() - 3 * 86_400_000), expiresInMs: 86_400_000 })),
   'error.example': () => new Response('oops', { status: 500 }),
   'slowpoke.example': hanging,
+  // Moved to another host (every path), which serves the signed snapshot.
+  'moved.example': (path) => new Response(null, { status: 301, headers: { location: `https://good.example${path}` } }),
+  'loop.example': (path) => new Response(null, { status: 302, headers: { location: `https://loop.example${path}` } }),
 };
 
 const mirrors = (list: { id: string; url?: string; kind?: string }[]): string =>
@@ -147,6 +150,8 @@ describe('Worker health cron', () => {
     ['an expired manifest', 'stale.example', 'integrity-expired', 'compromised'],
     ['HTTP 500', 'error.example', 'http-status', 'unreachable'],
     ['no answer before the deadline', 'slowpoke.example', 'http-timeout', 'unreachable'],
+    ['a redirect to another host (which serves verified bytes)', 'moved.example', 'http-redirect-offsite', 'degraded'],
+    ['a redirect loop', 'loop.example', 'http-redirect', 'unreachable'],
   ])('%s: %s', async (_name, host, code, verdict) => {
     await runHealthCron(
       { ...env, FERRY_MIRRORS: mirrors([{ id: 'm', url: `https://${host}/` }]) },

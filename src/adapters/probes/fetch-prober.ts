@@ -144,13 +144,15 @@ export function createFetchProber({
       );
       if (target.role !== 'mirror') return result();
 
-      // Integrity: the signed manifest, then a sample of the files it lists.
+      // Integrity: the signed manifest, then a sample of the files it lists. Redirects are followed
+      // as the edge's mirrors follow them: the bytes are checked wherever they come from.
       const base = target.url;
+      const follow = { max: maxRedirects };
       let manifest: Manifest;
       try {
         const [mBody, sBody] = await Promise.all(
           [MANIFEST_PATH, SIGNATURE_PATH].map(async (p) => {
-            const res = await http(snapshotUrl(base, p), { timeoutMs: left(), maxBytes, signal });
+            const res = await http(snapshotUrl(base, p), { timeoutMs: left(), maxBytes, signal, redirects: follow });
             if (res.status !== 200) throw new FetchError(res.url, 'http-status', `answered HTTP ${res.status}`, res.status);
             return res.body;
           }),
@@ -175,7 +177,7 @@ export function createFetchProber({
         let res: HttpResponse;
         try {
           // Up to the listed size and a margin: a longer body is read far enough to show it differs.
-          res = await http(url, { timeoutMs: left(), maxBytes: Math.min(maxBytes, expected.size + 65_536), signal });
+          res = await http(url, { timeoutMs: left(), maxBytes: Math.min(maxBytes, expected.size + 65_536), signal, redirects: follow });
         } catch (e) {
           evidence.push(fileFailure(e, path));
           continue;
