@@ -18,7 +18,7 @@ import type { Republisher } from './republisher.ts';
 
 /** Where `ferry serve` keeps health states and history. */
 export function healthStoreFile(dataDir: string): string {
-  return join(dataDir, 'health.sqlite');
+  return join(dataDir, 'health.db');
 }
 
 export interface HealthServiceOptions {

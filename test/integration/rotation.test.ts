@@ -3,18 +3,17 @@
 // pages, the checker finds it compromised within one round, and the snapshot on b is rebuilt and
 // re-signed with b as the canonical (rel=canonical, feeds, the mirror list, the manifest) and
 // without a in its mirror list; when a serves clean bytes again the canonical does not swing back.
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, readFile, rm, writeFile, cp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startStaticHost, type StaticHost } from '../helpers/static-host.ts';
+import { startServe, type ServeProcess } from '../helpers/serve-process.ts';
 import { runCli } from '../helpers/run-cli.ts';
 import { parseManifest } from '../../src/core/manifest.ts';
 import { acceptManifest } from '../../src/core/verify.ts';
 import { readPublicKey } from '../../src/node/keys.ts';
 
-const BIN = resolve(import.meta.dirname, '../../bin/ferry.js');
 const EXAMPLES = resolve(import.meta.dirname, '../../examples/posts');
 const EVERY = 2;
 
@@ -22,24 +21,7 @@ let dir: string;
 let a: StaticHost;
 let b: StaticHost;
 let tamper = false;
-let serve: ChildProcess | undefined;
-const lines: Array<{ at: number; line: string }> = [];
-
-function waitForLine(pattern: RegExp, timeoutMs: number, after = 0): Promise<{ at: number; line: string }> {
-  const deadline = Date.now() + timeoutMs;
-  return new Promise((done, fail) => {
-    const look = (): void => {
-      const hit = lines.find((l) => l.at >= after && pattern.test(l.line));
-      if (hit !== undefined) return done(hit);
-      if (serve?.exitCode !== null && serve?.exitCode !== undefined)
-        return fail(new Error(`ferry serve exited ${serve.exitCode}:\n${lines.map((l) => l.line).join('\n')}`));
-      if (Date.now() > deadline)
-        return fail(new Error(`no line matching ${pattern} within ${timeoutMs} ms:\n${lines.map((l) => l.line).join('\n')}`));
-      setTimeout(look, 50);
-    };
-    look();
-  });
-}
+let serve: ServeProcess;
 
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'ferry-rotation-'));
@@ -75,32 +57,15 @@ beforeAll(async () => {
       health: { every: EVERY, cooldownSeconds: 3600 },
     }),
   );
-  const started = Date.now();
-  serve = spawn(process.execPath, [BIN, 'serve', '--config', join(dir, 'ferry.config.json'), '--port', '0'], {
+  serve = startServe(['--config', join(dir, 'ferry.config.json'), '--port', '0'], {
     cwd: dir,
-    env: { ...process.env, XDG_STATE_HOME: join(dir, 'state') },
-    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { XDG_STATE_HOME: join(dir, 'state') },
   });
-  for (const stream of [serve.stdout, serve.stderr]) {
-    let buffered = '';
-    stream?.setEncoding('utf8');
-    stream?.on('data', (chunk: string) => {
-      buffered += chunk;
-      const parts = buffered.split('\n');
-      buffered = parts.pop() ?? '';
-      for (const line of parts) lines.push({ at: Date.now() - started, line });
-    });
-  }
-  await waitForLine(/health round: .*canonical a/, 120_000);
+  await serve.waitFor(/health round: .*canonical a/, 120_000);
 }, 150_000);
 
 afterAll(async () => {
-  if (serve !== undefined && serve.exitCode === null) {
-    const exited = new Promise((done) => serve?.once('exit', done));
-    serve.kill('SIGTERM');
-    await Promise.race([exited, new Promise((done) => setTimeout(done, 8000))]);
-    if (serve.exitCode === null) serve.kill('SIGKILL');
-  }
+  await serve?.stop();
   await Promise.all([a?.close(), b?.close()]);
   await rm(dir, { recursive: true, force: true });
 });
@@ -111,10 +76,10 @@ describe('rotation in ferry serve', () => {
     const before = parseManifest(await readFile(join(dir, 'mirror-b', 'manifest.json'), 'utf8'));
     expect(before.canonical).toBe(a.url);
 
-    const t0 = lines.at(-1)?.at ?? 0;
+    const t0 = serve.lastAt();
     tamper = true;
-    const detected = await waitForLine(/health round: .*a healthy -> compromised/, EVERY * 1000 + 15_000, t0);
-    const published = await waitForLine(/rotation republish .*: ok/, 120_000, t0);
+    const detected = await serve.waitFor(/health round: .*a healthy -> compromised/, EVERY * 1000 + 15_000, t0);
+    const published = await serve.waitFor(/rotation republish .*: ok/, 120_000, t0);
 
     // Signed with the publisher's key, as a reader's edge accepts it (over HTTP from b).
     const manifestBytes = new Uint8Array(await (await fetch(`${b.url}manifest.json`)).arrayBuffer());
@@ -143,10 +108,10 @@ describe('rotation in ferry serve', () => {
 
     // a serves clean bytes again: compromised stays until a maintainer clears it, so no swing back.
     tamper = false;
-    const t1 = lines.at(-1)?.at ?? 0;
-    await waitForLine(/health round: /, EVERY * 2000 + 5000, t1);
-    await waitForLine(/health round: /, EVERY * 2000 + 5000, (lines.at(-1)?.at ?? 0) + 1);
-    expect(lines.filter((l) => l.at > t1 && /canonical a/.test(l.line))).toEqual([]);
+    const t1 = serve.lastAt();
+    await serve.waitFor(/health round: /, EVERY * 2000 + 5000, t1);
+    await serve.waitFor(/health round: /, EVERY * 2000 + 5000, serve.lastAt() + 1);
+    expect(serve.lines.filter((l) => l.at > t1 && /canonical a/.test(l.line))).toEqual([]);
     console.log(
       JSON.stringify({ rotation: { detectedAfterMs: detected.at - t0, publishedAfterMs: published.at - t0, everySeconds: EVERY } }),
     );

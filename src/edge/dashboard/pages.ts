@@ -13,7 +13,7 @@ table{border-collapse:collapse;width:100%}th,td{text-align:left;padding:.3rem .4
 .s{display:inline-block;padding:0 .45rem;border-radius:.6rem;font-size:.85rem;color:#fff}
 .healthy{background:#22733a}.degraded{background:#9a6a00}.unreachable{background:#6b6b6b}.blocked{background:#a3381c}.compromised{background:#7a0c4f}
 .flash{padding:.5rem;border:1px solid #999;background:#f4f4f4}.err{border-color:#a3381c}
-form.i{display:inline;margin:0}button{font:inherit;padding:.1rem .5rem}
+form.i{display:inline;margin:0}button{font:inherit;padding:.1rem .5rem;white-space:nowrap}td:last-child{white-space:nowrap}
 .ev{font-size:.85rem;color:#444}.mono{font-family:ui-monospace,monospace;font-size:.8rem;white-space:pre-wrap;word-break:break-word}
 .del{background:#fbe3e3}.add{background:#e1f5e4}td.mono{width:50%}
 nav a{margin-left:.6rem}svg{vertical-align:middle}`;

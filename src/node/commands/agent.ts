@@ -10,9 +10,11 @@ import { createSqliteAgentRegistry } from '../../adapters/health/sqlite-agent-re
 import type { AgentRegistry } from '../../ports/agent-registry.ts';
 import { UsageError, parseFlags, type CliIo, type Command } from '../cli-io.ts';
 import { readPublicKey } from '../keys.ts';
+import { loadConfig } from '../load-config.ts';
+import { healthStoreFile } from '../health-service.ts';
 
-/** Where the health store and the enrolled agents live unless --state says otherwise. */
-export const DEFAULT_HEALTH_STATE = '.ferry/health.db';
+/** Where the health store and the enrolled agents live unless --state says otherwise: ferry serve's. */
+export const DEFAULT_HEALTH_STATE = '<data folder of ferry.config.json>/health.db (.ferry/health.db by default)';
 
 const USAGE = `ferry agent enroll --name NAME --country CC --pubkey FILE [--state FILE]
        ferry agent list [--state FILE] [--json]
@@ -74,7 +76,7 @@ async function withRegistry(
     },
     true,
   );
-  const file = resolve(io.cwd, values.state ?? DEFAULT_HEALTH_STATE);
+  const file = values.state === undefined ? healthStoreFile((await loadConfig(io.cwd)).data) : resolve(io.cwd, values.state);
   const registry = open(file);
   try {
     return await fn({ ...values, positionals }, registry);

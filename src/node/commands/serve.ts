@@ -5,18 +5,20 @@ import { UsageError, parseFlags } from '../cli-io.ts';
 import { loadConfig, loadPublicMirrors } from '../load-config.ts';
 import { ensureKeyPair, readPublicKey } from '../keys.ts';
 import { readCurrentManifest } from '../../adapters/node/snapshot-dir.ts';
-import { nodeClientAddress, startEdgeServer } from '../edge-server.ts';
+import { nodeClientAddress, startEdgeServer, type EdgeServer } from '../edge-server.ts';
 import { createRepublisher, scheduleRepublish } from '../republisher.ts';
 import { LockedError } from '../../adapters/node/process-lock.ts';
 import { loadCheckTargets } from '../health-targets.ts';
-import { healthChoice, openHealthStore, startHealthService, type HealthService } from '../health-service.ts';
+import { healthChoice, healthStoreFile, openHealthStore, startHealthService, type HealthService } from '../health-service.ts';
 import { createNodeDashboardBackend } from '../dashboard-backend.ts';
 import { createFileMaintainerStore } from '../../adapters/node/file-maintainer-store.ts';
 import { createJsonStateStore } from '../../adapters/node/json-state-store.ts';
 import { createMemoryHealthStore } from '../../adapters/health/memory-health-store.ts';
 import { createDashboard, createPublicStatus } from '../../edge/dashboard/app.ts';
 import type { CheckTarget } from '../../health/check-round.ts';
-import type { Hono } from 'hono';
+import { Hono } from 'hono';
+import { createAgentReports } from '../../health/agent-reports.ts';
+import { createSqliteAgentRegistry } from '../../adapters/health/sqlite-agent-registry.ts';
 
 export const command: Command = {
   name: 'serve',
@@ -30,7 +32,7 @@ export const command: Command = {
   last good snapshot served.
 
   Unless health.enabled is false, it also checks every mirror of the mirror list (and the origin)
-  every health.every seconds, keeps states and history in <data>/health.sqlite, and when the
+  every health.every seconds, keeps states and history in <data>/health.db, and when the
   canonical mirror goes bad, or a mirror serves tampered bytes, republishes with the next healthy
   mirror as the canonical and without the tampered one.
 
@@ -51,6 +53,8 @@ export const command: Command = {
     const keys = await ensureKeyPair(join(config.data, 'keys'));
     if (keys.created) io.out(`Created a signing key in ${keys.keyFile} (keep it secret; back it up).`);
     const publicMirrors = await loadPublicMirrors(config.mirrors);
+    // Set once the edge is up (runs before that have nothing to tell it).
+    const local: { edge?: EdgeServer } = {};
     const healthStore = config.health.enabled ? openHealthStore(config) : undefined;
     const republisher = await createRepublisher({
       config,
@@ -58,6 +62,8 @@ export const command: Command = {
       keyFile: keys.keyFile,
       onProgress: (stage, message, target) => io.err(`[${target === undefined ? stage : `${stage} ${target}`}] ${message}`),
       ...(healthStore === undefined ? {} : { choice: healthChoice(healthStore, publicMirrors) }),
+      // The local edge reads the new manifest at once instead of at its next refresh.
+      onPublished: () => void local.edge?.edge.reader.refresh().catch(() => undefined),
     });
 
     if (values['no-build'] !== true) {
@@ -81,6 +87,7 @@ export const command: Command = {
       () => false,
     );
     const targets: CheckTarget[] = hasMirrorList ? await loadCheckTargets(config.mirrors, config.source) : [];
+    const closers: Array<() => Promise<void>> = [];
     const maintainer = createFileMaintainerStore(join(config.data, 'maintainer.json'));
     let health: HealthService | undefined;
     const backend = createNodeDashboardBackend({
@@ -109,15 +116,38 @@ export const command: Command = {
       dashboard = createDashboard({ backend, token, clientOf: nodeClientAddress });
     }
 
+    // Probe agents post their signed reports here (only enrolled keys; see docs/probe-agent.md).
+    const ferryRoutes = new Hono();
+    if (healthStore !== undefined) {
+      const registry = createSqliteAgentRegistry(healthStoreFile(config.data));
+      closers.push(() => registry.close());
+      ferryRoutes.route(
+        '/agent',
+        createAgentReports({
+          registry,
+          store: healthStore,
+          targets: () => new Set(targets.map((t) => t.id)),
+          log: (e) =>
+            io.out(
+              e.type === 'agent-report-accepted'
+                ? `agent report from ${e.agent} (${e.country}): ${e.results} results`
+                : `agent report refused (${e.status} ${e.reason}): ${e.message}`,
+            ),
+        }),
+      );
+    }
+    ferryRoutes.route('/', dashboard);
+
     const server = await startEdgeServer({
       mirrors: [{ id: 'local', kind: 'directory', path: resolve(config.out), priority: 1 }],
       publicKey: await readFile(keys.pubFile, 'utf8'),
       port,
       host,
       dataDir: join(config.data, 'edge'),
-      dashboard,
+      dashboard: ferryRoutes,
       ...(republisher.ipfs === undefined ? {} : { ipfs: republisher.ipfs }),
     });
+    local.edge = server;
     const job = scheduleRepublish(config.schedule.republish, republisher, (line) => io.out(line));
     if (healthStore !== undefined) {
       if (targets.length === 0) io.out(`Health checker: nothing to probe (${config.mirrors} lists no mirror with an address)`);
@@ -143,6 +173,7 @@ export const command: Command = {
         void (health?.stop() ?? Promise.resolve())
           .then(() => job.stop())
           .then(() => server.close())
+          .then(() => Promise.all(closers.map((close) => close())))
           .then(() => healthStore?.close())
           .then(() => republisher.close())
           .then(done, done);
