@@ -36,7 +36,12 @@ export interface RemoteVantages {
   ): Promise<RemoteVantageReadout>;
 }
 
-export function createRemoteVantages({ ooni, worker, ooniEveryMs = 3_600_000, now = () => new Date() }: RemoteVantageOptions): RemoteVantages {
+export function createRemoteVantages({
+  ooni,
+  worker,
+  ooniEveryMs = 3_600_000,
+  now = () => new Date(),
+}: RemoteVantageOptions): RemoteVantages {
   let last: { at: number; targets: string; results: ProbeResult[] } | undefined;
   return {
     async collect(targets, store, signal) {
