@@ -132,6 +132,26 @@ describe('mirrors over HTTP (IP literal, no DNS)', () => {
     expect(find(r, 'blockpage-fingerprint')).toMatchObject({ confirmed: true, facts: { fingerprint: 'ferry.prod_fortiguard' } });
   });
 
+  it('a signed page that writes about hacking and quotes a block page is healthy: words never make a verdict', async () => {
+    const files = {
+      ...sampleFiles(),
+      '/index.html':
+        '<!doctype html><html><title>How they block us</title><body><p>Readers saw "FortiGuard Web Filtering" and <code>eval(atob(x))</code> planted by the attackers who hacked our first site.</p></body></html>',
+    };
+    const signed = makeSignedSnapshot(files, {
+      version: 5,
+      keyPair: KEYS,
+      now: new Date(),
+      expiresInMs: 86_400_000,
+      mirrors: [],
+      canonical: 'https://mirror.test/',
+    });
+    const s = await serve(startSnapshotServer(signed));
+    const r = await probeOnce(prober(), mirror(s.url));
+    expect(r.verdict).toBe('healthy');
+    expect(r.evidence.filter((e) => e.layer === 'blockpage' || e.layer === 'content')).toEqual([]);
+  });
+
   it('a rollback below the last version seen and an expired manifest are compromised at once', async () => {
     const s = await serve(startSnapshotServer(snapshot(5)));
     const rolled = await probeOnce(prober({ lastVersion: () => 6 }), mirror(s.url));

@@ -5,14 +5,14 @@
 // reachability probes plus what the ingest guard saw. One deadline over the whole probe; each
 // layer has its own. Never throws for what the target did: that is evidence.
 import type { Fingerprint } from '../../core/health/block-fingerprints.ts';
-import { compareWithControl, toControlView } from '../../core/health/control-compare.ts';
 import { DEFAULT_FINGERPRINTS } from '../../core/health/default-fingerprints.ts';
 import { blockPageEvidence, bodyText, type SampleOptions } from '../../core/health/integrity-check.ts';
 import { isIpLiteral } from '../../core/health/ip-ranges.ts';
 import { classifyEvidence, type Evidence, type ProbeResult, type Timings } from '../../core/health/observation.ts';
 import { guardEvidence, type GuardReport } from '../../core/health/origin-evidence.ts';
 import type { ProbeContext, Prober, ProbeTarget } from '../../ports/prober.ts';
-import { createHttpCall, type HttpResponse } from '../web/http-call.ts';
+import { createHttpCall } from '../web/http-call.ts';
+import { controlEvidence, type ControlFetch } from './control-probe.ts';
 import { probeDns, type DnsResolver, type InjectionProbe } from './dns-probe.ts';
 import { createPinnedHttp, probeHttp } from './http-probe.ts';
 import { probeIntegrity } from './integrity-probe.ts';
@@ -48,11 +48,7 @@ export const DEFAULT_TIMEOUTS: ProbeTimeouts = {
 };
 export const DEFAULT_LIMITS: ProbeLimits = { maxBytes: 4 * 1024 * 1024, manifestMaxBytes: 16 * 1024 * 1024, concurrency: 4 };
 
-/** An uncensored control fetch of the same URL (a test helper, a proxy elsewhere); undefined: none this time. */
-export type ControlFetch = (
-  url: string,
-  signal: AbortSignal,
-) => Promise<{ status: number; headers: Iterable<[string, string]>; body: string } | undefined>;
+export type { ControlFetch } from './control-probe.ts';
 
 export interface ProberOptions {
   /** The publisher's pinned ed25519 key, as the edge pins it. */
@@ -239,44 +235,4 @@ export function createProber(options: ProberOptions): Prober {
       }
     },
   };
-}
-
-async function controlEvidence(control: ControlFetch, url: string, response: HttpResponse, signal: AbortSignal): Promise<Evidence[]> {
-  let seen: Awaited<ReturnType<ControlFetch>>;
-  try {
-    seen = await control(url, signal);
-  } catch (e) {
-    return [
-      {
-        layer: 'control',
-        code: 'control-failed',
-        message: `the control fetch of ${url} failed (${e instanceof Error ? e.message : String(e)})`,
-        points: 'healthy',
-      },
-    ];
-  }
-  if (seen === undefined) return [];
-  const c = compareWithControl(
-    toControlView({ status: response.status, headers: response.headers, body: bodyText(response.body) }),
-    toControlView(seen),
-  );
-  const facts = {
-    statusMatch: c.statusMatch,
-    bodyLengthRatio: Math.round(c.bodyLengthRatio * 100) / 100,
-    titleMatch: c.titleMatch,
-    headersMatch: c.headersMatch,
-    controlStatus: seen.status,
-    status: response.status,
-  };
-  if (c.consistent)
-    return [{ layer: 'control', code: 'control-match', message: `${url} answers as the control fetch does`, points: 'healthy', facts }];
-  return [
-    {
-      layer: 'control',
-      code: 'control-differs',
-      message: `${url} answers unlike the uncensored control fetch (status ${response.status} vs ${seen.status}, body length ratio ${facts.bodyLengthRatio}, title ${c.titleMatch ? 'same' : 'differs'}, headers ${c.headersMatch ? 'same' : 'differ'})`,
-      points: 'blocked',
-      facts,
-    },
-  ];
 }
