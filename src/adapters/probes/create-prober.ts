@@ -7,7 +7,7 @@
 import type { Fingerprint } from '../../core/health/block-fingerprints.ts';
 import { DEFAULT_FINGERPRINTS } from '../../core/health/default-fingerprints.ts';
 import { blockPageEvidence, bodyText, type SampleOptions } from '../../core/health/integrity-check.ts';
-import { isIpLiteral } from '../../core/health/ip-ranges.ts';
+import { isCidr, isIpLiteral } from '../../core/health/ip-ranges.ts';
 import { classifyEvidence, type Evidence, type ProbeResult, type Timings } from '../../core/health/observation.ts';
 import { guardEvidence, type GuardReport } from '../../core/health/origin-evidence.ts';
 import type { ProbeContext, Prober, ProbeTarget } from '../../ports/prober.ts';
@@ -83,9 +83,32 @@ export interface ProberOptions {
 
 export const DEFAULT_DOH_URL = 'https://cloudflare-dns.com/dns-query';
 
+/** A prober option that cannot work, naming the option and what to give instead. */
+export class ProberConfigError extends Error {
+  override name = 'ProberConfigError';
+}
+
+function validate(options: ProberOptions, timeouts: ProbeTimeouts, limits: ProbeLimits): void {
+  const fail = (field: string, fix: string): never => {
+    throw new ProberConfigError(`prober option ${field}: ${fix}`);
+  };
+  if (options.publicKey.length !== 32) fail('publicKey', `must be a 32-byte ed25519 public key, got ${options.publicKey.length} bytes`);
+  for (const [name, value] of Object.entries({ ...timeouts, ...limits })) {
+    if (!Number.isFinite(value) || value <= 0) fail(name, `must be a positive number, got ${String(value)}`);
+  }
+  for (const r of options.trustedRanges ?? [])
+    if (!isCidr(r)) fail('trustedRanges', `'${r}' is not an address or CIDR range (e.g. 10.0.0.0/8)`);
+  if (typeof options.dohUrl === 'string' && !/^https?:\/\//.test(options.dohUrl))
+    fail('dohUrl', `'${options.dohUrl}' must be an http(s) URL (RFC 8484), or null for none`);
+  if (options.injection !== undefined && !isIpLiteral(options.injection.server)) {
+    fail('injection.server', `'${options.injection.server}' must be an IP address that runs no DNS resolver`);
+  }
+}
+
 export function createProber(options: ProberOptions): Prober {
   const timeouts: ProbeTimeouts = { ...DEFAULT_TIMEOUTS, ...options.timeouts };
   const limits: ProbeLimits = { ...DEFAULT_LIMITS, ...options.limits };
+  validate(options, timeouts, limits);
   const now = options.now ?? (() => new Date());
   const fingerprints = options.fingerprints ?? DEFAULT_FINGERPRINTS;
   const allowHosts = options.allowHosts ?? [];
