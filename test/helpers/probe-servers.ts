@@ -14,6 +14,7 @@ import { join } from 'node:path';
 import { createSecureContext } from 'node:tls';
 import dnsPacket from 'dns-packet';
 
+/** 'slow' delays the pages readers land on (directory indexes); the rest answers at once. */
 export type ProbeFault = 'good' | 'hang' | 'slow' | 'error500' | 'tamper' | 'blockpage' | 'redirect-offsite';
 
 export const BLOCK_PAGE =
@@ -74,7 +75,7 @@ export async function startSnapshotServer(
       const type = path.endsWith('.html') ? 'text/html; charset=utf-8' : 'application/octet-stream';
       res.writeHead(200, { 'content-type': type, 'content-length': body.length }).end(body);
     };
-    if (fault === 'slow') {
+    if (fault === 'slow' && path.endsWith('/index.html')) {
       const t = setTimeout(() => {
         timers.delete(t);
         answer();
