@@ -88,29 +88,7 @@ export function createDashboard(opts: DashboardOptions): Hono {
 
   app.use('*', bodyLimit({ maxSize: 16 * 1024, onError: (c) => c.text('Payload Too Large\n', 413) }));
 
-  // Public: the stylesheet, the status page, status.json, metrics.
-  app.get('/dashboard.css', (c) => {
-    c.header('cache-control', 'public, max-age=3600');
-    c.header('x-content-type-options', 'nosniff');
-    return c.body(DASHBOARD_CSS, 200, { 'content-type': 'text/css; charset=utf-8' });
-  });
-  app.get('/status.json', async (c) => {
-    const status = toPublicStatus(await backend.view(), now().toISOString());
-    return c.body(`${JSON.stringify(status, null, 2)}\n`, 200, {
-      'content-type': 'application/json',
-      'cache-control': 'no-cache',
-      'access-control-allow-origin': '*',
-      'x-content-type-options': 'nosniff',
-    });
-  });
-  app.get('/metrics', async (c) =>
-    c.body(renderMetrics(await backend.view()), 200, {
-      'content-type': 'text/plain; version=0.0.4; charset=utf-8',
-      'cache-control': 'no-store',
-      'x-content-type-options': 'nosniff',
-    }),
-  );
-  app.get('/status', async (c) => html(c, renderStatus(toPublicStatus(await backend.view(), now().toISOString()), langOf(c))));
+  app.route('/', createPublicStatus({ backend, now }));
 
   // Sign-in.
   app.get('/login', (c) => html(c, renderLogin(langOf(c))));
@@ -222,4 +200,60 @@ function toAction(kind: string, form: Record<string, unknown>): DashboardAction 
     default:
       return undefined;
   }
+}
+
+/**
+ * The public part alone (no sign-in, nothing secret: states and counts): the stylesheet, the
+ * status page, status.json and metrics. `ferry serve` mounts only this when no admin token is set.
+ */
+export function createPublicStatus({
+  backend,
+  now = () => new Date(),
+}: {
+  backend: Pick<DashboardBackend, 'view'>;
+  now?: () => Date;
+}): Hono {
+  const app = new Hono();
+  const page = (c: Context, body: string): Response => {
+    for (const [k, v] of Object.entries(PAGE_HEADERS)) c.header(k, v);
+    return c.body(body, 200, { 'content-type': 'text/html; charset=utf-8' });
+  };
+  // Public: the stylesheet, the status page, status.json, metrics.
+  app.get('/dashboard.css', (c) => {
+    c.header('cache-control', 'public, max-age=3600');
+    c.header('x-content-type-options', 'nosniff');
+    return c.body(DASHBOARD_CSS, 200, { 'content-type': 'text/css; charset=utf-8' });
+  });
+  app.get('/status.json', async (c) => {
+    const status = toPublicStatus(await backend.view(), now().toISOString());
+    return c.body(`${JSON.stringify(status, null, 2)}\n`, 200, {
+      'content-type': 'application/json',
+      'cache-control': 'no-cache',
+      'access-control-allow-origin': '*',
+      'x-content-type-options': 'nosniff',
+    });
+  });
+  app.get('/metrics', async (c) =>
+    c.body(renderMetrics(await backend.view()), 200, {
+      'content-type': 'text/plain; version=0.0.4; charset=utf-8',
+      'cache-control': 'no-store',
+      'x-content-type-options': 'nosniff',
+    }),
+  );
+  app.get('/status', async (c) =>
+    page(
+      c,
+      renderStatus(
+        toPublicStatus(await backend.view(), now().toISOString()),
+        chooseLang(queryLang(c) ?? cookieValue(c.req.header('cookie'), LANG_COOKIE), c.req.header('accept-language')),
+      ),
+    ),
+  );
+
+  return app;
+}
+
+function queryLang(c: Context): string | undefined {
+  const q = c.req.query('lang');
+  return q === 'zh' || q === 'en' ? q : undefined;
 }
