@@ -99,6 +99,15 @@ describe('mirrors over HTTP (IP literal, no DNS)', () => {
     expect(r.elapsedMs).toBeLessThan(1_900);
   });
 
+  it('a probe its caller cancels is probe-aborted (degraded), never unreachable', async () => {
+    const s = await serve(startSnapshotServer(snapshot(), { fault: 'hang' }));
+    const started = Date.now();
+    const r = await prober().probe(mirror(s.url), { vantage: VANTAGE, round: 0, signal: AbortSignal.timeout(300) });
+    expect(Date.now() - started).toBeLessThan(1_500);
+    expect(r.verdict).toBe('degraded');
+    expect(codes(r)).toEqual(['tcp-ok', 'probe-aborted']);
+  });
+
   it('a slow mirror is degraded, not down', async () => {
     const s = await serve(startSnapshotServer(snapshot(), { fault: 'slow', delayMs: 1_500 }));
     const r = await probeOnce(prober(), mirror(s.url));

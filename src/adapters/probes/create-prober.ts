@@ -125,7 +125,18 @@ export function createProber(options: ProberOptions): Prober {
       const started = Date.now();
       const result = (manifestVersion?: number): ProbeResult => {
         timings.totalMs = Date.now() - started;
-        if (deadline.aborted && !evidence.some((e) => e.points !== 'healthy')) {
+        if (context.signal?.aborted === true && !deadline.aborted) {
+          // The caller cancelled (a shutdown, a round cut short): what failed after that says
+          // nothing about the target. Certain findings made before it stay.
+          const kept = evidence.filter((e) => e.points === 'healthy' || e.confirmed === true);
+          evidence.length = 0;
+          evidence.push(...kept, {
+            layer: 'http',
+            code: 'probe-aborted',
+            message: 'the probe was cancelled before it finished',
+            points: 'degraded',
+          });
+        } else if (deadline.aborted && !evidence.some((e) => e.points !== 'healthy')) {
           evidence.push({
             layer: 'http',
             code: 'probe-deadline',
