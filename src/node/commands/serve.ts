@@ -24,8 +24,31 @@ import { createMemoryHealthStore } from '../../adapters/health/memory-health-sto
 import { createDashboard, createPublicStatus } from '../../edge/dashboard/app.ts';
 import type { CheckTarget } from '../../health/check-round.ts';
 import { Hono } from 'hono';
+import type { GuardReport } from '../../core/health/origin-evidence.ts';
+import type { SiteState } from '../../ports/state.ts';
 import { createAgentReports } from '../../health/agent-reports.ts';
 import { createSqliteAgentRegistry } from '../../adapters/health/sqlite-agent-registry.ts';
+
+/** What the last ingest's guard saw at the origin, from the state it left: compromise evidence for the origin's probe. */
+export function guardReportOf(sites: readonly SiteState[], rejected: Readonly<Record<string, string>> = {}): GuardReport | undefined {
+  let heldBack = 0;
+  let activeContentRemoved = 0;
+  let feedIdChanged: GuardReport['feedIdChanged'];
+  for (const site of sites) {
+    // A change a maintainer rejected is reviewed: the published version stays, nothing is pending.
+    const pending = site.pending.filter((q) => rejected[q.id] !== q.hash);
+    heldBack += pending.length;
+    activeContentRemoved += pending.filter((q) => q.reasons.some((r) => r.startsWith('active content removed'))).length;
+    if (site.pendingOriginId !== undefined && site.originId !== undefined)
+      feedIdChanged = { from: site.originId, to: site.pendingOriginId };
+  }
+  if (heldBack === 0 && feedIdChanged === undefined) return undefined;
+  return {
+    heldBack,
+    ...(activeContentRemoved > 0 ? { activeContentRemoved } : {}),
+    ...(feedIdChanged === undefined ? {} : { feedIdChanged }),
+  };
+}
 
 export const command: Command = {
   name: 'serve',
@@ -97,6 +120,7 @@ export const command: Command = {
     );
     const targets: CheckTarget[] = hasMirrorList ? await loadCheckTargets(config.mirrors, config.source) : [];
     const closers: Array<() => Promise<void>> = [];
+    const stateStore = createJsonStateStore(config.data);
     const maintainer = createFileMaintainerStore(join(config.data, 'maintainer.json'));
     let health: HealthService | undefined;
     const backend = createNodeDashboardBackend({
@@ -104,7 +128,7 @@ export const command: Command = {
       mirrors: publicMirrors,
       health: healthStore ?? createMemoryHealthStore(),
       runs: republisher.runs,
-      state: createJsonStateStore(config.data),
+      state: stateStore,
       maintainer,
       publish: async (trigger) => (await republisher.run(trigger)).run,
       check: async () => {
@@ -170,6 +194,7 @@ export const command: Command = {
           republisher: () => republisher,
           paused: async () => new Set(Object.keys((await maintainer.load()).paused)),
           ...(remote === undefined ? {} : { remote }),
+          originReport: async () => guardReportOf(await stateStore.list(), (await maintainer.load()).rejected),
           log: (line) => io.out(line),
         });
         void health.job.runNow();
