@@ -1,6 +1,7 @@
 // Ferry's configuration (ferry.config.json): data, validated once, defaults in one place, errors
 // that name the file, the field and the fix. Pure: the text comes in, paths stay as written.
 import { ConfigError } from './config-error.ts';
+import { DEFAULT_HEALTH_CONFIG, validateHealthConfig, type HealthConfig } from './health-config.ts';
 import { PINNER_KINDS, POINTER_KINDS, type PinnerConfig, type PointerConfig } from './ipfs-config.ts';
 import { validateKindList } from './kinds.ts';
 import { validateTargets, type TargetConfig } from './targets-config.ts';
@@ -37,6 +38,8 @@ export interface FerryConfig {
   targets: TargetConfig[];
   /** Heap budget of the build's worker thread, MB (a build over it fails; the last good snapshot stays). */
   buildMemoryMb: number;
+  /** The health checker `ferry serve` runs (health-config.ts). */
+  health: HealthConfig;
 }
 
 export interface IpfsConfig {
@@ -62,6 +65,7 @@ export const DEFAULT_CONFIG: FerryConfig = {
   ipfs: { embedded: true, pinners: [], pointers: [], gateways: [], minGateways: 2 },
   targets: [],
   buildMemoryMb: 512,
+  health: DEFAULT_HEALTH_CONFIG,
 };
 
 const HOST = /^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)*[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/i;
@@ -106,6 +110,7 @@ export function parseConfig(text: string, fileName: string): FerryConfig {
     ipfs: { ...DEFAULT_CONFIG.ipfs, pinners: [], pointers: [], gateways: [] },
     targets: validateTargets(r.targets, fileName),
     buildMemoryMb: DEFAULT_CONFIG.buildMemoryMb,
+    health: validateHealthConfig(r.health, fileName),
   };
   if (r.buildMemoryMb !== undefined) {
     if (typeof r.buildMemoryMb !== 'number' || !Number.isInteger(r.buildMemoryMb) || r.buildMemoryMb < 64 || r.buildMemoryMb > 65536) {
