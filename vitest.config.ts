@@ -17,6 +17,7 @@ const workerTestPublicKey = toBase64(generateKeyPair(new Uint8Array(32).fill(1))
  */
 const HEAVY = [
   'test/integration/crash-safety.test.ts',
+  'test/integration/dashboard-chromium.test.ts',
   'test/integration/edge-worker-bundle.test.ts',
   'test/integration/ipfs-gateway.test.ts',
   'test/integration/ipfs-import.test.ts',
