@@ -11,9 +11,9 @@ process.env.CLOUDFLARE_CF_FETCH_ENABLED = 'false';
 const workerTestPublicKey = toBase64(generateKeyPair(new Uint8Array(32).fill(1)).publicKey);
 
 /**
- * Files that start browsers, workerd, wrangler, many child processes or CPU-bound IPFS imports:
- * run one at a time (beside the light files), so a machine with more workers does not starve them
- * into their timeouts. Everything else runs in parallel.
+ * Files that start browsers, workerd, wrangler, many child processes or CPU-bound IPFS imports.
+ * Vitest runs a project without file parallelism after the parallel files, one file at a time,
+ * so on a machine with more workers these are not starved into their timeouts by each other.
  */
 const HEAVY = [
   'test/integration/crash-safety.test.ts',
