@@ -2,7 +2,7 @@
 // loads a built snapshot into the local KV wrangler dev persists, with its PNG intact (which
 // `wrangler kv bulk put` does not do: workers-sdk#15192), and `npm run dev:worker` takes a fresh
 // copy of the project to the blog served in workerd in one command.
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { cp, mkdir, mkdtemp, readFile, rm, symlink } from 'node:fs/promises';
 import { request, type IncomingHttpHeaders } from 'node:http';
 import { createServer } from 'node:net';
@@ -14,6 +14,7 @@ import { toBase64 } from '../../src/core/bytes.ts';
 import { readPublicKey } from '../../src/node/keys.ts';
 import { buildSnapshot, type BuiltSnapshot } from '../helpers/built-snapshot.ts';
 import { runCli } from '../helpers/run-cli.ts';
+import { startChild } from '../helpers/child-process.ts';
 
 const REPO = resolve(import.meta.dirname, '../..');
 const WRANGLER = join(REPO, 'node_modules', 'wrangler', 'bin', 'wrangler.js');
@@ -43,12 +44,8 @@ async function freePort(): Promise<number> {
 
 /** Start a command in its own process group; resolves once its output says wrangler is ready. */
 async function startReady(args: string[], cwd: string, timeoutMs = 90_000): Promise<{ child: ChildProcess; log: () => string }> {
-  const child = spawn(process.execPath, args, {
-    cwd,
-    env: { ...process.env, ...quiet },
-    stdio: ['ignore', 'pipe', 'pipe'],
-    detached: true,
-  });
+  // Ended by stopGroup in afterAll, or at its deadline (test/helpers/child-process.ts) if that never runs.
+  const { child } = startChild(process.execPath, args, { cwd, env: { ...process.env, ...quiet }, timeoutMs: 300_000 });
   running.push(child);
   let log = '';
   await new Promise<void>((resolve, reject) => {
