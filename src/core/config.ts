@@ -1,5 +1,6 @@
 // Ferry's configuration (ferry.config.json): data, validated once, defaults in one place, errors
 // that name the file, the field and the fix. Pure: the text comes in, paths stay as written.
+import { validateAlerts, type AlertConfig } from './alerts-config.ts';
 import { ConfigError } from './config-error.ts';
 import { PINNER_KINDS, POINTER_KINDS, type PinnerConfig, type PointerConfig } from './ipfs-config.ts';
 import { validateKindList } from './kinds.ts';
@@ -37,6 +38,8 @@ export interface FerryConfig {
   targets: TargetConfig[];
   /** Heap budget of the build's worker thread, MB (a build over it fails; the last good snapshot stays). */
   buildMemoryMb: number;
+  /** Where the health checker's alerts go (src/core/alerts-config.ts; secrets by variable name). */
+  alerts: AlertConfig[];
 }
 
 export interface IpfsConfig {
@@ -62,6 +65,7 @@ export const DEFAULT_CONFIG: FerryConfig = {
   ipfs: { embedded: true, pinners: [], pointers: [], gateways: [], minGateways: 2 },
   targets: [],
   buildMemoryMb: 512,
+  alerts: [],
 };
 
 const HOST = /^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)*[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/i;
@@ -106,6 +110,7 @@ export function parseConfig(text: string, fileName: string): FerryConfig {
     ipfs: { ...DEFAULT_CONFIG.ipfs, pinners: [], pointers: [], gateways: [] },
     targets: validateTargets(r.targets, fileName),
     buildMemoryMb: DEFAULT_CONFIG.buildMemoryMb,
+    alerts: validateAlerts(r.alerts, fileName),
   };
   if (r.buildMemoryMb !== undefined) {
     if (typeof r.buildMemoryMb !== 'number' || !Number.isInteger(r.buildMemoryMb) || r.buildMemoryMb < 64 || r.buildMemoryMb > 65536) {
