@@ -1,6 +1,7 @@
 // The alerts section of ferry.config.json: each kind's fields and defaults, and bad config refused
 // with a message naming the file, the alert, the field and the fix (unknown kind, bad URL, missing
 // fields, a secret written in place of a variable name, an environment variable that is not set).
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { ConfigError, parseConfig } from '../../src/core/config.ts';
 import { checkAlertSecrets, validateAlerts } from '../../src/core/alerts-config.ts';
@@ -151,5 +152,19 @@ describe('alerts config', () => {
     expect(error(() => createAlerters(alerts, { file: FILE, env: { SLACK_URL: 'hooks.slack.com/services/x' } }))).toBe(
       `${FILE}: alert 'slack': urlEnv: the variable SLACK_URL must hold an https URL (http only to 127.0.0.1 or localhost)`,
     );
+  });
+
+  it("docs/alerts.md's example is a valid config, and its error messages are the ones Ferry gives", () => {
+    const md = readFileSync(new URL('../../docs/alerts.md', import.meta.url), 'utf8');
+    const example = md.split('## Example')[1]?.split('```json')[1]?.split('```')[0] ?? '';
+    const { alerts } = parseConfig(example, 'ferry.config.json');
+    expect(alerts.map((a) => `${a.id}:${a.kind}`)).toEqual(['ops-hook:webhook', 'mail:smtp', 'tg:telegram']);
+    const flat = md.replace(/\s+/g, ' ');
+    const unset = error(() =>
+      createAlerters(alerts, { file: 'ferry.config.json', env: { FERRY_WEBHOOK_SECRET: 'x', FERRY_SMTP_PASSWORD: 'y' } }),
+    );
+    expect(flat).toContain(unset);
+    const unknown = error(() => parseConfig(JSON.stringify({ alerts: [{ id: 'tg', kind: 'pager' }] }), 'ferry.config.json'));
+    expect(flat).toContain(unknown);
   });
 });
