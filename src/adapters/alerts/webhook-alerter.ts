@@ -18,7 +18,7 @@ export interface WebhookAlerterDeps {
   http?: HttpCall;
   /** Whole-request deadline, ms (default 10 s). */
   timeoutMs?: number;
-  /** Largest answer read, bytes (default 64 KiB). */
+  /** Largest answer read, bytes (default 1 MiB; a bigger one, even a 2xx, is a failure). */
   maxAnswerBytes?: number;
 }
 
@@ -56,7 +56,7 @@ export function webhookBody(alert: OutgoingAlert): string {
 export function createWebhookAlerter(config: WebhookAlerterConfig, deps: WebhookAlerterDeps = {}): Alerter {
   const http = deps.http ?? createHttpCall();
   const timeoutMs = deps.timeoutMs ?? 10_000;
-  const maxBytes = deps.maxAnswerBytes ?? 64 * 1024;
+  const maxBytes = deps.maxAnswerBytes ?? 1024 * 1024;
   const where = safeOrigin(config.url);
   const fail = (detail: string): AlertError => new AlertError(config.id, `webhook ${where}: ${detail}`);
   return {
