@@ -2,6 +2,7 @@
 // that name the file, the field and the fix. Pure: the text comes in, paths stay as written.
 import { validateAlerts, type AlertConfig } from './alerts-config.ts';
 import { ConfigError } from './config-error.ts';
+import { DEFAULT_HEALTH_CONFIG, validateHealthConfig, type HealthConfig } from './health-config.ts';
 import { PINNER_KINDS, POINTER_KINDS, type PinnerConfig, type PointerConfig } from './ipfs-config.ts';
 import { validateKindList } from './kinds.ts';
 import { validateTargets, type TargetConfig } from './targets-config.ts';
@@ -38,6 +39,8 @@ export interface FerryConfig {
   targets: TargetConfig[];
   /** Heap budget of the build's worker thread, MB (a build over it fails; the last good snapshot stays). */
   buildMemoryMb: number;
+  /** The health checker `ferry serve` runs (health-config.ts). */
+  health: HealthConfig;
   /** Where the health checker's alerts go (src/core/alerts-config.ts; secrets by variable name). */
   alerts: AlertConfig[];
 }
@@ -65,6 +68,7 @@ export const DEFAULT_CONFIG: FerryConfig = {
   ipfs: { embedded: true, pinners: [], pointers: [], gateways: [], minGateways: 2 },
   targets: [],
   buildMemoryMb: 512,
+  health: DEFAULT_HEALTH_CONFIG,
   alerts: [],
 };
 
@@ -110,6 +114,7 @@ export function parseConfig(text: string, fileName: string): FerryConfig {
     ipfs: { ...DEFAULT_CONFIG.ipfs, pinners: [], pointers: [], gateways: [] },
     targets: validateTargets(r.targets, fileName),
     buildMemoryMb: DEFAULT_CONFIG.buildMemoryMb,
+    health: validateHealthConfig(r.health, fileName),
     alerts: validateAlerts(r.alerts, fileName),
   };
   if (r.buildMemoryMb !== undefined) {
