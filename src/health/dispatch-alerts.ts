@@ -11,6 +11,7 @@ import type { CanonicalRecord } from '../core/health/choose-canonical.ts';
 import type { TargetState } from '../core/health/health-state.ts';
 import { AlertError, type Alerter } from '../ports/alerter.ts';
 import type { AlertLog } from '../ports/alert-log.ts';
+import type { AlertView } from '../ports/dashboard.ts';
 import type { RoundOutcome } from './check-round.ts';
 
 /** An alerter and when it wants to be told (from its entry in ferry.config.json). */
@@ -99,4 +100,15 @@ export function dispatchRoundAlerts(
   options: Omit<DispatchOptions, 'states' | 'canonical'>,
 ): Promise<DispatchOutcome> {
   return dispatchAlerts({ ...options, states: outcome.states, canonical: outcome.canonical.record });
+}
+
+/** The dashboard's list of alerts sent (newest first), from the alert log. */
+export async function alertViews(log: AlertLog, limit = 20): Promise<AlertView[]> {
+  return (await log.attempts({ limit })).map((a) => ({
+    at: a.at,
+    channel: a.alerter,
+    subject: a.subject,
+    ok: a.ok,
+    ...(a.error === undefined ? {} : { error: a.error }),
+  }));
 }

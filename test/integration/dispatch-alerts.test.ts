@@ -16,7 +16,7 @@ import { parseConfig } from '../../src/core/config.ts';
 import { DEFAULT_HEALTH_POLICY } from '../../src/core/health/health-state.ts';
 import { ORIGIN_TARGET, type Evidence, type Verdict } from '../../src/core/health/observation.ts';
 import { runCheckRound, type CheckTarget, type RoundPolicies } from '../../src/health/check-round.ts';
-import { dispatchAlerts, dispatchRoundAlerts } from '../../src/health/dispatch-alerts.ts';
+import { alertViews, dispatchAlerts, dispatchRoundAlerts } from '../../src/health/dispatch-alerts.ts';
 import { createAlerters } from '../../src/node/alerters.ts';
 import type { Alerter } from '../../src/ports/alerter.ts';
 import type { Prober } from '../../src/ports/prober.ts';
@@ -102,7 +102,7 @@ describe('dispatching alerts after check rounds', () => {
     const logFile = join(dir, 'alerts.db');
     const config = parseConfig(configText(), '/srv/ferry/ferry.config.json');
     expect(config.alerts.map((a) => a.id)).toEqual(['webhook', 'mail', 'tg']);
-    let alerters = createAlerters(config.alerts, { file: '/srv/ferry/ferry.config.json', env: ENV, timeoutMs: 3000 });
+    let alerters = createAlerters(config.alerts, { file: '/srv/ferry/ferry.config.json', env: ENV, timeoutMs: 15_000 });
     let log = createSqliteAlertLog(logFile);
     const store = createMemoryHealthStore();
     let minutes = 0;
@@ -154,11 +154,18 @@ describe('dispatching alerts after check rounds', () => {
     ]);
     const failed = (await log.attempts({ alerter: 'webhook', limit: 1 }))[0];
     expect(failed?.error).toBe(`webhook ${hookBase}: answered HTTP 503: down for maintenance`);
+    expect((await alertViews(log, 3)).map((v) => [v.channel, v.ok])).toEqual(
+      expect.arrayContaining([
+        ['webhook', false],
+        ['mail', true],
+        ['tg', true],
+      ]),
+    );
 
     // Restart: a new log handle on the same file, new alerters. The webhook is back and gets what it missed.
     await log.close();
     log = createSqliteAlertLog(logFile);
-    alerters = createAlerters(config.alerts, { file: '/srv/ferry/ferry.config.json', env: ENV, timeoutMs: 3000 });
+    alerters = createAlerters(config.alerts, { file: '/srv/ferry/ferry.config.json', env: ENV, timeoutMs: 15_000 });
     hookBroken = false;
     expect(await step(80)).toEqual([['webhook', true, ['repeat:a']]]);
 
