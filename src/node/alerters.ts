@@ -2,6 +2,7 @@
 // where each kind's fields and typed config are), each handed its validated config and the
 // secrets it names, read from the environment here and nowhere else. A variable that is not set is
 // a ConfigError naming the file, the alert, the field and the fix, before any alerter is built.
+// openAlertService is what `ferry serve` wires in: the alerters, the log, dispatch after a round.
 import { ALERT_KINDS, ALERT_URL, URL_MEANS, checkAlertSecrets, type AlertConfig } from '../core/alerts-config.ts';
 import { ConfigError } from '../core/config-error.ts';
 import { createKinds, type KindFactories } from '../core/kinds.ts';
@@ -10,7 +11,10 @@ import { createSmtpAlerter } from '../adapters/alerts/smtp-alerter.ts';
 import { createTelegramAlerter } from '../adapters/alerts/telegram-alerter.ts';
 import { createWebhookAlerter } from '../adapters/alerts/webhook-alerter.ts';
 import type { HttpCall } from '../adapters/web/http-call.ts';
-import type { ConfiguredAlerter } from '../health/dispatch-alerts.ts';
+import { createSqliteAlertLog } from '../adapters/alerts/sqlite-alert-log.ts';
+import type { RoundOutcome } from '../health/check-round.ts';
+import { alertViews, dispatchRoundAlerts, type ConfiguredAlerter, type DispatchOutcome } from '../health/dispatch-alerts.ts';
+import type { AlertView } from '../ports/dashboard.ts';
 
 export interface AlerterDeps {
   /** The config file, for messages. */
@@ -77,4 +81,47 @@ export function createAlerters(configs: readonly AlertConfig[], deps: AlerterDep
       policy: { repeatEverySeconds: config.repeatEverySeconds, degraded: config.degraded },
     })),
   );
+}
+
+export interface AlertServiceOptions {
+  alerts: readonly AlertConfig[];
+  /** The config file, for messages. */
+  file: string;
+  env: Readonly<Record<string, string | undefined>>;
+  /** The alert log's SQLite file (the health store's health.db is fine: its own tables). */
+  logFile: string;
+  /** Target id -> the address readers use, named in the text. */
+  urls?: Readonly<Record<string, string>>;
+  now?: () => Date;
+  /** Per-send deadline, ms (default: each adapter's). */
+  timeoutMs?: number;
+}
+
+/** What `ferry serve` needs: alerts after each round, the dashboard's list, and closing the log. */
+export interface AlertService {
+  /** Configured alerters (none: dispatch sends nothing). */
+  readonly count: number;
+  dispatch(outcome: RoundOutcome, signal?: AbortSignal): Promise<DispatchOutcome>;
+  views(limit?: number): Promise<AlertView[]>;
+  close(): Promise<void>;
+}
+
+/** Builds the alerters (a ConfigError for an unset variable, before anything is opened) and opens the log. */
+export function openAlertService(options: AlertServiceOptions): AlertService {
+  const { alerts, file, env, logFile, urls = {}, now, timeoutMs } = options;
+  const alerters = createAlerters(alerts, { file, env, ...(timeoutMs === undefined ? {} : { timeoutMs }) });
+  const log = createSqliteAlertLog(logFile);
+  return {
+    count: alerters.length,
+    dispatch: (outcome, signal) =>
+      dispatchRoundAlerts(outcome, {
+        alerters,
+        log,
+        urls,
+        ...(now === undefined ? {} : { now }),
+        ...(signal === undefined ? {} : { signal }),
+      }),
+    views: (limit) => alertViews(log, limit),
+    close: () => log.close(),
+  };
 }

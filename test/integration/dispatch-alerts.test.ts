@@ -1,6 +1,6 @@
 // Alerts end to end with a fixed clock: ferry.config.json's alerts (parsed, secrets from the
 // environment) -> check rounds (scripted prober, real state machine and canonical choice) ->
-// dispatchRoundAlerts -> a webhook receiver, a real SMTP server and a Bot-API-shaped server on
+// openAlertService (dispatchRoundAlerts) -> a webhook receiver, a real SMTP server and a Bot-API-shaped server on
 // loopback, with the SQLite alert log. A mirror goes down (problem + canonical move), the problem is
 // repeated after the interval while the webhook is broken (the others still get it), the process
 // restarts, the webhook gets what it missed, and the recovery goes to all three, once.
@@ -16,8 +16,8 @@ import { parseConfig } from '../../src/core/config.ts';
 import { DEFAULT_HEALTH_POLICY } from '../../src/core/health/health-state.ts';
 import { ORIGIN_TARGET, type Evidence, type Verdict } from '../../src/core/health/observation.ts';
 import { runCheckRound, type CheckTarget, type RoundPolicies } from '../../src/health/check-round.ts';
-import { alertViews, dispatchAlerts, dispatchRoundAlerts } from '../../src/health/dispatch-alerts.ts';
-import { createAlerters } from '../../src/node/alerters.ts';
+import { dispatchAlerts } from '../../src/health/dispatch-alerts.ts';
+import { openAlertService, type AlertService } from '../../src/node/alerters.ts';
 import type { Alerter } from '../../src/ports/alerter.ts';
 import type { Prober } from '../../src/ports/prober.ts';
 import { startFakeTelegramApi, type FakeTelegramApi } from '../helpers/fake-telegram-api.ts';
@@ -102,12 +102,22 @@ describe('dispatching alerts after check rounds', () => {
     const logFile = join(dir, 'alerts.db');
     const config = parseConfig(configText(), '/srv/ferry/ferry.config.json');
     expect(config.alerts.map((a) => a.id)).toEqual(['webhook', 'mail', 'tg']);
-    let alerters = createAlerters(config.alerts, { file: '/srv/ferry/ferry.config.json', env: ENV, timeoutMs: 15_000 });
-    let log = createSqliteAlertLog(logFile);
-    const store = createMemoryHealthStore();
     let minutes = 0;
-    let verdicts: Record<string, Verdict> = {};
     const clock = (): Date => new Date(T0 + minutes * 60_000);
+    const open = (): AlertService =>
+      openAlertService({
+        alerts: config.alerts,
+        file: '/srv/ferry/ferry.config.json',
+        env: ENV,
+        logFile,
+        urls: URLS,
+        now: clock,
+        timeoutMs: 15_000,
+      });
+    let service = open();
+    expect(service.count).toBe(3);
+    const store = createMemoryHealthStore();
+    let verdicts: Record<string, Verdict> = {};
     const prober: Prober = {
       async probe(target, { vantage }) {
         const verdict = verdicts[target.id] ?? 'healthy';
@@ -126,7 +136,7 @@ describe('dispatching alerts after check rounds', () => {
         round: round++,
         now: clock,
       });
-      const { attempts } = await dispatchRoundAlerts(outcome, { alerters, log, urls: URLS, now: clock });
+      const { attempts } = await service.dispatch(outcome);
       return attempts.map((a) => [a.alerter, a.ok, a.items]);
     };
 
@@ -152,20 +162,19 @@ describe('dispatching alerts after check rounds', () => {
       ['mail', true, ['repeat:a']],
       ['tg', true, ['repeat:a']],
     ]);
-    const failed = (await log.attempts({ alerter: 'webhook', limit: 1 }))[0];
-    expect(failed?.error).toBe(`webhook ${hookBase}: answered HTTP 503: down for maintenance`);
-    expect((await alertViews(log, 3)).map((v) => [v.channel, v.ok])).toEqual(
+    const views = await service.views(3);
+    expect(views.map((v) => [v.channel, v.ok])).toEqual(
       expect.arrayContaining([
         ['webhook', false],
         ['mail', true],
         ['tg', true],
       ]),
     );
+    expect(views.find((v) => !v.ok)?.error).toBe(`webhook ${hookBase}: answered HTTP 503: down for maintenance`);
 
     // Restart: a new log handle on the same file, new alerters. The webhook is back and gets what it missed.
-    await log.close();
-    log = createSqliteAlertLog(logFile);
-    alerters = createAlerters(config.alerts, { file: '/srv/ferry/ferry.config.json', env: ENV, timeoutMs: 15_000 });
+    await service.close();
+    service = open();
     hookBroken = false;
     expect(await step(80)).toEqual([['webhook', true, ['repeat:a']]]);
 
@@ -207,7 +216,7 @@ describe('dispatching alerts after check rounds', () => {
       ['canonical'],
     ]);
     expect((hookBodies[0] as { canonical: unknown }).canonical).toMatchObject({ id: 'b', url: 'https://b.example.org/' });
-    await log.close();
+    await service.close();
   }, 60_000);
 
   it('a hanging alerter holds up no other, and its failure is recorded', async () => {
