@@ -9,9 +9,10 @@ import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createSmtpAlerter } from '../../src/adapters/alerts/smtp-alerter.ts';
 import { TELEGRAM_MAX_TEXT, createTelegramAlerter } from '../../src/adapters/alerts/telegram-alerter.ts';
-import { createWebhookAlerter } from '../../src/adapters/alerts/webhook-alerter.ts';
+import { MAX_WEBHOOK_BODY, MAX_WEBHOOK_ITEMS, createWebhookAlerter, webhookBody } from '../../src/adapters/alerts/webhook-alerter.ts';
 import { planAlerts } from '../../src/core/health/alert-plan.ts';
 import { renderAlert } from '../../src/core/health/alert-text.ts';
+import type { Evidence } from '../../src/core/health/observation.ts';
 import { AlertError, type OutgoingAlert } from '../../src/ports/alerter.ts';
 import { startFakeTelegramApi, type FakeTelegramApi } from '../helpers/fake-telegram-api.ts';
 import { startMailServer } from '../helpers/mail-server.ts';
@@ -144,6 +145,24 @@ describe('webhook alerter', () => {
     expect(Date.now() - started).toBeLessThan(5000);
     expect(hang.detail).toContain('no complete answer within 300 ms');
     for (const e of [e500, e302, hang]) expect(e.message).not.toContain('secret-path');
+  });
+
+  it('keeps the body bounded however many mirrors are in trouble', () => {
+    const alert = sampleAlert();
+    const first = alert.message.items[0];
+    if (first === undefined) throw new Error('no item');
+    const evidence = Array.from({ length: 5 }, (): Evidence => ({
+      layer: 'http',
+      code: 'slow',
+      message: 'x'.repeat(2000),
+      points: 'degraded',
+    }));
+    const items = Array.from({ length: 300 }, (_, i) => ({ ...first, target: `m${i}`, evidence }));
+    const body = webhookBody({ ...alert, message: { ...alert.message, items } });
+    expect(Buffer.byteLength(body)).toBeLessThanOrEqual(MAX_WEBHOOK_BODY);
+    const doc = JSON.parse(body) as { items: unknown[]; omitted: number };
+    expect(doc.items.length + doc.omitted).toBe(300);
+    expect(doc.items.length).toBeLessThanOrEqual(MAX_WEBHOOK_ITEMS);
   });
 
   it('stops when the caller aborts', async () => {

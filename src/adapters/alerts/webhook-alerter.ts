@@ -3,6 +3,7 @@
 // X-Ferry-Signature: sha256=<hex HMAC-SHA256 of the body>, so the receiver can tell it came from
 // Ferry. Through the one HTTP helper: a deadline, the caller's abort, no redirects, a capped answer.
 // Errors name only the webhook's origin: the path of a webhook URL is often its secret.
+import { clip } from '../../core/health/alert-text.ts';
 import { FetchError } from '../../ports/fetch.ts';
 import { AlertError, type Alerter, type OutgoingAlert } from '../../ports/alerter.ts';
 import { createHttpCall, excerpt, type HttpCall } from '../web/http-call.ts';
@@ -47,7 +48,7 @@ export function webhookBody(alert: OutgoingAlert): string {
     // Keep the words and the count; drop the evidence of the items, then the items.
     body = JSON.stringify({ ...doc, items: items.map((i) => ({ ...i, evidence: [] })) });
     if (new TextEncoder().encode(body).length > MAX_WEBHOOK_BODY) {
-      body = JSON.stringify({ ...doc, text: alert.text.slice(0, 32 * 1024), items: [], omitted: message.items.length });
+      body = JSON.stringify({ ...doc, text: clip(alert.text, 32 * 1024), items: [], omitted: message.items.length });
     }
   }
   return body;

@@ -166,7 +166,7 @@ export function planAlerts(input: AlertPlanInput): AlertPlan {
       const last = toldBy.get(`${alerter}\0${target}`);
       const open = last !== undefined && last.kind !== 'recovery' && last.state !== undefined ? last : undefined;
       const s = stateOf.get(target);
-      const base = { target, ...url(target), blockedIn: [] as string[], evidence: [] as Evidence[] };
+      const base: Pick<AlertItem, 'target' | 'url' | 'blockedIn' | 'evidence'> = { target, ...url(target), blockedIn: [], evidence: [] };
       if (s === undefined || !isProblem(s.state, policy)) {
         if (open?.state === undefined) continue;
         const item: AlertItem = {
