@@ -24,6 +24,7 @@ import { createMemoryHealthStore } from '../../adapters/health/memory-health-sto
 import { createDashboard, createPublicStatus } from '../../edge/dashboard/app.ts';
 import type { CheckTarget } from '../../health/check-round.ts';
 import { Hono } from 'hono';
+import { openAlertService } from '../alerters.ts';
 import type { GuardReport } from '../../core/health/origin-evidence.ts';
 import type { SiteState } from '../../ports/state.ts';
 import { createAgentReports } from '../../health/agent-reports.ts';
@@ -88,6 +89,17 @@ export const command: Command = {
     // A missing Worker token is a config error at start, not a failure every round.
     const remote = config.health.enabled ? remoteVantagesFor(config.health, io.env) : undefined;
     const healthStore = config.health.enabled ? openHealthStore(config) : undefined;
+    // Alerters are built first: an unset secret variable stops the start, naming it.
+    const alerts =
+      config.health.enabled && config.alerts.length > 0
+        ? openAlertService({
+            alerts: config.alerts,
+            file: config.file ?? 'ferry.config.json',
+            env: io.env,
+            logFile: healthStoreFile(config.data),
+            urls: Object.fromEntries(publicMirrors.map((m) => [m.id, m.url])),
+          })
+        : undefined;
     const republisher = await createRepublisher({
       config,
       env: io.env,
@@ -137,6 +149,7 @@ export const command: Command = {
       rotate: async () => {
         await health?.rotateNow();
       },
+      ...(alerts === undefined ? {} : { alerts: () => alerts.views(20) }),
     });
     let dashboard: Hono;
     const token = io.env.FERRY_ADMIN_TOKEN;
@@ -195,6 +208,15 @@ export const command: Command = {
           paused: async () => new Set(Object.keys((await maintainer.load()).paused)),
           ...(remote === undefined ? {} : { remote }),
           originReport: async () => guardReportOf(await stateStore.list(), (await maintainer.load()).rejected),
+          ...(alerts === undefined
+            ? {}
+            : {
+                after: async (outcome, _rotation, signal) => {
+                  const sent = await alerts.dispatch(outcome, signal);
+                  for (const a of sent.attempts)
+                    io.out(`alert ${a.alerter}: ${a.ok ? 'sent' : `not sent (${a.error ?? 'failed'}; retried next round)`}: ${a.subject}`);
+                },
+              }),
           log: (line) => io.out(line),
         });
         void health.job.runNow();
@@ -209,6 +231,7 @@ export const command: Command = {
           .then(() => job.stop())
           .then(() => server.close())
           .then(() => Promise.all(closers.map((close) => close())))
+          .then(() => alerts?.close())
           .then(() => healthStore?.close())
           .then(() => republisher.close())
           .then(done, done);
