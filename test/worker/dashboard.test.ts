@@ -16,7 +16,7 @@ const MIRRORS = JSON.stringify({
   ],
 });
 
-async function call(path: string, init: RequestInit = {}, vars: Partial<Cloudflare.Env> = {}): Promise<Response> {
+async function call(path: string, init: RequestInit<IncomingRequestCfProperties> = {}, vars: Partial<Cloudflare.Env> = {}): Promise<Response> {
   const ctx = createExecutionContext();
   const res = await worker.fetch(
     new Request(`https://blog.example.org${path}`, { redirect: 'manual', ...init }),
@@ -27,7 +27,7 @@ async function call(path: string, init: RequestInit = {}, vars: Partial<Cloudfla
   return res;
 }
 
-const form = (fields: Record<string, string>): RequestInit => ({
+const form = (fields: Record<string, string>): RequestInit<IncomingRequestCfProperties> => ({
   method: 'POST',
   headers: { 'content-type': 'application/x-www-form-urlencoded', 'cf-connecting-ip': '203.0.113.9' },
   body: new URLSearchParams(fields).toString(),
