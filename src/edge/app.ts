@@ -9,7 +9,8 @@ import type { Mirror } from '../ports/mirror.ts';
 import { createMemoryEdgeState } from '../adapters/edge-state/memory-edge-state.ts';
 import { createCompromisedMarks } from './compromised-marks.ts';
 import { createWebCompressor, type Compressor } from './compression.ts';
-import { SECURITY_HEADERS } from './content-headers.ts';
+import { PUBLIC_HEADERS, SECURITY_HEADERS } from './content-headers.ts';
+import { preflightResponse } from './cors.ts';
 import { createFerryRoutes } from './ferry-routes.ts';
 import { createFileCache } from './file-cache.ts';
 import { createMirrorPool, type MirrorPool } from './mirror-pool.ts';
@@ -50,6 +51,12 @@ export interface Edge {
   app: Hono;
   pool: MirrorPool;
   reader: SnapshotReader;
+}
+
+const FERRY_PREFIX = '/_ferry/';
+
+function methodNotAllowed(): Response {
+  return new Response('Method Not Allowed\n', { status: 405, headers: { allow: 'GET, HEAD, OPTIONS', ...SECURITY_HEADERS } });
 }
 
 export function createEdgeApp(options: EdgeOptions): Hono {
@@ -110,14 +117,22 @@ export function createEdge(options: EdgeOptions): Edge {
   // manifest check of its own.
   if (options.ipfs !== undefined) app.route('/ipfs', createIpfsGateway({ blocks: options.ipfs }));
   app.route('/_ferry', createFerryRoutes({ reader, pool, cache, marks, serving }));
+  // Routes mounted under /_ferry go above: the rest of /_ferry/ is not part of the snapshot, and
+  // answers without CORS headers.
+  app.all(`${FERRY_PREFIX}*`, (c) =>
+    c.req.method === 'GET' || c.req.method === 'HEAD'
+      ? new Response('Not Found\n', { status: 404, headers: { 'content-type': 'text/plain; charset=utf-8', ...SECURITY_HEADERS } })
+      : methodNotAllowed(),
+  );
+  app.options('*', () => preflightResponse(SECURITY_HEADERS));
   app.route('/', createSnapshotRoutes(serving));
 
   // Other methods fall through to here.
-  app.notFound(() => new Response('Method Not Allowed\n', { status: 405, headers: { allow: 'GET, HEAD', ...SECURITY_HEADERS } }));
+  app.notFound(methodNotAllowed);
 
-  app.onError((e) => {
+  app.onError((e, c) => {
     onEvent({ type: 'unavailable', path: '', error: e instanceof Error ? e.message : String(e) });
-    return unavailableResponse(reader.current()?.manifest);
+    return unavailableResponse(reader.current()?.manifest, c.req.path.startsWith(FERRY_PREFIX) ? SECURITY_HEADERS : PUBLIC_HEADERS);
   });
 
   return { app, pool, reader };

@@ -2,6 +2,8 @@
 // answer carries (content types by name are core/content-type.ts, shared with the publishers). Pure.
 import { extensionOf, fileName, isFeedPath } from '../core/content-type.ts';
 
+import { CORS_HEADERS } from './cors.ts';
+
 export { contentTypeFor, extensionOf, fileName, isFeedPath } from '../core/content-type.ts';
 
 /** Worth compressing: text formats. Images are already compressed. */
@@ -27,6 +29,9 @@ export const SECURITY_HEADERS: Readonly<Record<string, string>> = {
   'referrer-policy': 'no-referrer',
   'x-content-type-options': 'nosniff',
 };
+
+/** Every public answer (snapshot files, the edge's own 404 and 503 pages): security and CORS headers. */
+export const PUBLIC_HEADERS: Readonly<Record<string, string>> = { ...SECURITY_HEADERS, ...CORS_HEADERS };
 
 /** `Link: <canonical + path>; rel="canonical"`, or undefined when the canonical URL is unusable. */
 export function canonicalLink(canonical: string, path: string): string | undefined {

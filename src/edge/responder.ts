@@ -4,7 +4,7 @@
 // Also the edge's own answers: stale copies, 503 and the built-in 404.
 import type { Manifest } from '../core/manifest.ts';
 import { chooseEncoding, type Encoding } from './compression.ts';
-import { SECURITY_HEADERS, cacheControlFor, canonicalLink, contentTypeFor, onionLocation } from './content-headers.ts';
+import { PUBLIC_HEADERS, cacheControlFor, canonicalLink, contentTypeFor, onionLocation } from './content-headers.ts';
 import type { CachedFile } from './file-cache.ts';
 import { notFoundPage, unavailablePage } from './pages.ts';
 
@@ -47,7 +47,7 @@ export function prepareFile(
   const base: Record<string, string> = {
     'content-type': contentTypeFor(file.path),
     'cache-control': status === 200 ? cacheControlFor(file.path) : NO_STORE,
-    ...SECURITY_HEADERS,
+    ...PUBLIC_HEADERS,
   };
   const link = canonicalLink(manifest.canonical, requestPath);
   if (link) base.link = link;
@@ -109,11 +109,14 @@ export function staleHeaders(nowMs: number, verifiedAt: number): Record<string, 
   };
 }
 
-/** No mirror can deliver: the 503 page, listing the other mirrors the manifest names. */
-export function unavailableResponse(manifest: Manifest | undefined): Response {
+/**
+ * No mirror can deliver: the 503 page, listing the other mirrors the manifest names. With
+ * `headers` = SECURITY_HEADERS where no CORS belongs (the /_ferry/ routes).
+ */
+export function unavailableResponse(manifest: Manifest | undefined, headers: Readonly<Record<string, string>> = PUBLIC_HEADERS): Response {
   return new Response(unavailablePage(manifest ? manifest.mirrors.map((m) => m.url) : []), {
     status: 503,
-    headers: { 'content-type': 'text/html; charset=utf-8', 'cache-control': NO_STORE, 'retry-after': '30', ...SECURITY_HEADERS },
+    headers: { 'content-type': 'text/html; charset=utf-8', 'cache-control': NO_STORE, 'retry-after': '30', ...headers },
   });
 }
 
@@ -121,7 +124,7 @@ export function unavailableResponse(manifest: Manifest | undefined): Response {
 export function builtInNotFound(): Response {
   return new Response(notFoundPage(), {
     status: 404,
-    headers: { 'content-type': 'text/html; charset=utf-8', 'cache-control': NO_STORE, ...SECURITY_HEADERS },
+    headers: { 'content-type': 'text/html; charset=utf-8', 'cache-control': NO_STORE, ...PUBLIC_HEADERS },
   });
 }
 

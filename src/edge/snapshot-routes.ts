@@ -8,7 +8,7 @@ import type { EdgeStateStore } from '../ports/edge-state.ts';
 import { background } from './background.ts';
 import type { CompromisedMarks } from './compromised-marks.ts';
 import type { Compressor } from './compression.ts';
-import { toSnapshotPath } from './content-headers.ts';
+import { PUBLIC_HEADERS, toSnapshotPath } from './content-headers.ts';
 import type { CachedFile, FileCache } from './file-cache.ts';
 import { UnavailableError, type MirrorPool } from './mirror-pool.ts';
 import {
@@ -136,7 +136,10 @@ export function createSnapshotServing(o: SnapshotServingOptions): SnapshotServin
     if (path === undefined) {
       if (!requestPath.endsWith('/') && a.manifest.files[`${requestPath}/index.html`] !== undefined) {
         // Only ever a relative redirect on this same host.
-        return new Response(null, { status: 301, headers: { location: `${requestPath}/`, 'cache-control': 'public, max-age=300' } });
+        return new Response(null, {
+          status: 301,
+          headers: { location: `${requestPath}/`, 'cache-control': 'public, max-age=300', ...PUBLIC_HEADERS },
+        });
       }
       const t = now().getTime();
       if (t - lastMissRefreshAt >= o.missRefreshMs) {
