@@ -13,6 +13,7 @@ import { PUBLIC_HEADERS, SECURITY_HEADERS } from './content-headers.ts';
 import { preflightResponse } from './cors.ts';
 import { createFerryRoutes } from './ferry-routes.ts';
 import { createFileCache } from './file-cache.ts';
+import { createLegacyFeedRoutes } from './legacy-feeds.ts';
 import { createMirrorPool, type MirrorPool } from './mirror-pool.ts';
 import type { HedgePolicy, PoolHealth } from './pool-state.ts';
 import { unavailableResponse, type ConditionalHeader } from './responder.ts';
@@ -125,6 +126,7 @@ export function createEdge(options: EdgeOptions): Edge {
       : methodNotAllowed(),
   );
   app.options('*', () => preflightResponse(SECURITY_HEADERS));
+  app.route('/', createLegacyFeedRoutes());
   app.route('/', createSnapshotRoutes(serving));
 
   // Other methods fall through to here.

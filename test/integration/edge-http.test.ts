@@ -126,3 +126,37 @@ describe('CORS', () => {
     expect(res.body).toEqual(bytesOf('/rss.xml'));
   });
 });
+
+describe('old Blogger feed addresses', () => {
+  const cases: [string, string][] = [
+    ['/feeds/posts/default', '/atom.xml'],
+    ['/feeds/posts/default/', '/atom.xml'],
+    ['/feeds/posts/default?alt=rss', '/rss.xml'],
+    ['/feeds/posts/default?alt=atom&max-results=25', '/atom.xml'],
+    ['/feeds/posts/summary', '/atom.xml'],
+    ['/feeds/posts/summary?alt=rss', '/rss.xml'],
+  ];
+  for (const [from, to] of cases) {
+    it(`${from} -> ${to}, permanently`, async () => {
+      const res = await http(`${edge.url}${from}`);
+      expect(res.status).toBe(301);
+      const location = res.headers.location ?? '';
+      // Relative to the request, so it holds when the edge is served under a sub-path too.
+      expect(location).not.toMatch(/^(https?:)?\/\//);
+      const target = new URL(location, `${edge.url}${from}`);
+      expect(target.pathname).toBe(to);
+      expect(new URL(location, `https://proxy.example/blog${from}`).pathname).toBe(`/blog${to}`);
+      expect(res.headers['content-security-policy']).toBeDefined();
+      expect(res.headers['access-control-allow-origin']).toBe('*');
+      const feed = await http(target.href);
+      expect(feed.status).toBe(200);
+      expect(feed.body).toEqual(bytesOf(to));
+    });
+  }
+  it('a feed reader following redirects gets the signed feed', async () => {
+    const res = await fetch(`${edge.url}/feeds/posts/default?alt=rss`);
+    expect(res.status).toBe(200);
+    expect(res.redirected).toBe(true);
+    expect(new Uint8Array(await res.arrayBuffer())).toEqual(bytesOf('/rss.xml'));
+  });
+});
