@@ -14,10 +14,17 @@ import { preflightResponse } from './cors.ts';
 import { createFerryRoutes } from './ferry-routes.ts';
 import { createFileCache } from './file-cache.ts';
 import { createLegacyFeedRoutes } from './legacy-feeds.ts';
+import { createManifestRoutes } from './manifest-routes.ts';
 import { createMirrorPool, type MirrorPool } from './mirror-pool.ts';
 import type { HedgePolicy, PoolHealth } from './pool-state.ts';
 import { unavailableResponse, type ConditionalHeader } from './responder.ts';
-import { createSnapshotReader, type ReaderEvent, type ReaderTimeouts, type SnapshotReader } from './snapshot-reader.ts';
+import {
+  DEFAULT_READER_TIMEOUTS,
+  createSnapshotReader,
+  type ReaderEvent,
+  type ReaderTimeouts,
+  type SnapshotReader,
+} from './snapshot-reader.ts';
 import { createSnapshotRoutes, createSnapshotServing, type ServingEvent } from './snapshot-routes.ts';
 
 export type EdgeEvent = ReaderEvent | ServingEvent | { type: 'mirror-state'; mirror: string; state: PoolHealth; error?: string };
@@ -76,6 +83,7 @@ export function createEdge(options: EdgeOptions): Edge {
     requestHeader = (c, name) => c.req.header(name),
   } = options;
 
+  const timeouts: ReaderTimeouts = { ...DEFAULT_READER_TIMEOUTS, ...options.timeouts };
   const marks = createCompromisedMarks(store);
   const pool = createMirrorPool({
     mirrors: options.mirrors,
@@ -95,7 +103,7 @@ export function createEdge(options: EdgeOptions): Edge {
     publicKey: options.publicKey,
     now,
     store,
-    ...(options.timeouts ? { timeouts: options.timeouts } : {}),
+    timeouts,
     onEvent,
   });
   const cache = createFileCache({ compressor, maxBytes: maxCacheBytes });
@@ -127,6 +135,21 @@ export function createEdge(options: EdgeOptions): Edge {
   );
   app.options('*', () => preflightResponse(SECURITY_HEADERS));
   app.route('/', createLegacyFeedRoutes());
+  app.route(
+    '/',
+    createManifestRoutes({
+      reader,
+      pool,
+      cache,
+      compressor,
+      publicKey: options.publicKey,
+      now,
+      requestHeader,
+      announcementTtlMs: missRefreshMs,
+      requestMs: timeouts.requestMs,
+      manifestMaxBytes: timeouts.manifestMaxBytes,
+    }),
+  );
   app.route('/', createSnapshotRoutes(serving));
 
   // Other methods fall through to here.

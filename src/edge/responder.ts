@@ -36,26 +36,25 @@ export interface Prepared {
   notModified: Record<string, string>;
 }
 
-/** The answers for `file` at `requestPath` (status 200, or 404 for the snapshot's 404 page). */
-export function prepareFile(
-  file: CachedFile,
-  manifest: Manifest,
-  requestPath: string,
-  encodings: readonly Encoding[],
-  status = 200,
-): Prepared {
+/**
+ * The answers for `file` (status 200, or 404 for the snapshot's 404 page, which names no
+ * canonical URL: it stands for whatever address was asked).
+ */
+export function prepareFile(file: CachedFile, manifest: Manifest, encodings: readonly Encoding[], status = 200): Prepared {
   const base: Record<string, string> = {
     'content-type': contentTypeFor(file.path),
     'cache-control': status === 200 ? cacheControlFor(file.path) : NO_STORE,
     ...PUBLIC_HEADERS,
   };
-  const link = canonicalLink(manifest.canonical, requestPath);
-  if (link) base.link = link;
-  const onion = onionLocation(
-    manifest.mirrors.map((m) => m.url),
-    requestPath,
-  );
-  if (onion) base['onion-location'] = onion;
+  if (status === 200) {
+    const link = canonicalLink(manifest.canonical, file.path);
+    if (link) base.link = link;
+    const onion = onionLocation(
+      manifest.mirrors.map((m) => m.url),
+      file.path,
+    );
+    if (onion) base['onion-location'] = onion;
+  }
   const hasVariants = Object.keys(file.variants).length > 0;
   if (hasVariants) base.vary = 'Accept-Encoding';
   const etag = `"${file.sha256}"`;

@@ -4,6 +4,7 @@
 // current manifest) is answered without a promise.
 import { Hono, type Context } from 'hono';
 import { sha256Hex } from '../core/bytes.ts';
+import { hrefOf } from '../core/paths.ts';
 import type { EdgeStateStore } from '../ports/edge-state.ts';
 import { background } from './background.ts';
 import type { CompromisedMarks } from './compromised-marks.ts';
@@ -64,8 +65,8 @@ export function createSnapshotServing(o: SnapshotServingOptions): SnapshotServin
   const send = (p: Prepared, c: Context, status = 200, extra?: Record<string, string>): Response =>
     respond(p, (name) => o.requestHeader(c, name), compressor.encodings, status, extra);
 
-  const prepare = (requestPath: string, file: CachedFile, a: AcceptedManifest, status = 200): Prepared =>
-    prepareFile(file, a.manifest, requestPath, compressor.encodings, status);
+  const prepare = (file: CachedFile, a: AcceptedManifest, status = 200): Prepared =>
+    prepareFile(file, a.manifest, compressor.encodings, status);
 
   /** Read a path through the pool (one request per path at a time), verified, cached. */
   const fetchFile = (path: string, c: Context): Promise<CachedFile> => {
@@ -87,7 +88,7 @@ export function createSnapshotServing(o: SnapshotServingOptions): SnapshotServin
   };
 
   /** No mirror delivered `path`: the last verified copy (stale unless it matches the manifest), or 503. */
-  const fallback = async (c: Context, requestPath: string, path: string, a: AcceptedManifest, error: string): Promise<Response> => {
+  const fallback = async (c: Context, path: string, a: AcceptedManifest, error: string): Promise<Response> => {
     const want = a.manifest.files[path]?.sha256;
     let copy = cache.get(path);
     if (copy === undefined) {
@@ -98,10 +99,10 @@ export function createSnapshotServing(o: SnapshotServingOptions): SnapshotServin
       }
     }
     const fresh = copy !== undefined && copy.sha256 === want && expiresMs(a) > now().getTime();
-    if (copy !== undefined && fresh) return send(prepare(requestPath, copy, a), c);
+    if (copy !== undefined && fresh) return send(prepare(copy, a), c);
     if (copy !== undefined) {
       onEvent({ type: 'served-stale', path });
-      return send(prepare(requestPath, copy, a), c, 200, staleHeaders(now().getTime(), copy.verifiedAt));
+      return send(prepare(copy, a), c, 200, staleHeaders(now().getTime(), copy.verifiedAt));
     }
     onEvent({ type: 'unavailable', path, error });
     return unavailableResponse(a.manifest);
@@ -112,7 +113,7 @@ export function createSnapshotServing(o: SnapshotServingOptions): SnapshotServin
     if (entry !== undefined) {
       const cached = cache.get('/404.html');
       const ok = cached?.sha256 === entry.sha256 ? cached : await fetchFile('/404.html', c).catch(() => undefined);
-      if (ok !== undefined) return send(prepare('/404.html', ok, a, 404), c, 404);
+      if (ok !== undefined) return send(prepare(ok, a, 404), c, 404);
     }
     return builtInNotFound();
   };
@@ -135,10 +136,10 @@ export function createSnapshotServing(o: SnapshotServingOptions): SnapshotServin
     let path = resolvePath(requestPath, a);
     if (path === undefined) {
       if (!requestPath.endsWith('/') && a.manifest.files[`${requestPath}/index.html`] !== undefined) {
-        // Only ever a relative redirect on this same host.
+        // Only ever a redirect on this same host, percent-encoded (a Chinese folder name too).
         return new Response(null, {
           status: 301,
-          headers: { location: `${requestPath}/`, 'cache-control': 'public, max-age=300', ...PUBLIC_HEADERS },
+          headers: { location: `${hrefOf(requestPath)}/`, 'cache-control': 'public, max-age=300', ...PUBLIC_HEADERS },
         });
       }
       const t = now().getTime();
@@ -154,19 +155,19 @@ export function createSnapshotServing(o: SnapshotServingOptions): SnapshotServin
     if (expiresMs(a) <= now().getTime()) {
       // The manifest expired and no newer one came: only last verified copies, marked stale.
       a = (await reader.refresh()) ?? a;
-      if (expiresMs(a) <= now().getTime()) return fallback(c, requestPath, path, a, 'the manifest expired and no newer one was found');
+      if (expiresMs(a) <= now().getTime()) return fallback(c, path, a, 'the manifest expired and no newer one was found');
     }
     let file = cache.get(path);
     if (file === undefined || file.sha256 !== entry.sha256) {
       try {
         file = await fetchFile(path, c);
       } catch (e) {
-        if (e instanceof UnavailableError) return fallback(c, requestPath, path, a, e.message);
+        if (e instanceof UnavailableError) return fallback(c, path, a, e.message);
         throw e;
       }
       a = reader.current() ?? a;
     }
-    const p = prepare(requestPath, file, a);
+    const p = prepare(file, a);
     if (path === toSnapshotPath(requestPath)) {
       if (prepared.size >= MAX_PREPARED) prepared.clear();
       prepared.set(requestPath, p);

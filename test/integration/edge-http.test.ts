@@ -1,11 +1,14 @@
 // The edge as readers, feed readers and other edges meet it, over real HTTP: a Node edge server
 // on port 0 reading a snapshot folder (directory mirror) or a loopback HTTP mirror.
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { request, type IncomingHttpHeaders } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { encodePublicKeyPem } from '../../src/core/manifest.ts';
 import { startEdgeServer, type EdgeServer } from '../../src/node/edge-server.ts';
+import { buildSnapshot } from '../helpers/built-snapshot.ts';
+import { runCli } from '../helpers/run-cli.ts';
 import { makeSignedSnapshot, sampleFiles, testKeyPair, writeSnapshotDir } from '../helpers/signed-snapshot.ts';
 
 const key = testKeyPair(1);
@@ -14,6 +17,7 @@ const files = {
   '/atom.xml': `<?xml version="1.0" encoding="utf-8"?><feed xmlns="http://www.w3.org/2005/Atom"><title>t</title>${'<entry><title>a</title></entry>'.repeat(20)}</feed>`,
   '/feed.json': JSON.stringify({ version: 'https://jsonfeed.org/version/1.1', title: 't', items: [] }),
   '/mirrors.json': JSON.stringify({ mirrors: [{ id: 'a', url: 'https://mirror-a.example.org/' }] }),
+  '/人权/index.html': '<!doctype html><html lang="zh"><title>人权</title><body><p>人权</p></body></html>',
   '/2016/06/六四.html': `<!doctype html><html lang="zh"><title>六四</title><body>${'<p>六四 27 周年</p>'.repeat(30)}</body></html>`,
 };
 const snap = makeSignedSnapshot(files, {
@@ -32,19 +36,26 @@ const bytesOf = (path: string): Uint8Array => {
 
 let dir: string;
 let edge: EdgeServer;
+let pubFile: string;
+const extra: EdgeServer[] = [];
 
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'ferry-edge-http-'));
   await writeSnapshotDir(join(dir, 'snap'), snap);
+  pubFile = join(dir, 'ferry.pub');
+  await writeFile(pubFile, encodePublicKeyPem(key.publicKey));
   edge = await startEdgeServer({
     mirrors: [{ id: 'local', kind: 'directory', path: join(dir, 'snap'), priority: 1 }],
     publicKey: key.publicKey,
   });
 });
 afterAll(async () => {
+  await Promise.all(extra.map((e) => e.close()));
   await edge.close();
   await rm(dir, { recursive: true, force: true });
 });
+
+const text = (b: Uint8Array): string => new TextDecoder().decode(b);
 
 interface Answer {
   status: number;
@@ -158,5 +169,167 @@ describe('old Blogger feed addresses', () => {
     expect(res.status).toBe(200);
     expect(res.redirected).toBe(true);
     expect(new Uint8Array(await res.arrayBuffer())).toEqual(bytesOf('/rss.xml'));
+  });
+});
+
+describe('the edge as a mirror', () => {
+  it('serves the signed manifest and signature byte for byte, revalidated by ETag', async () => {
+    for (const path of ['/manifest.json', '/manifest.json.sig']) {
+      const res = await http(`${edge.url}${path}`);
+      expect(res.status, path).toBe(200);
+      expect(res.body, path).toEqual(bytesOf(path));
+      expect(res.headers['cache-control'], path).toBe('no-cache');
+      expect(res.headers['access-control-allow-origin'], path).toBe('*');
+      const etag = res.headers.etag ?? '';
+      expect(etag).toMatch(/^"[0-9a-f]{64}"$/);
+      const again = await http(`${edge.url}${path}`, { headers: { 'if-none-match': etag } });
+      expect(again.status, path).toBe(304);
+    }
+    expect((await http(`${edge.url}/manifest.json`)).headers['content-type']).toBe('application/json');
+    // This mirror announces nothing: no manifest.next.json.
+    expect((await http(`${edge.url}/manifest.next.json`)).status).toBe(404);
+  });
+
+  it('passes `ferry verify <edge URL>`', async () => {
+    const run = await runCli(['verify', `${edge.url}/`, '--pubkey', pubFile]);
+    expect(run.err).toBe('');
+    expect(run.out).toMatch(/^OK: .*: version 3, \d+ files match the signed manifest/);
+    expect(run.code).toBe(0);
+  });
+
+  it('serves the blog to an edge chained behind it (its only mirror: the first edge, kind http)', async () => {
+    const second = await startEdgeServer({
+      mirrors: [{ id: 'first-edge', kind: 'http', url: `${edge.url}/`, priority: 1 }],
+      publicKey: key.publicKey,
+    });
+    extra.push(second);
+    for (const path of ['/index.html', '/2016/06/27th-anniversary.html', '/media/protest-1.png', '/rss.xml', '/manifest.json']) {
+      const res = await fetch(`${second.url}${path}`);
+      expect(res.status, path).toBe(200);
+      expect(new Uint8Array(await res.arrayBuffer()), path).toEqual(bytesOf(path));
+    }
+    const health = (await (await fetch(`${second.url}/_ferry/health`)).json()) as { manifest: { version: number; source: string } | null };
+    expect(health.manifest).toMatchObject({ version: 3, source: 'first-edge' });
+    const run = await runCli(['verify', `${second.url}/`, '--pubkey', pubFile]);
+    expect(run.out).toMatch(/^OK: /);
+    expect(run.code).toBe(0);
+  });
+
+  it("passes on a mirror's announcement only when it is signed with the pinned key", async () => {
+    const next = makeSignedSnapshot(files, {
+      version: 4,
+      keyPair: key,
+      now: new Date(),
+      expiresInMs: 86_400_000,
+      mirrors: [],
+      canonical: 'https://blog.example.org/',
+    });
+    const forged = makeSignedSnapshot(files, {
+      version: 4,
+      keyPair: testKeyPair(2),
+      now: new Date(),
+      expiresInMs: 86_400_000,
+      mirrors: [],
+      canonical: 'https://blog.example.org/',
+    });
+    const announce = async (name: string, from: ReadonlyMap<string, Uint8Array>): Promise<EdgeServer> => {
+      const folder = join(dir, name);
+      const copy = new Map(snap);
+      copy.set('/manifest.next.json', from.get('/manifest.json') ?? new Uint8Array());
+      copy.set('/manifest.next.json.sig', from.get('/manifest.json.sig') ?? new Uint8Array());
+      await writeSnapshotDir(folder, copy);
+      const e = await startEdgeServer({ mirrors: [{ id: name, kind: 'directory', path: folder, priority: 1 }], publicKey: key.publicKey });
+      extra.push(e);
+      return e;
+    };
+    const honest = await announce('announcing', next);
+    const m = await http(`${honest.url}/manifest.next.json`);
+    expect(m.status).toBe(200);
+    expect(m.body).toEqual(next.get('/manifest.json'));
+    expect((await http(`${honest.url}/manifest.next.json.sig`)).body).toEqual(next.get('/manifest.json.sig'));
+    // The current manifest is still version 3.
+    expect((await http(`${honest.url}/manifest.json`)).body).toEqual(bytesOf('/manifest.json'));
+
+    const forger = await announce('forging', forged);
+    expect((await http(`${forger.url}/manifest.next.json`)).status).toBe(404);
+    expect((await http(`${forger.url}/manifest.next.json.sig`)).status).toBe(404);
+  });
+});
+
+describe('headers', () => {
+  const SECURITY = ['content-security-policy', 'referrer-policy', 'x-content-type-options'];
+
+  it('serves a Chinese path (percent-encoded on the wire) with a valid, encoded canonical Link', async () => {
+    const res = await http(`${edge.url}/2016/06/${encodeURIComponent('六四')}.html`);
+    expect(res.status).toBe(200);
+    expect(res.body).toEqual(bytesOf('/2016/06/六四.html'));
+    expect(res.headers.link).toBe('<https://blog.example.org/2016/06/%E5%85%AD%E5%9B%9B.html>; rel="canonical"');
+  });
+
+  it('redirects a folder without its slash, with the security headers and an encoded Location', async () => {
+    for (const [from, to] of [
+      ['/2016/06', '/2016/06/'],
+      [`/${encodeURIComponent('人权')}`, '/%E4%BA%BA%E6%9D%83/'],
+    ] as const) {
+      const res = await http(`${edge.url}${from}`);
+      expect(res.status, from).toBe(301);
+      expect(res.headers.location, from).toBe(to);
+      for (const h of SECURITY) expect(res.headers[h], `${from} ${h}`).toBeDefined();
+      const page = await http(new URL(res.headers.location ?? '', edge.url).href);
+      expect(page.status, to).toBe(200);
+    }
+  });
+
+  it('names no canonical URL on the 404 page, and the directory form for /', async () => {
+    const missing = await http(`${edge.url}/no-such-page.html`);
+    expect(missing.status).toBe(404);
+    expect(text(missing.body)).toContain('snapshot 404 page');
+    expect(missing.headers.link).toBeUndefined();
+    expect(missing.headers['onion-location']).toBeUndefined();
+    for (const h of SECURITY) expect(missing.headers[h], h).toBeDefined();
+    for (const path of ['/', '/index.html']) {
+      expect((await http(`${edge.url}${path}`)).headers.link, path).toBe('<https://blog.example.org/>; rel="canonical"');
+    }
+    expect((await http(`${edge.url}/2016/06/`)).headers.link).toBe('<https://blog.example.org/2016/06/>; rel="canonical"');
+  });
+});
+
+describe('a snapshot built by `ferry build`, through the edge', () => {
+  let site: EdgeServer;
+  let out: string;
+  beforeAll(async () => {
+    const built = await buildSnapshot(join(dir, 'built'), {
+      posts: { 'rights.md': '---\ntitle: 人权\ndate: 2017-01-02T08:00:00Z\nlang: zh\ntags: [人权, news]\n---\n人权 human rights.\n' },
+    });
+    out = built.out;
+    site = await startEdgeServer({
+      mirrors: [{ id: 'built', kind: 'directory', path: built.out, priority: 1 }],
+      publicKey: await readFile(built.pubFile, 'utf8'),
+    });
+    extra.push(site);
+  }, 60_000);
+
+  it("gives every page a Link header naming the page's own rel=canonical", async () => {
+    const manifest = JSON.parse(await readFile(join(out, 'manifest.json'), 'utf8')) as { files: Record<string, unknown> };
+    const pages = Object.keys(manifest.files).filter((p) => p.endsWith('.html'));
+    let compared = 0;
+    for (const path of pages) {
+      // The 404 page stands for any missing address.
+      const asked = path === '/404.html' ? '/no/such/page' : path.replace(/(^|\/)index\.html$/, '$1');
+      const res = await http(`${site.url}${asked.split('/').map(encodeURIComponent).join('/')}`);
+      const html = text(res.body);
+      const canonical = /<link rel="canonical" href="([^"]*)">/.exec(html)?.[1]?.replaceAll('&amp;', '&');
+      if (path === '/404.html') {
+        expect(res.status).toBe(404);
+        expect(res.headers.link).toBeUndefined();
+        continue;
+      }
+      expect(res.status, path).toBe(200);
+      if (canonical === undefined) continue;
+      expect(res.headers.link, path).toBe(`<${canonical}>; rel="canonical"`);
+      compared += 1;
+    }
+    expect(compared).toBeGreaterThan(5);
+    expect(pages.some((p) => /[^\x00-\x7f]/.test(p))).toBe(true);
   });
 });
