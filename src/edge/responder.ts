@@ -5,13 +5,14 @@
 import type { Manifest } from '../core/manifest.ts';
 import { chooseEncoding, type Encoding } from './compression.ts';
 import { PUBLIC_HEADERS, cacheControlFor, canonicalLink, contentTypeFor, onionLocation } from './content-headers.ts';
+import { parseRange, rangeStillValid } from './byte-range.ts';
 import type { CachedFile } from './file-cache.ts';
 import { notFoundPage, unavailablePage } from './pages.ts';
 
 export const NO_STORE = 'no-store';
 
 /** The request headers a response depends on. */
-export type ConditionalHeader = 'if-none-match' | 'accept-encoding';
+export type ConditionalHeader = 'if-none-match' | 'accept-encoding' | 'range' | 'if-range';
 
 /** How to read one request header (a runtime may pass a cheaper reader than Headers). */
 export type HeaderReader = (name: ConditionalHeader) => string | undefined;
@@ -47,6 +48,7 @@ export function prepareFile(file: CachedFile, manifest: Manifest, encodings: rea
     ...PUBLIC_HEADERS,
   };
   if (status === 200) {
+    base['accept-ranges'] = 'bytes';
     const link = canonicalLink(manifest.canonical, file.path);
     if (link) base.link = link;
     const onion = onionLocation(
@@ -88,6 +90,13 @@ export function respond(
   if (status === 200 && inm !== undefined && (inm.trim() === '*' || inm.includes(p.sha256))) {
     return new Response(null, { status: 304, headers: extra ? { ...p.notModified, ...extra } : p.notModified });
   }
+  if (status === 200) {
+    const range = header('range');
+    if (range !== undefined) {
+      const partial = rangeOf(p.identity, range, header('if-range'), extra);
+      if (partial !== undefined) return partial;
+    }
+  }
   const enc = chooseEncoding(header('accept-encoding'), encodings);
   const packed = enc !== undefined ? p.encoded[enc] : undefined;
   const v = packed ?? p.identity;
@@ -96,6 +105,31 @@ export function respond(
   // ignores the field and sends the bytes as they are).
   if (packed !== undefined) init.encodeBody = 'manual';
   return new Response(asBody(v.body), init);
+}
+
+/**
+ * A single Range: always over the identity bytes (what Content-Length and the manifest's size
+ * describe), whatever encodings the client accepts. Undefined: answer with the whole file.
+ */
+function rangeOf(v: Variant, range: string, ifRange: string | undefined, extra: Record<string, string> | undefined): Response | undefined {
+  const etag = v.headers.etag ?? '';
+  if (!rangeStillValid(ifRange, etag)) return undefined;
+  const size = v.body.length;
+  const ask = parseRange(range, size);
+  if (ask.type === 'whole') return undefined;
+  if (ask.type === 'unsatisfiable') {
+    const { 'content-length': _length, ...headers } = v.headers;
+    return new Response(null, { status: 416, headers: { ...headers, ...extra, 'content-range': `bytes */${size}` } });
+  }
+  return new Response(asBody(v.body.subarray(ask.start, ask.end + 1)), {
+    status: 206,
+    headers: {
+      ...v.headers,
+      ...extra,
+      'content-range': `bytes ${ask.start}-${ask.end}/${size}`,
+      'content-length': String(ask.end - ask.start + 1),
+    },
+  });
 }
 
 /** The headers that mark a last verified copy served past its manifest or without a mirror. */

@@ -333,3 +333,58 @@ describe('a snapshot built by `ferry build`, through the edge', () => {
     expect(pages.some((p) => /[^\x00-\x7f]/.test(p))).toBe(true);
   });
 });
+
+describe('Range requests', () => {
+  const png = (): Uint8Array => bytesOf('/media/protest-1.png');
+  const ALL = { 'accept-encoding': 'gzip, br' };
+
+  it('answers one range with 206 and Content-Range, over the identity bytes whatever the encodings', async () => {
+    for (const [range, start, end] of [
+      ['bytes=0-99', 0, 99],
+      ['bytes=2000-', 2000, 2047],
+      ['bytes=-48', 2000, 2047],
+      ['bytes=100-100000', 100, 2047],
+    ] as const) {
+      const res = await http(`${edge.url}/media/protest-1.png`, { headers: { range } });
+      expect(res.status, range).toBe(206);
+      expect(res.headers['content-range'], range).toBe(`bytes ${start}-${end}/2048`);
+      expect(res.headers['content-length'], range).toBe(String(end - start + 1));
+      expect(res.body, range).toEqual(png().subarray(start, end + 1));
+    }
+    const page = bytesOf('/index.html');
+    const res = await http(`${edge.url}/index.html`, { headers: { ...ALL, range: 'bytes=10-59' } });
+    expect(res.status).toBe(206);
+    expect(res.headers['content-encoding']).toBeUndefined();
+    expect(res.headers['content-range']).toBe(`bytes 10-59/${page.length}`);
+    expect(res.body).toEqual(page.subarray(10, 60));
+    expect(res.headers['content-security-policy']).toBeDefined();
+    expect((await http(`${edge.url}/index.html`)).headers['accept-ranges']).toBe('bytes');
+  });
+
+  it('answers 416 for a range past the end, and the whole file for several ranges', async () => {
+    const past = await http(`${edge.url}/media/protest-1.png`, { headers: { range: 'bytes=4096-' } });
+    expect(past.status).toBe(416);
+    expect(past.headers['content-range']).toBe('bytes */2048');
+    expect(past.body.length).toBe(0);
+    const many = await http(`${edge.url}/media/protest-1.png`, { headers: { range: 'bytes=0-1,5-6' } });
+    expect(many.status).toBe(200);
+    expect(many.body).toEqual(png());
+  });
+
+  it('honours If-Range (same ETag: the range; other bytes: the whole file) and If-None-Match first', async () => {
+    const etag = (await http(`${edge.url}/media/protest-1.png`)).headers.etag ?? '';
+    const same = await http(`${edge.url}/media/protest-1.png`, { headers: { range: 'bytes=0-9', 'if-range': etag } });
+    expect(same.status).toBe(206);
+    const changed = await http(`${edge.url}/media/protest-1.png`, { headers: { range: 'bytes=0-9', 'if-range': '"0000"' } });
+    expect(changed.status).toBe(200);
+    expect(changed.body).toEqual(png());
+    const cached = await http(`${edge.url}/media/protest-1.png`, { headers: { range: 'bytes=0-9', 'if-none-match': etag } });
+    expect(cached.status).toBe(304);
+  });
+
+  it('applies to the 404 page never: a missing path stays 404', async () => {
+    const res = await http(`${edge.url}/nothing-here.png`, { headers: { range: 'bytes=0-9' } });
+    expect(res.status).toBe(404);
+    expect(res.headers['content-range']).toBeUndefined();
+  });
+});
