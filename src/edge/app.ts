@@ -25,7 +25,7 @@ import {
   type ReaderTimeouts,
   type SnapshotReader,
 } from './snapshot-reader.ts';
-import { createSnapshotRoutes, createSnapshotServing, type ServingEvent } from './snapshot-routes.ts';
+import { createSnapshotRoutes, createSnapshotServing, type ServingEvent, type SnapshotServing } from './snapshot-routes.ts';
 
 export type EdgeEvent = ReaderEvent | ServingEvent | { type: 'mirror-state'; mirror: string; state: PoolHealth; error?: string };
 
@@ -59,6 +59,11 @@ export interface Edge {
   app: Hono;
   pool: MirrorPool;
   reader: SnapshotReader;
+  /**
+   * The answer for a GET or HEAD of a snapshot path that is verified, prepared and current, or
+   * undefined: then ask `app`. A runtime may call it first to skip building a Request (Node does).
+   */
+  cached: SnapshotServing['cached'];
 }
 
 const FERRY_PREFIX = '/_ferry/';
@@ -160,5 +165,5 @@ export function createEdge(options: EdgeOptions): Edge {
     return unavailableResponse(reader.current()?.manifest, c.req.path.startsWith(FERRY_PREFIX) ? SECURITY_HEADERS : PUBLIC_HEADERS);
   });
 
-  return { app, pool, reader };
+  return { app, pool, reader, cached: serving.cached };
 }

@@ -26,6 +26,8 @@ type EncodedResponseInit = ResponseInit & { encodeBody?: 'automatic' | 'manual' 
 export interface Variant {
   body: Uint8Array;
   headers: Record<string, string>;
+  /** The same headers as [name, value, ...], for runtimes that write them directly. */
+  raw: string[];
 }
 
 /** Everything needed to answer for one file under one manifest version. */
@@ -34,7 +36,7 @@ export interface Prepared {
   sha256: string;
   identity: Variant;
   encoded: Partial<Record<Encoding, Variant>>;
-  notModified: Record<string, string>;
+  notModified: { headers: Record<string, string>; raw: string[] };
 }
 
 /**
@@ -64,33 +66,60 @@ export function prepareFile(file: CachedFile, manifest: Manifest, encodings: rea
   for (const enc of encodings) {
     const body = file.variants[enc];
     if (body === undefined) continue;
-    encoded[enc] = {
-      body,
-      headers: { ...base, etag: `"${file.sha256}-${enc}"`, 'content-encoding': enc, 'content-length': String(body.length) },
-    };
+    encoded[enc] = variant(body, {
+      ...base,
+      etag: `"${file.sha256}-${enc}"`,
+      'content-encoding': enc,
+      'content-length': String(body.length),
+    });
   }
+  const notModified = { etag, 'cache-control': base['cache-control'] ?? NO_STORE, ...(hasVariants ? { vary: 'Accept-Encoding' } : {}) };
   return {
     version: manifest.version,
     sha256: file.sha256,
-    identity: { body: file.body, headers: { ...base, etag, 'content-length': String(file.body.length) } },
+    identity: variant(file.body, { ...base, etag, 'content-length': String(file.body.length) }),
     encoded,
-    notModified: { etag, 'cache-control': base['cache-control'] ?? NO_STORE, ...(hasVariants ? { vary: 'Accept-Encoding' } : {}) },
+    notModified: { headers: notModified, raw: flatten(notModified) },
   };
 }
 
+function variant(body: Uint8Array, headers: Record<string, string>): Variant {
+  return { body, headers, raw: flatten(headers) };
+}
+
+function flatten(headers: Record<string, string>): string[] {
+  return Object.entries(headers).flat();
+}
+
+/**
+ * What to send, runtime-neutral: a Response is made of it (toResponse), or a runtime writes it
+ * directly (Node's hot path, src/node/edge-server.ts). `raw` is `headers` as [name, value, ...],
+ * made once per variant, when no extra headers were added.
+ */
+export interface Answer {
+  status: number;
+  headers: Readonly<Record<string, string>>;
+  raw: string[] | undefined;
+  body: Uint8Array | null;
+  /** The body is a compressed variant (Content-Encoding set by the edge). */
+  encoded: boolean;
+}
+
 /** The answer to one request: 304 when the client has these bytes, else the best variant it accepts. */
-export function respond(
+export function choose(
   p: Prepared,
   header: HeaderReader,
   encodings: readonly Encoding[],
   status = 200,
   extra?: Record<string, string>,
-): Response {
-  const inm = header('if-none-match');
-  if (status === 200 && inm !== undefined && (inm.trim() === '*' || inm.includes(p.sha256))) {
-    return new Response(null, { status: 304, headers: extra ? { ...p.notModified, ...extra } : p.notModified });
-  }
+): Answer {
   if (status === 200) {
+    const inm = header('if-none-match');
+    if (inm !== undefined && (inm.trim() === '*' || inm.includes(p.sha256))) {
+      return extra
+        ? { status: 304, headers: { ...p.notModified.headers, ...extra }, raw: undefined, body: null, encoded: false }
+        : { status: 304, headers: p.notModified.headers, raw: p.notModified.raw, body: null, encoded: false };
+    }
     const range = header('range');
     if (range !== undefined) {
       const partial = rangeOf(p.identity, range, header('if-range'), extra);
@@ -100,18 +129,34 @@ export function respond(
   const enc = chooseEncoding(header('accept-encoding'), encodings);
   const packed = enc !== undefined ? p.encoded[enc] : undefined;
   const v = packed ?? p.identity;
-  const init: EncodedResponseInit = { status, headers: extra ? { ...v.headers, ...extra } : v.headers };
+  return extra
+    ? { status, headers: { ...v.headers, ...extra }, raw: undefined, body: v.body, encoded: packed !== undefined }
+    : { status, headers: v.headers, raw: v.raw, body: v.body, encoded: packed !== undefined };
+}
+
+export function toResponse(a: Answer): Response {
+  const init: EncodedResponseInit = { status: a.status, headers: a.headers };
   // The body is already compressed: tell the Workers runtime not to compress it again (Node
   // ignores the field and sends the bytes as they are).
-  if (packed !== undefined) init.encodeBody = 'manual';
-  return new Response(asBody(v.body), init);
+  if (a.encoded) init.encodeBody = 'manual';
+  return new Response(a.body === null ? null : asBody(a.body), init);
+}
+
+export function respond(
+  p: Prepared,
+  header: HeaderReader,
+  encodings: readonly Encoding[],
+  status = 200,
+  extra?: Record<string, string>,
+): Response {
+  return toResponse(choose(p, header, encodings, status, extra));
 }
 
 /**
  * A single Range: always over the identity bytes (what Content-Length and the manifest's size
  * describe), whatever encodings the client accepts. Undefined: answer with the whole file.
  */
-function rangeOf(v: Variant, range: string, ifRange: string | undefined, extra: Record<string, string> | undefined): Response | undefined {
+function rangeOf(v: Variant, range: string, ifRange: string | undefined, extra: Record<string, string> | undefined): Answer | undefined {
   const etag = v.headers.etag ?? '';
   if (!rangeStillValid(ifRange, etag)) return undefined;
   const size = v.body.length;
@@ -119,9 +164,15 @@ function rangeOf(v: Variant, range: string, ifRange: string | undefined, extra: 
   if (ask.type === 'whole') return undefined;
   if (ask.type === 'unsatisfiable') {
     const { 'content-length': _length, ...headers } = v.headers;
-    return new Response(null, { status: 416, headers: { ...headers, ...extra, 'content-range': `bytes */${size}` } });
+    return {
+      status: 416,
+      headers: { ...headers, ...extra, 'content-range': `bytes */${size}` },
+      raw: undefined,
+      body: null,
+      encoded: false,
+    };
   }
-  return new Response(asBody(v.body.subarray(ask.start, ask.end + 1)), {
+  return {
     status: 206,
     headers: {
       ...v.headers,
@@ -129,7 +180,10 @@ function rangeOf(v: Variant, range: string, ifRange: string | undefined, extra: 
       'content-range': `bytes ${ask.start}-${ask.end}/${size}`,
       'content-length': String(ask.end - ask.start + 1),
     },
-  });
+    raw: undefined,
+    body: v.body.subarray(ask.start, ask.end + 1),
+    encoded: false,
+  };
 }
 
 /** The headers that mark a last verified copy served past its manifest or without a mirror. */

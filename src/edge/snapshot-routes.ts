@@ -14,8 +14,12 @@ import type { CachedFile, FileCache } from './file-cache.ts';
 import { UnavailableError, type MirrorPool } from './mirror-pool.ts';
 import {
   builtInNotFound,
+  choose,
   prepareFile,
   respond,
+  toResponse,
+  type Answer,
+  type HeaderReader,
   staleHeaders,
   unavailableResponse,
   type ConditionalHeader,
@@ -42,6 +46,12 @@ export interface SnapshotServingOptions {
 export interface SnapshotServing {
   /** Answer one snapshot path (GET or HEAD). */
   serve(c: Context, requestPath: string): Response | Promise<Response>;
+  /**
+   * The hot path, without a Context: the answer for a request path (as Hono's c.req.path has it)
+   * already verified, prepared and current, or undefined (then `serve` it). `keepAlive` receives
+   * background work (a due manifest refresh).
+   */
+  cached: (requestPath: string, header: HeaderReader, keepAlive: (work: Promise<unknown>) => void) => Answer | undefined;
   /** Whether the manifest's expiry has passed. */
   expired(a: AcceptedManifest): boolean;
 }
@@ -186,22 +196,32 @@ export function createSnapshotServing(o: SnapshotServingOptions): SnapshotServin
     }
   };
 
+  const cached = (requestPath: string, header: HeaderReader, keepAlive: (work: Promise<unknown>) => void): Answer | undefined => {
+    const a = reader.current();
+    if (a === undefined) {
+      lastRefreshAt = now().getTime();
+      return undefined;
+    }
+    const t = now().getTime();
+    if (t - lastRefreshAt >= o.manifestTtlMs) {
+      lastRefreshAt = t;
+      keepAlive(reader.refresh());
+    }
+    const p = prepared.get(requestPath);
+    if (p !== undefined && p.version === a.manifest.version && expiresMs(a) > t) return choose(p, header, compressor.encodings);
+    return undefined;
+  };
+
   return {
     serve(c, requestPath) {
-      const a = reader.current();
-      if (a !== undefined) {
-        const t = now().getTime();
-        if (t - lastRefreshAt >= o.manifestTtlMs) {
-          lastRefreshAt = t;
-          background(c, reader.refresh());
-        }
-        const p = prepared.get(requestPath);
-        if (p !== undefined && p.version === a.manifest.version && expiresMs(a) > t) return send(p, c);
-      } else {
-        lastRefreshAt = now().getTime();
-      }
-      return serveSlow(c, requestPath);
+      const answer = cached(
+        requestPath,
+        (name) => o.requestHeader(c, name),
+        (work) => background(c, work),
+      );
+      return answer !== undefined ? toResponse(answer) : serveSlow(c, requestPath);
     },
+    cached,
     expired: (a) => expiresMs(a) <= now().getTime(),
   };
 }
