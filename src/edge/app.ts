@@ -53,6 +53,8 @@ export interface EdgeOptions {
   requestHeader?: (c: Context, name: ConditionalHeader) => string | undefined;
   /** Blocks of the snapshot's IPFS DAG, served as a trustless gateway at /ipfs/ when given. */
   ipfs?: BlockGetter;
+  /** The maintainers' dashboard and public status (src/edge/dashboard), mounted at /_ferry after the edge's own routes. */
+  dashboard?: Hono;
 }
 
 export interface Edge {
@@ -131,6 +133,7 @@ export function createEdge(options: EdgeOptions): Edge {
   // manifest check of its own.
   if (options.ipfs !== undefined) app.route('/ipfs', createIpfsGateway({ blocks: options.ipfs }));
   app.route('/_ferry', createFerryRoutes({ reader, pool, cache, marks, serving }));
+  if (options.dashboard !== undefined) app.route('/_ferry', options.dashboard);
   // Routes mounted under /_ferry go above: the rest of /_ferry/ is not part of the snapshot, and
   // answers without CORS headers.
   app.all(`${FERRY_PREFIX}*`, (c) =>

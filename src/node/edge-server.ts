@@ -109,6 +109,15 @@ function writeAnswer(res: ServerResponse, a: Answer, head: boolean): void {
   else res.end(a.body);
 }
 
+/** The peer's address, for the dashboard's sign-in limit (kept a minute, never logged). */
+export function nodeClientAddress(c: Context): string {
+  const env: unknown = c.env;
+  if (typeof env === 'object' && env !== null && 'incoming' in env && env.incoming instanceof IncomingMessage) {
+    return env.incoming.socket.remoteAddress ?? 'unknown';
+  }
+  return 'unknown';
+}
+
 export interface StartEdgeServerOptions {
   mirrors: readonly MirrorConfig[];
   /** PEM, base64 or the raw 32 bytes. */
@@ -125,6 +134,8 @@ export interface StartEdgeServerOptions {
   onEvent?: EdgeOptions['onEvent'];
   /** Serve these blocks as a trustless IPFS gateway at /ipfs/. */
   ipfs?: EdgeOptions['ipfs'];
+  /** The dashboard (or the public status alone), mounted at /_ferry. */
+  dashboard?: EdgeOptions['dashboard'];
 }
 
 export interface EdgeServer {
@@ -158,6 +169,7 @@ export async function startEdgeServer({
     ...(rest.manifestTtlMs !== undefined ? { manifestTtlMs: rest.manifestTtlMs } : {}),
     ...(rest.onEvent ? { onEvent: rest.onEvent } : {}),
     ...(rest.ipfs ? { ipfs: rest.ipfs } : {}),
+    ...(rest.dashboard ? { dashboard: rest.dashboard } : {}),
   });
   const server = await new Promise<Server>((resolve, reject) => {
     const s = createServer(fastListener(edge, getRequestListener(edge.app.fetch)));
