@@ -166,6 +166,15 @@ describe('ferry kv-put --local, then wrangler dev', () => {
         expect(res.status, accept).toBe(200);
         expect(res.body, `Accept-Encoding: ${accept} (${res.headers['content-encoding'] ?? 'no encoding'})`).toEqual(signed);
       }
+      // One range, over the identity bytes: workerd passes the edge's 206 on as it is.
+      const part = await get(`http://127.0.0.1:${port}${built.pngPath}`, { range: 'bytes=8-99' });
+      expect(part.status).toBe(206);
+      expect(part.headers['content-range']).toBe(`bytes 8-99/${built.png.length}`);
+      expect(part.body).toEqual(built.png.subarray(8, 100));
+      const pagePart = await get(`http://127.0.0.1:${port}/index.html`, { range: 'bytes=0-63', 'accept-encoding': 'gzip, br' });
+      expect(pagePart.status).toBe(206);
+      expect(pagePart.body).toEqual(signed.subarray(0, 64));
+      expect(pagePart.headers['access-control-allow-origin']).toBe('*');
       const feed = await get(`http://127.0.0.1:${port}/atom.xml`, { 'accept-encoding': 'gzip' });
       expect(feed.body).toEqual(new Uint8Array(await readFile(join(built.out, 'atom.xml'))));
     } finally {
