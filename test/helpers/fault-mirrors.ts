@@ -31,7 +31,9 @@ export async function startMirrorServer(
   const requests: string[] = [];
   const timers = new Set<ReturnType<typeof setTimeout>>();
   const handler = (req: IncomingMessage, res: ServerResponse): void => {
-    const path = decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname);
+    const asked = decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname);
+    // Like any static host: a folder is answered with its index.html.
+    const path = asked.endsWith('/') ? `${asked}index.html` : asked;
     requests.push(path);
     if (fault === 'hang') return;
     const answer = (): void => {

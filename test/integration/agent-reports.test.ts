@@ -13,7 +13,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createSqliteAgentRegistry } from '../../src/adapters/health/sqlite-agent-registry.ts';
 import { createSqliteHealthStore } from '../../src/adapters/health/sqlite-health-store.ts';
-import { createManifestProber } from '../../src/adapters/probes/manifest-prober.ts';
+import { DEFAULT_HEALTH_CONFIG } from '../../src/core/health-config.ts';
+import { createLocalProber } from '../../src/node/local-prober.ts';
 import { toBase64 } from '../../src/core/bytes.ts';
 import { signAgentReport, type AgentReport } from '../../src/core/health/agent-report.ts';
 import { DEFAULT_HEALTH_POLICY } from '../../src/core/health/health-state.ts';
@@ -212,7 +213,7 @@ describe('a quorum of agents in CN', () => {
 
   /** An agent in CN probes the mirror for real: its path to the mirror is cut (a refused port). */
   async function agentProbes(pair: KeyPair, target: string): Promise<number> {
-    const prober = createManifestProber({ publicKey: publisher.publicKey, timeoutMs: 2000 });
+    const prober = createLocalProber({ publicKey: publisher.publicKey, health: { ...DEFAULT_HEALTH_CONFIG, timeoutSeconds: 2 } });
     const result = await prober.probe(
       { id: target, url: blockedPath, role: 'mirror' },
       { vantage: { id: 'me', kind: 'agent', country: 'CN' }, round: 0 },
@@ -224,14 +225,14 @@ describe('a quorum of agents in CN', () => {
   async function localRound(target: string): Promise<{ verdict: string; blockedIn: string[] } | undefined> {
     const outcome = await runCheckRound({
       targets: [{ id: target, url: mirror.url, role: 'mirror', priority: 1, canonicalAllowed: true }],
-      prober: createManifestProber({ publicKey: publisher.publicKey, timeoutMs: 2000 }),
+      prober: createLocalProber({ publicKey: publisher.publicKey, health: { ...DEFAULT_HEALTH_CONFIG, timeoutSeconds: 2 } }),
       store,
       vantage: { id: 'local', kind: 'local' },
       policies: POLICIES,
       round: 1,
       now,
     });
-    expect(outcome.results[0]?.verdict).toBe('healthy');
+    expect(outcome.results[0]?.verdict, JSON.stringify(outcome.results[0]?.evidence)).toBe('healthy');
     const v = outcome.verdicts.find((x) => x.target === target);
     return v === undefined ? undefined : { verdict: v.verdict, blockedIn: v.blockedIn };
   }

@@ -6,7 +6,8 @@ import { randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { basename, resolve } from 'node:path';
 import { excerpt, createHttpCall, type HttpCall } from '../../adapters/web/http-call.ts';
-import { createManifestProber } from '../../adapters/probes/manifest-prober.ts';
+import { DEFAULT_HEALTH_CONFIG } from '../../core/health-config.ts';
+import { createLocalProber } from '../local-prober.ts';
 import { signAgentReport, type AgentReport } from '../../core/health/agent-report.ts';
 import { ORIGIN_TARGET, type ProbeResult, type Vantage } from '../../core/health/observation.ts';
 import { keyFingerprint, publicKeyOf } from '../../core/manifest.ts';
@@ -37,8 +38,8 @@ const CONCURRENCY = 8;
 
 export interface ProbeCommandDeps {
   /**
-   * The prober for this machine. Default: the manifest prober (HTTP, signed manifest and index
-   * page); the full local prober replaces it once wired.
+   * The prober for this machine. Default: the full local prober (DNS, TCP, TLS and SNI, HTTP, the
+   * signed manifest and a sample of files, content and block pages), as `ferry check` uses it.
    */
   makeProber?: (options: { publicKey: Uint8Array; timeoutMs: number }) => Prober;
   http?: HttpCall;
@@ -47,7 +48,8 @@ export interface ProbeCommandDeps {
 }
 
 export function createProbeCommand({
-  makeProber = ({ publicKey, timeoutMs }) => createManifestProber({ publicKey, timeoutMs }),
+  makeProber = ({ publicKey, timeoutMs }) =>
+    createLocalProber({ publicKey, health: { ...DEFAULT_HEALTH_CONFIG, timeoutSeconds: Math.max(1, Math.round(timeoutMs / 1000)) } }),
   http = createHttpCall(),
   now = () => new Date(),
   nonce = () => randomBytes(18).toString('base64url'),
