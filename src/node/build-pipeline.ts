@@ -5,11 +5,14 @@ import { join, resolve } from 'node:path';
 import { readFile, realpath } from 'node:fs/promises';
 import type { LimitedFetch } from '../ports/fetch.ts';
 import type { SiteState, StateStore } from '../ports/state.ts';
-import type { MirrorRef, Post, Site, SiteMeta } from '../core/model.ts';
+import type { MirrorRef, OriginSnapshot, Post, Site, SiteMeta, UnchangedEntry } from '../core/model.ts';
 import { sortPosts } from '../core/model.ts';
-import { decide, decideMeta, reuseKeyOf, type GuardDecision, type Quarantined } from '../core/guard.ts';
+import { SITE_META_ID, decide, decideMeta, reuseKeyOf, type GuardDecision, type Quarantined } from '../core/guard.ts';
+import { DEFAULT_CONFIG } from '../core/config.ts';
+import type { ReadOptions } from '../ports/source.ts';
 import {
   canonicalOf,
+  completeIncrementalRead,
   expiresAt,
   isLocalSource,
   nextVersion,
@@ -17,6 +20,7 @@ import {
   originPolicyOf,
   publishedPaths,
   publishedReuseKey,
+  readPlanOf,
   renderKeysHold,
   reusableIds,
   reuseKeysOf,
@@ -57,6 +61,8 @@ export interface BuildOptions {
   mediaHosts?: readonly string[];
   expiresDays?: number;
   media?: Partial<MediaLimits>;
+  /** Every page of a Blogger feed is read again after this many hours; between, only what changed (24). */
+  fullReadHours?: number;
   /** Per-request deadline, page size limit and page count limit for reading the origin. */
   sourceLimits?: { timeoutMs?: number; maxBytes?: number; maxPages?: number };
   now?: () => Date;
@@ -133,7 +139,15 @@ export async function runBuild(opts: BuildOptions): Promise<BuildReport> {
   const current = await readCurrentManifest(opts.out);
 
   // Plan and fetch: read the origin, decide what is published, copy its images, localize links.
-  const curated = await curate(opts, { fetch, progress, settings, state, previous });
+  const curated = await curate(opts, {
+    fetch,
+    progress,
+    settings,
+    state,
+    previous,
+    started: now(),
+    fullReadMs: (opts.fullReadHours ?? DEFAULT_CONFIG.ingest.fullReadHours) * 3_600_000,
+  });
   const { meta, posts, decision, media } = curated;
   const site: Site = { meta, posts };
 
@@ -182,6 +196,7 @@ export async function runBuild(opts: BuildOptions): Promise<BuildReport> {
       renderKeys,
       renderOut: resolve(opts.out),
       meta: { title: meta.title, subtitle: meta.subtitle },
+      reads: curated.reads,
     },
     posts,
     curated.reuseKeys,
@@ -330,6 +345,7 @@ interface Curated {
   originHeld: boolean;
   /** Post id -> reuse key, for the posts published now whose processing is complete. */
   reuseKeys: Map<string, string>;
+  reads: { last: string; full: string };
 }
 
 interface CurateContext {
@@ -338,6 +354,10 @@ interface CurateContext {
   settings: IngestSettings;
   state: StateStore;
   previous: SiteState;
+  /** When this build began (an incremental read asks for what changed since the last one's). */
+  started: Date;
+  /** Every page is read again once this long has passed since the last full read. */
+  fullReadMs: number;
 }
 
 /**
@@ -349,6 +369,7 @@ async function curate(opts: BuildOptions, ctx: CurateContext): Promise<Curated> 
   const prepared = await ingestAndPrepare(opts, ctx);
   const { originMeta, policy, candidates, duplicates, reuse, reuseKeys, siteReasons } = prepared;
   const decision = decide(candidates, previous, siteReasons);
+  decision.quarantined.push(...prepared.carriedPending);
   const metaDecision = decideMeta(originMeta, previous.meta, previous.approvals);
   if (metaDecision.held !== undefined) decision.quarantined.push(metaDecision.held);
   const meta: SiteMeta = { ...originMeta, ...metaDecision.shown };
@@ -394,6 +415,7 @@ async function curate(opts: BuildOptions, ctx: CurateContext): Promise<Curated> 
     duplicates,
     originHeld: siteReasons.length > 0,
     reuseKeys: keysToSave,
+    reads: prepared.reads,
   };
 }
 
@@ -405,6 +427,10 @@ interface Prepared {
   reuse: Map<string, Post>;
   reuseKeys: Map<string, string>;
   siteReasons: string[];
+  /** When this read began, and when the last full one did (to record). */
+  reads: { last: string; full: string };
+  /** Held-back posts an incremental read did not return: held as they were. */
+  carriedPending: Quarantined[];
 }
 
 /**
@@ -413,22 +439,62 @@ interface Prepared {
  */
 async function ingestAndPrepare(opts: BuildOptions, ctx: CurateContext): Promise<Prepared> {
   const { progress, previous, settings } = ctx;
-  progress('ingest', `reading ${opts.source}`);
   // Called per file of a Markdown folder, always with the same origin: decided once.
   const policyOf = memoize((meta: Pick<SiteMeta, 'originUrl'>, location: string) => originPolicyOf(settings, meta, location));
-  const origin = await openSource(opts.source, {
+  const source = openSource(opts.source, {
     fetch: ctx.fetch,
     ...opts.sourceLimits,
     indexFile: join(opts.dataDir, 'cache', `markdown-index-${sha256Hex(opts.source).slice(0, 16)}.json`),
     onProgress: (m) => progress('ingest', m),
-  }).read({
+  });
+  const readOptions: ReadOptions = {
     // A Markdown file as it was when its post was published is not read again.
     reusable: ({ meta, location }, id, digest) =>
       siteReasonsOf(previous, meta).length === 0 &&
       publishedReuseKey(previous, id) === reuseKeyOf(digest, policyOf({ originUrl: meta.originUrl }, location).processing),
-  });
-  const unchanged = origin.unchanged ?? [];
-  progress('ingest', `${origin.entries.length + unchanged.length} posts read`);
+  };
+  const readPlan = readPlanOf({ source: opts.source, recorded: previous, now: ctx.started, fullReadMs: ctx.fullReadMs });
+  let full = readPlan.kind === 'full';
+  let carried: string[] = [];
+  let origin: OriginSnapshot;
+  let unchanged: UnchangedEntry[];
+  if (readPlan.kind === 'incremental') {
+    progress(
+      'ingest',
+      `reading ${opts.source}: posts updated since ${readPlan.updatedMin} (every page once the periodic full read is due)`,
+    );
+    origin = await source.read({ ...readOptions, updatedMin: readPlan.updatedMin });
+    const completed = completeIncrementalRead({
+      returned: origin.entries,
+      updatedMin: readPlan.updatedMin,
+      recorded: previous,
+      processing: policyOf({ originUrl: origin.meta.originUrl }, origin.location).processing,
+      siteReasons: siteReasonsOf(previous, origin.meta),
+      notPosts: [SITE_META_ID],
+    });
+    if (completed.kind === 'incremental') {
+      unchanged = [...(origin.unchanged ?? []), ...completed.unchanged];
+      carried = completed.carried;
+      progress('ingest', `${origin.entries.length} posts updated since then, ${completed.unchanged.length} as published`);
+    } else if (completed.kind === 'served-all') {
+      full = true;
+      unchanged = origin.unchanged ?? [];
+      progress('ingest', `the origin served every post (it does not filter by updated-min): ${origin.entries.length} posts read`);
+    } else {
+      progress('ingest', `reading every page of ${opts.source}: ${completed.reason}`);
+      full = true;
+      origin = await source.read(readOptions);
+      unchanged = origin.unchanged ?? [];
+      progress('ingest', `${origin.entries.length + unchanged.length} posts read`);
+    }
+  } else {
+    progress('ingest', `reading ${opts.source}`);
+    origin = await source.read(readOptions);
+    unchanged = origin.unchanged ?? [];
+    progress('ingest', `${origin.entries.length + unchanged.length} posts read`);
+  }
+  const began = ctx.started.toISOString();
+  const reads = { last: began, full: full ? began : (previous.reads?.full ?? began) };
 
   const siteReasons = siteReasonsOf(previous, origin.meta);
   const policy = policyOf({ originUrl: origin.meta.originUrl }, origin.location);
@@ -444,7 +510,8 @@ async function ingestAndPrepare(opts: BuildOptions, ctx: CurateContext): Promise
     unchanged,
     published: publishedPaths(previous),
   });
-  return { originMeta: origin.meta, policy, candidates, duplicates, reuse, reuseKeys, siteReasons };
+  const carriedPending = previous.pending.filter((q) => carried.includes(q.id));
+  return { originMeta: origin.meta, policy, candidates, duplicates, reuse, reuseKeys, siteReasons, reads, carriedPending };
 }
 
 /** fn with its result remembered per distinct arguments (compared as JSON). */
