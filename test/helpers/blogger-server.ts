@@ -144,14 +144,14 @@ async function updatedSince(root: string, url: URL, since: string): Promise<stri
   }
   const first = pages[0];
   if (first === undefined) return undefined;
-  const entries = pages.flatMap((p) => p.match(/<entry>[\s\S]*?<\/entry>/g) ?? []);
+  const entries = pages.flatMap((p) => p.match(/<entry[\s>][\s\S]*?<\/entry>/g) ?? []);
   const updated = (entry: string): number => Date.parse(/<updated>([^<]*)<\/updated>/.exec(entry)?.[1] ?? '');
   const matching = entries.filter((e) => updated(e) >= min);
   const link = (rel: string, k: number): string => {
     const q = new URLSearchParams({ 'updated-min': since, 'start-index': String(k), 'max-results': String(max) });
     return `<link rel='${rel}' type='application/atom+xml' href='{BASE}${FEED_PATH}?${q.toString().replaceAll('&', '&amp;')}'/>`;
   };
-  const head = (first.split('<entry>')[0] ?? '').replace(/<\/feed>\s*$/, '').replace(/<link rel='(self|next)'[^>]*\/>/g, '');
+  const head = (first.split(/<entry[\s>]/)[0] ?? '').replace(/<\/feed>\s*$/, '').replace(/<link rel='(self|next)'[^>]*\/>/g, '');
   const next = start - 1 + max < matching.length ? link('next', start + max) : '';
   return `${head}${link('self', start)}${next}${matching.slice(start - 1, start - 1 + max).join('')}</feed>`;
 }
