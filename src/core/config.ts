@@ -1,6 +1,7 @@
 // Ferry's configuration (ferry.config.json): data, validated once, defaults in one place, errors
 // that name the file, the field and the fix. Pure: the text comes in, paths stay as written.
 import { ConfigError } from './config-error.ts';
+import { DEFAULT_HEALTH_CONFIG, validateHealthConfig, type HealthConfig } from './health-config.ts';
 import { PINNER_KINDS, POINTER_KINDS, type PinnerConfig, type PointerConfig } from './ipfs-config.ts';
 import { validateKindList } from './kinds.ts';
 import { validateTargets, type TargetConfig } from './targets-config.ts';
@@ -39,6 +40,8 @@ export interface FerryConfig {
   buildMemoryMb: number;
   /** Reading the origin. */
   ingest: IngestConfig;
+  /** The health checker `ferry serve` runs (health-config.ts). */
+  health: HealthConfig;
 }
 
 export interface IngestConfig {
@@ -74,6 +77,7 @@ export const DEFAULT_CONFIG: FerryConfig = {
   targets: [],
   buildMemoryMb: 512,
   ingest: { fullReadHours: 24 },
+  health: DEFAULT_HEALTH_CONFIG,
 };
 
 const HOST = /^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)*[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/i;
@@ -119,6 +123,7 @@ export function parseConfig(text: string, fileName: string): FerryConfig {
     targets: validateTargets(r.targets, fileName),
     buildMemoryMb: DEFAULT_CONFIG.buildMemoryMb,
     ingest: { ...DEFAULT_CONFIG.ingest },
+    health: validateHealthConfig(r.health, fileName),
   };
   if (r.buildMemoryMb !== undefined) {
     if (typeof r.buildMemoryMb !== 'number' || !Number.isInteger(r.buildMemoryMb) || r.buildMemoryMb < 64 || r.buildMemoryMb > 65536) {

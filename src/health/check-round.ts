@@ -3,10 +3,11 @@
 // with its own deadline), add the newest reports other vantage points sent in, combine them per
 // target, fold them into each target's state (hysteresis), choose the canonical, and record it
 // all in one step. The decisions are the pure functions of src/core/health; this only wires them.
-import { chooseCanonical, type CanonicalChoice, type CanonicalPolicy, type CanonicalRecord } from '../core/health/choose-canonical.ts';
-import { combineRound, type RoundPolicy, type RoundVerdict } from '../core/health/combine-round.ts';
-import { nextState, type HealthPolicy, type TargetState, type Transition } from '../core/health/health-state.ts';
+import { chooseCanonical, type CanonicalChoice, type CanonicalRecord } from '../core/health/choose-canonical.ts';
+import { combineRound, type RoundVerdict } from '../core/health/combine-round.ts';
+import { nextState, type TargetState, type Transition } from '../core/health/health-state.ts';
 import { ORIGIN_TARGET, type ProbeResult, type Vantage } from '../core/health/observation.ts';
+import type { RoundPolicies } from '../core/health/round-policies.ts';
 import type { HealthStore } from '../ports/health-store.ts';
 import type { Prober, ProbeTarget } from '../ports/prober.ts';
 
@@ -17,13 +18,7 @@ export interface CheckTarget extends ProbeTarget {
   canonicalAllowed: boolean;
 }
 
-export interface RoundPolicies {
-  health: HealthPolicy;
-  round: RoundPolicy;
-  canonical: CanonicalPolicy;
-  /** Reports from other vantage points count for this long after they were made, ms. */
-  reportWindowMs: number;
-}
+export type { RoundPolicies } from '../core/health/round-policies.ts';
 
 export interface CheckRoundOptions {
   targets: readonly CheckTarget[];

@@ -18,6 +18,7 @@ import { blockstoreDir, createFsBlockstore } from '../adapters/ipfs/fs-blockstor
 import { createFileImportCache, importCacheFile } from '../adapters/ipfs/import-cache.ts';
 import type { RunRecord, RunStore } from '../ports/runs.ts';
 import type { BlockStore } from '../ports/ipfs.ts';
+import type { MirrorRef } from '../core/model.ts';
 import { ConfigError } from '../core/config.ts';
 
 export interface Republisher {
@@ -38,6 +39,13 @@ export interface RepublisherOptions {
   env: Readonly<Record<string, string | undefined>>;
   onProgress?: (stage: RepublishStage, message: string, target?: string) => void;
   sleep?: (ms: number) => Promise<void>;
+  /**
+   * What the health checker chose, asked before every run: the canonical address and the public
+   * mirror list to sign (rotation). Undefined, or undefined fields, keep the configured ones.
+   */
+  choice?: () => Promise<{ canonical?: string | undefined; mirrors?: MirrorRef[] } | undefined>;
+  /** After each run that swapped in a new snapshot (e.g. so the local edge reads it now). */
+  onPublished?: (run: RunRecord) => void;
 }
 
 export async function createRepublisher(opts: RepublisherOptions): Promise<Republisher> {
@@ -82,6 +90,8 @@ export async function createRepublisher(opts: RepublisherOptions): Promise<Repub
           const removed = await ipfs.sweep();
           if (removed > 0) opts.onProgress?.('ipfs', `removed ${removed} temporary files an interrupted import left`);
         }
+        const chosen = await opts.choice?.();
+        const canonical = chosen?.canonical ?? config.canonical;
         let result: RepublishResult | undefined;
         for (let attempt = 1; attempt <= config.publish.retries + 1; attempt++) {
           result = await republish({
@@ -90,8 +100,8 @@ export async function createRepublisher(opts: RepublisherOptions): Promise<Repub
               out: config.out,
               dataDir: config.data,
               privateKey,
-              mirrors,
-              ...(config.canonical === undefined ? {} : { canonical: config.canonical }),
+              mirrors: chosen?.mirrors ?? mirrors,
+              ...(canonical === undefined ? {} : { canonical }),
               blockedHosts: config.blockedHosts,
               mediaHosts: config.mediaHosts,
               expiresDays: config.expiresDays,
@@ -113,6 +123,7 @@ export async function createRepublisher(opts: RepublisherOptions): Promise<Repub
           await sleep(wait);
         }
         if (result === undefined) throw new Error('no republish attempt ran');
+        if (result.run.version !== undefined && result.run.outcome !== 'failed') opts.onPublished?.(result.run);
         return result;
       } finally {
         await lock.release();

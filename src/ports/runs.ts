@@ -25,7 +25,8 @@ export interface IpfsResult {
 
 export interface RunRecord {
   id: string;
-  trigger: 'schedule' | 'manual' | 'start';
+  /** What started the run: the schedule, a person, `ferry serve` starting, or the health checker moving the canonical. */
+  trigger: 'schedule' | 'manual' | 'start' | 'rotation';
   started: string;
   ended?: string;
   outcome: RunOutcome;

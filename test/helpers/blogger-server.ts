@@ -1,5 +1,5 @@
 // A loopback HTTP server that serves a fixture folder the way Blogger serves a blog (see
-// ../shared/fixtures/README.md): the paged Atom feed at /feeds/posts/default, with {BASE}
+// test/fixtures/README.md): the paged Atom feed at /feeds/posts/default, with {BASE}
 // replaced by the server's own origin, and the images under /media/. Extra or replacing routes
 // let fault tests make one URL fail, hang or loop. With `updatedMin`, a request with Blogger's
 // updated-min parameter is answered as Blogger does: only the entries updated at or after it
@@ -35,7 +35,7 @@ export interface BloggerServer {
 export const FEED_PATH = '/feeds/posts/default';
 
 /**
- * Serves `folder`: a fixture folder such as ../shared/fixtures/blogger-clean (its blogger/
+ * Serves `folder`: a fixture folder such as test/fixtures/blogger-clean (its blogger/
  * subfolder is used) or a folder holding feed-page<N>.xml and media/ directly.
  */
 export async function startBloggerServer(

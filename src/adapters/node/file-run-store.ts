@@ -71,7 +71,7 @@ function parseRun(raw: unknown): RunRecord | undefined {
   if (typeof raw !== 'object' || raw === null) return undefined;
   const r = raw as Record<string, unknown>;
   if (typeof r.id !== 'string' || typeof r.started !== 'string' || typeof r.attempt !== 'number') return undefined;
-  if (r.trigger !== 'schedule' && r.trigger !== 'manual' && r.trigger !== 'start') return undefined;
+  if (r.trigger !== 'schedule' && r.trigger !== 'manual' && r.trigger !== 'start' && r.trigger !== 'rotation') return undefined;
   const outcome = OUTCOMES.find((o) => o === r.outcome);
   if (outcome === undefined || !Array.isArray(r.targets)) return undefined;
   const targets: TargetResult[] = [];
