@@ -14,6 +14,8 @@ import {
   canonicalOf,
   completeIncrementalRead,
   expiresAt,
+  type IncrementalResult,
+  type ReadPlan,
   isLocalSource,
   nextVersion,
   originIdsToSave,
@@ -453,46 +455,21 @@ async function ingestAndPrepare(opts: BuildOptions, ctx: CurateContext): Promise
       siteReasonsOf(previous, meta).length === 0 &&
       publishedReuseKey(previous, id) === reuseKeyOf(digest, policyOf({ originUrl: meta.originUrl }, location).processing),
   };
-  const readPlan = readPlanOf({ source: opts.source, recorded: previous, now: ctx.started, fullReadMs: ctx.fullReadMs });
-  let full = readPlan.kind === 'full';
-  let carried: string[] = [];
-  let origin: OriginSnapshot;
-  let unchanged: UnchangedEntry[];
-  if (readPlan.kind === 'incremental') {
-    progress(
-      'ingest',
-      `reading ${opts.source}: posts updated since ${readPlan.updatedMin} (every page once the periodic full read is due)`,
-    );
-    origin = await source.read({ ...readOptions, updatedMin: readPlan.updatedMin });
-    const completed = completeIncrementalRead({
-      returned: origin.entries,
-      updatedMin: readPlan.updatedMin,
-      recorded: previous,
-      processing: policyOf({ originUrl: origin.meta.originUrl }, origin.location).processing,
-      siteReasons: siteReasonsOf(previous, origin.meta),
-      notPosts: [SITE_META_ID],
-    });
-    if (completed.kind === 'incremental') {
-      unchanged = [...(origin.unchanged ?? []), ...completed.unchanged];
-      carried = completed.carried;
-      progress('ingest', `${origin.entries.length} posts updated since then, ${completed.unchanged.length} as published`);
-    } else if (completed.kind === 'served-all') {
-      full = true;
-      unchanged = origin.unchanged ?? [];
-      progress('ingest', `the origin served every post (it does not filter by updated-min): ${origin.entries.length} posts read`);
-    } else {
-      progress('ingest', `reading every page of ${opts.source}: ${completed.reason}`);
-      full = true;
-      origin = await source.read(readOptions);
-      unchanged = origin.unchanged ?? [];
-      progress('ingest', `${origin.entries.length + unchanged.length} posts read`);
-    }
-  } else {
-    progress('ingest', `reading ${opts.source}`);
-    origin = await source.read(readOptions);
-    unchanged = origin.unchanged ?? [];
-    progress('ingest', `${origin.entries.length + unchanged.length} posts read`);
-  }
+  const plan = readPlanOf({ source: opts.source, recorded: previous, now: ctx.started, fullReadMs: ctx.fullReadMs });
+  const { origin, unchanged, full, carried } = await readOrigin(plan, {
+    read: (updatedMin) => source.read(updatedMin === undefined ? readOptions : { ...readOptions, updatedMin }),
+    complete: (origin, updatedMin) =>
+      completeIncrementalRead({
+        returned: origin.entries,
+        updatedMin,
+        recorded: previous,
+        processing: policyOf({ originUrl: origin.meta.originUrl }, origin.location).processing,
+        siteReasons: siteReasonsOf(previous, origin.meta),
+        notPosts: [SITE_META_ID],
+      }),
+    progress: (m) => progress('ingest', m),
+    location: opts.source,
+  });
   const began = ctx.started.toISOString();
   const reads = { last: began, full: full ? began : (previous.reads?.full ?? began) };
 
@@ -510,8 +487,47 @@ async function ingestAndPrepare(opts: BuildOptions, ctx: CurateContext): Promise
     unchanged,
     published: publishedPaths(previous),
   });
-  const carriedPending = previous.pending.filter((q) => carried.includes(q.id));
+  const carriedPending = previous.pending.filter((q) => carried.has(q.id));
   return { originMeta: origin.meta, policy, candidates, duplicates, reuse, reuseKeys, siteReasons, reads, carriedPending };
+}
+
+/**
+ * Read the origin as planned: only what changed since the last read, completed with the published
+ * posts it did not return, or every page (also when an incremental read cannot stand for the
+ * whole origin).
+ */
+async function readOrigin(
+  plan: ReadPlan,
+  io: {
+    read: (updatedMin?: string) => Promise<OriginSnapshot>;
+    complete: (origin: OriginSnapshot, updatedMin: string) => IncrementalResult;
+    progress: (message: string) => void;
+    location: string;
+  },
+): Promise<{ origin: OriginSnapshot; unchanged: UnchangedEntry[]; full: boolean; carried: Set<string> }> {
+  const readAll = async (why?: string) => {
+    io.progress(why === undefined ? `reading ${io.location}` : `reading every page of ${io.location}: ${why}`);
+    const origin = await io.read();
+    const unchanged = origin.unchanged ?? [];
+    io.progress(`${origin.entries.length + unchanged.length} posts read`);
+    return { origin, unchanged, full: true, carried: new Set<string>() };
+  };
+  if (plan.kind === 'full') return readAll();
+  io.progress(`reading ${io.location}: posts updated since ${plan.updatedMin} (every page once the periodic full read is due)`);
+  const origin = await io.read(plan.updatedMin);
+  const completed = io.complete(origin, plan.updatedMin);
+  if (completed.kind === 'read-all') return readAll(completed.reason);
+  if (completed.kind === 'served-all') {
+    io.progress(`the origin served every post (it does not filter by updated-min): ${origin.entries.length} posts read`);
+    return { origin, unchanged: origin.unchanged ?? [], full: true, carried: new Set() };
+  }
+  io.progress(`${origin.entries.length} posts updated since then, ${completed.unchanged.length} as published`);
+  return {
+    origin,
+    unchanged: [...(origin.unchanged ?? []), ...completed.unchanged],
+    full: false,
+    carried: new Set(completed.carried),
+  };
 }
 
 /** fn with its result remembered per distinct arguments (compared as JSON). */
