@@ -1,5 +1,6 @@
 // Ferry's configuration (ferry.config.json): data, validated once, defaults in one place, errors
 // that name the file, the field and the fix. Pure: the text comes in, paths stay as written.
+import { validateAlerts, type AlertConfig } from './alerts-config.ts';
 import { ConfigError } from './config-error.ts';
 import { DEFAULT_HEALTH_CONFIG, validateHealthConfig, type HealthConfig } from './health-config.ts';
 import { PINNER_KINDS, POINTER_KINDS, type PinnerConfig, type PointerConfig } from './ipfs-config.ts';
@@ -42,6 +43,8 @@ export interface FerryConfig {
   ingest: IngestConfig;
   /** The health checker `ferry serve` runs (health-config.ts). */
   health: HealthConfig;
+  /** Where the health checker's alerts go (src/core/alerts-config.ts; secrets by variable name). */
+  alerts: AlertConfig[];
 }
 
 export interface IngestConfig {
@@ -78,6 +81,7 @@ export const DEFAULT_CONFIG: FerryConfig = {
   buildMemoryMb: 512,
   ingest: { fullReadHours: 24 },
   health: DEFAULT_HEALTH_CONFIG,
+  alerts: [],
 };
 
 const HOST = /^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)*[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/i;
@@ -124,6 +128,7 @@ export function parseConfig(text: string, fileName: string): FerryConfig {
     buildMemoryMb: DEFAULT_CONFIG.buildMemoryMb,
     ingest: { ...DEFAULT_CONFIG.ingest },
     health: validateHealthConfig(r.health, fileName),
+    alerts: validateAlerts(r.alerts, fileName),
   };
   if (r.buildMemoryMb !== undefined) {
     if (typeof r.buildMemoryMb !== 'number' || !Number.isInteger(r.buildMemoryMb) || r.buildMemoryMb < 64 || r.buildMemoryMb > 65536) {

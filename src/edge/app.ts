@@ -9,14 +9,23 @@ import type { Mirror } from '../ports/mirror.ts';
 import { createMemoryEdgeState } from '../adapters/edge-state/memory-edge-state.ts';
 import { createCompromisedMarks } from './compromised-marks.ts';
 import { createWebCompressor, type Compressor } from './compression.ts';
-import { SECURITY_HEADERS } from './content-headers.ts';
+import { PUBLIC_HEADERS, SECURITY_HEADERS } from './content-headers.ts';
+import { preflightResponse } from './cors.ts';
 import { createFerryRoutes } from './ferry-routes.ts';
 import { createFileCache } from './file-cache.ts';
+import { createLegacyFeedRoutes } from './legacy-feeds.ts';
+import { createManifestRoutes } from './manifest-routes.ts';
 import { createMirrorPool, type MirrorPool } from './mirror-pool.ts';
 import type { HedgePolicy, PoolHealth } from './pool-state.ts';
 import { unavailableResponse, type ConditionalHeader } from './responder.ts';
-import { createSnapshotReader, type ReaderEvent, type ReaderTimeouts, type SnapshotReader } from './snapshot-reader.ts';
-import { createSnapshotRoutes, createSnapshotServing, type ServingEvent } from './snapshot-routes.ts';
+import {
+  DEFAULT_READER_TIMEOUTS,
+  createSnapshotReader,
+  type ReaderEvent,
+  type ReaderTimeouts,
+  type SnapshotReader,
+} from './snapshot-reader.ts';
+import { createSnapshotRoutes, createSnapshotServing, type ServingEvent, type SnapshotServing } from './snapshot-routes.ts';
 
 export type EdgeEvent = ReaderEvent | ServingEvent | { type: 'mirror-state'; mirror: string; state: PoolHealth; error?: string };
 
@@ -52,6 +61,17 @@ export interface Edge {
   app: Hono;
   pool: MirrorPool;
   reader: SnapshotReader;
+  /**
+   * The answer for a GET or HEAD of a snapshot path that is verified, prepared and current, or
+   * undefined: then ask `app`. A runtime may call it first to skip building a Request (Node does).
+   */
+  cached: SnapshotServing['cached'];
+}
+
+const FERRY_PREFIX = '/_ferry/';
+
+function methodNotAllowed(): Response {
+  return new Response('Method Not Allowed\n', { status: 405, headers: { allow: 'GET, HEAD, OPTIONS', ...SECURITY_HEADERS } });
 }
 
 export function createEdgeApp(options: EdgeOptions): Hono {
@@ -70,6 +90,7 @@ export function createEdge(options: EdgeOptions): Edge {
     requestHeader = (c, name) => c.req.header(name),
   } = options;
 
+  const timeouts: ReaderTimeouts = { ...DEFAULT_READER_TIMEOUTS, ...options.timeouts };
   const marks = createCompromisedMarks(store);
   const pool = createMirrorPool({
     mirrors: options.mirrors,
@@ -89,7 +110,7 @@ export function createEdge(options: EdgeOptions): Edge {
     publicKey: options.publicKey,
     now,
     store,
-    ...(options.timeouts ? { timeouts: options.timeouts } : {}),
+    timeouts,
     onEvent,
   });
   const cache = createFileCache({ compressor, maxBytes: maxCacheBytes });
@@ -113,15 +134,39 @@ export function createEdge(options: EdgeOptions): Edge {
   if (options.ipfs !== undefined) app.route('/ipfs', createIpfsGateway({ blocks: options.ipfs }));
   app.route('/_ferry', createFerryRoutes({ reader, pool, cache, marks, serving }));
   if (options.dashboard !== undefined) app.route('/_ferry', options.dashboard);
+  // Routes mounted under /_ferry go above: the rest of /_ferry/ is not part of the snapshot, and
+  // answers without CORS headers.
+  app.all(`${FERRY_PREFIX}*`, (c) =>
+    c.req.method === 'GET' || c.req.method === 'HEAD'
+      ? new Response('Not Found\n', { status: 404, headers: { 'content-type': 'text/plain; charset=utf-8', ...SECURITY_HEADERS } })
+      : methodNotAllowed(),
+  );
+  app.options('*', () => preflightResponse(SECURITY_HEADERS));
+  app.route('/', createLegacyFeedRoutes());
+  app.route(
+    '/',
+    createManifestRoutes({
+      reader,
+      pool,
+      cache,
+      compressor,
+      publicKey: options.publicKey,
+      now,
+      requestHeader,
+      announcementTtlMs: missRefreshMs,
+      requestMs: timeouts.requestMs,
+      manifestMaxBytes: timeouts.manifestMaxBytes,
+    }),
+  );
   app.route('/', createSnapshotRoutes(serving));
 
   // Other methods fall through to here.
-  app.notFound(() => new Response('Method Not Allowed\n', { status: 405, headers: { allow: 'GET, HEAD', ...SECURITY_HEADERS } }));
+  app.notFound(methodNotAllowed);
 
-  app.onError((e) => {
+  app.onError((e, c) => {
     onEvent({ type: 'unavailable', path: '', error: e instanceof Error ? e.message : String(e) });
-    return unavailableResponse(reader.current()?.manifest);
+    return unavailableResponse(reader.current()?.manifest, c.req.path.startsWith(FERRY_PREFIX) ? SECURITY_HEADERS : PUBLIC_HEADERS);
   });
 
-  return { app, pool, reader };
+  return { app, pool, reader, cached: serving.cached };
 }

@@ -1,7 +1,8 @@
 // The edge's own routes, mounted at /_ferry: what it accepted and how its mirrors are doing
-// (counts and states only), and the mirror list. The maintainers' dashboard mounts here next.
+// (counts and states only), and the mirror list: both public, so other origins may read them. The
+// maintainers' dashboard mounts here next, without CORS headers.
 import { Hono } from 'hono';
-import { SECURITY_HEADERS } from './content-headers.ts';
+import { PUBLIC_HEADERS } from './content-headers.ts';
 import type { CompromisedMarks } from './compromised-marks.ts';
 import type { FileCache } from './file-cache.ts';
 import type { MirrorPool } from './mirror-pool.ts';
@@ -38,7 +39,7 @@ export function createFerryRoutes({ reader, pool, cache, marks, serving }: Ferry
       cache: { files: cache.size, bytes: cache.bytes },
     };
     return new Response(JSON.stringify(body, null, 2), {
-      headers: { 'content-type': 'application/json', 'cache-control': NO_STORE, ...SECURITY_HEADERS },
+      headers: { 'content-type': 'application/json', 'cache-control': NO_STORE, ...PUBLIC_HEADERS },
     });
   });
 
@@ -55,7 +56,7 @@ export function createFerryRoutes({ reader, pool, cache, marks, serving }: Ferry
       signature: a.signature.trim(),
     };
     return new Response(JSON.stringify(body, null, 2), {
-      headers: { 'content-type': 'application/json', 'cache-control': 'no-cache', ...SECURITY_HEADERS },
+      headers: { 'content-type': 'application/json', 'cache-control': 'no-cache', ...PUBLIC_HEADERS },
     });
   });
 
