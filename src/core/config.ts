@@ -39,10 +39,21 @@ export interface FerryConfig {
   targets: TargetConfig[];
   /** Heap budget of the build's worker thread, MB (a build over it fails; the last good snapshot stays). */
   buildMemoryMb: number;
+  /** Reading the origin. */
+  ingest: IngestConfig;
   /** The health checker `ferry serve` runs (health-config.ts). */
   health: HealthConfig;
   /** Where the health checker's alerts go (src/core/alerts-config.ts; secrets by variable name). */
   alerts: AlertConfig[];
+}
+
+export interface IngestConfig {
+  /**
+   * A Blogger feed is read incrementally (only posts updated since the last read, Blogger's
+   * updated-min) except every this many hours, when every page is read again: only a full read
+   * sees a post deleted at the origin (or changed there without a new updated time).
+   */
+  fullReadHours: number;
 }
 
 export interface IpfsConfig {
@@ -68,6 +79,7 @@ export const DEFAULT_CONFIG: FerryConfig = {
   ipfs: { embedded: true, pinners: [], pointers: [], gateways: [], minGateways: 2 },
   targets: [],
   buildMemoryMb: 512,
+  ingest: { fullReadHours: 24 },
   health: DEFAULT_HEALTH_CONFIG,
   alerts: [],
 };
@@ -114,6 +126,7 @@ export function parseConfig(text: string, fileName: string): FerryConfig {
     ipfs: { ...DEFAULT_CONFIG.ipfs, pinners: [], pointers: [], gateways: [] },
     targets: validateTargets(r.targets, fileName),
     buildMemoryMb: DEFAULT_CONFIG.buildMemoryMb,
+    ingest: { ...DEFAULT_CONFIG.ingest },
     health: validateHealthConfig(r.health, fileName),
     alerts: validateAlerts(r.alerts, fileName),
   };
@@ -128,6 +141,19 @@ export function parseConfig(text: string, fileName: string): FerryConfig {
     if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new ConfigError(`${fileName}: ${key} must be an object`);
     return v as Record<string, unknown>;
   };
+  const ingest = section('ingest');
+  for (const key of Object.keys(ingest)) {
+    if (key !== 'fullReadHours') throw new ConfigError(`${fileName}: ingest.${key} is unknown (known: fullReadHours)`);
+  }
+  if (ingest.fullReadHours !== undefined) {
+    const v = ingest.fullReadHours;
+    if (typeof v !== 'number' || !Number.isFinite(v) || v < 0 || v > 24 * 30) {
+      throw new ConfigError(
+        `${fileName}: ingest.fullReadHours must be a number of hours from 0 (read every page on every run) to 720, e.g. 24 for a full read once a day`,
+      );
+    }
+    config.ingest.fullReadHours = v;
+  }
   const schedule = section('schedule');
   for (const key of Object.keys(schedule)) {
     if (key !== 'republish') throw new ConfigError(`${fileName}: schedule.${key} is unknown (known: republish)`);

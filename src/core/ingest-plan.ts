@@ -174,3 +174,90 @@ export function originIdsToSave(
 export function renderKeysHold(previous: Pick<Recorded, 'version' | 'renderOut'>, serving: number | undefined, out: string): boolean {
   return serving !== undefined && previous.version === serving && previous.renderOut === out;
 }
+
+// ---- reading the origin: incremental (Blogger's updated-min) or every page ----------------
+
+/** Entries updated this long before the last read began are asked for again (clock skew, edits mid-read). */
+export const READ_MARGIN_MS = 60 * 60_000;
+
+/** A Blogger blog's post feed (blogspot or a custom domain): the origins that honour updated-min. */
+export function isBloggerFeed(source: string): boolean {
+  return /^https?:\/\/[^/?#]+\/feeds\/posts\/(default|summary)\/?(?:[?#]|$)/i.test(source);
+}
+
+export type ReadPlan = { kind: 'full'; reason: string } | { kind: 'incremental'; updatedMin: string };
+
+/**
+ * How to read the origin now. Incremental (only entries updated since the last read, less a
+ * margin) for a Blogger feed read fully within `fullReadMs`; every page otherwise, and whenever a
+ * maintainer approved a held-back version (it must be read to be published).
+ */
+export function readPlanOf(input: {
+  source: string;
+  recorded: {
+    reads?: { last: string; full: string };
+    pending: ReadonlyArray<{ id: string; hash: string }>;
+    approvals: Readonly<Record<string, string>>;
+  };
+  now: Date;
+  fullReadMs: number;
+}): ReadPlan {
+  const { recorded, now, fullReadMs } = input;
+  if (!isBloggerFeed(input.source)) return { kind: 'full', reason: 'not a Blogger feed' };
+  if (recorded.reads === undefined) return { kind: 'full', reason: 'no earlier read is recorded' };
+  const last = Date.parse(recorded.reads.last);
+  const full = Date.parse(recorded.reads.full);
+  if (!Number.isFinite(last) || !Number.isFinite(full) || last > now.getTime() || full > now.getTime()) {
+    return { kind: 'full', reason: 'the recorded read times are not before now (the clock moved back?)' };
+  }
+  if (now.getTime() - full >= fullReadMs) return { kind: 'full', reason: `the periodic full read is due (last ${recorded.reads.full})` };
+  const approved = recorded.pending.find((q) => Object.hasOwn(recorded.approvals, q.id) && recorded.approvals[q.id] === q.hash);
+  if (approved !== undefined) return { kind: 'full', reason: `a held-back post was approved (${approved.id})` };
+  return { kind: 'incremental', updatedMin: new Date(last - READ_MARGIN_MS).toISOString() };
+}
+
+export type IncrementalResult =
+  /** The origin served entries older than asked for: it ignored updated-min and served every page. */
+  | { kind: 'served-all' }
+  /** The read cannot stand for the whole origin: read every page. */
+  | { kind: 'read-all'; reason: string }
+  | {
+      kind: 'incremental';
+      /** The published posts the read did not return, as entries unchanged since (see OriginSnapshot.unchanged). */
+      unchanged: Array<{ id: string; digest: string }>;
+      /** Held-back posts the read did not return: they stay held as they were. */
+      carried: string[];
+    };
+
+/**
+ * What an incremental read means for the posts it did not return: each published one is taken as
+ * published, which needs its reuse key under today's processing (it was published completely,
+ * with every image copied, and nothing that shapes a post changed since); otherwise, or while the
+ * whole site is held, every page is read after all.
+ */
+export function completeIncrementalRead(input: {
+  returned: ReadonlyArray<{ id: string; updated: string }>;
+  updatedMin: string;
+  recorded: Pick<Recorded, 'published'> & { pending: ReadonlyArray<{ id: string }> };
+  processing: string;
+  siteReasons: readonly string[];
+  /** Pending ids that are not posts (the site's title, see SITE_META_ID): decided again every build. */
+  notPosts: readonly string[];
+}): IncrementalResult {
+  const since = Date.parse(input.updatedMin);
+  if (input.returned.some((e) => Date.parse(e.updated) < since)) return { kind: 'served-all' };
+  if (input.siteReasons.length > 0) return { kind: 'read-all', reason: 'every post is held for a new feed id' };
+  const returned = new Set(input.returned.map((e) => e.id));
+  const prefix = reuseKeyOf('', input.processing);
+  const unchanged: Array<{ id: string; digest: string }> = [];
+  for (const id of Object.keys(input.recorded.published).sort()) {
+    if (returned.has(id)) continue;
+    const key = publishedReuseKey(input.recorded, id);
+    if (key === undefined || !key.startsWith(prefix) || key.length === prefix.length) {
+      return { kind: 'read-all', reason: `published post ${id} is to be processed again (an image to retry, or processing changed)` };
+    }
+    unchanged.push({ id, digest: key.slice(prefix.length) });
+  }
+  const carried = input.recorded.pending.map((q) => q.id).filter((id) => !returned.has(id) && !input.notPosts.includes(id));
+  return { kind: 'incremental', unchanged, carried };
+}

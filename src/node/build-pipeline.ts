@@ -5,18 +5,24 @@ import { join, resolve } from 'node:path';
 import { readFile, realpath } from 'node:fs/promises';
 import type { LimitedFetch } from '../ports/fetch.ts';
 import type { SiteState, StateStore } from '../ports/state.ts';
-import type { MirrorRef, Post, Site, SiteMeta } from '../core/model.ts';
+import type { MirrorRef, OriginSnapshot, Post, Site, SiteMeta, UnchangedEntry } from '../core/model.ts';
 import { sortPosts } from '../core/model.ts';
-import { decide, decideMeta, reuseKeyOf, type GuardDecision, type Quarantined } from '../core/guard.ts';
+import { SITE_META_ID, decide, decideMeta, reuseKeyOf, type GuardDecision, type Quarantined } from '../core/guard.ts';
+import { DEFAULT_CONFIG } from '../core/config.ts';
+import type { ReadOptions } from '../ports/source.ts';
 import {
   canonicalOf,
+  completeIncrementalRead,
   expiresAt,
+  type IncrementalResult,
+  type ReadPlan,
   isLocalSource,
   nextVersion,
   originIdsToSave,
   originPolicyOf,
   publishedPaths,
   publishedReuseKey,
+  readPlanOf,
   renderKeysHold,
   reusableIds,
   reuseKeysOf,
@@ -57,6 +63,8 @@ export interface BuildOptions {
   mediaHosts?: readonly string[];
   expiresDays?: number;
   media?: Partial<MediaLimits>;
+  /** Every page of a Blogger feed is read again after this many hours; between, only what changed (24). */
+  fullReadHours?: number;
   /** Per-request deadline, page size limit and page count limit for reading the origin. */
   sourceLimits?: { timeoutMs?: number; maxBytes?: number; maxPages?: number };
   now?: () => Date;
@@ -133,7 +141,15 @@ export async function runBuild(opts: BuildOptions): Promise<BuildReport> {
   const current = await readCurrentManifest(opts.out);
 
   // Plan and fetch: read the origin, decide what is published, copy its images, localize links.
-  const curated = await curate(opts, { fetch, progress, settings, state, previous });
+  const curated = await curate(opts, {
+    fetch,
+    progress,
+    settings,
+    state,
+    previous,
+    started: now(),
+    fullReadMs: (opts.fullReadHours ?? DEFAULT_CONFIG.ingest.fullReadHours) * 3_600_000,
+  });
   const { meta, posts, decision, media } = curated;
   const site: Site = { meta, posts };
 
@@ -182,6 +198,7 @@ export async function runBuild(opts: BuildOptions): Promise<BuildReport> {
       renderKeys,
       renderOut: resolve(opts.out),
       meta: { title: meta.title, subtitle: meta.subtitle },
+      reads: curated.reads,
     },
     posts,
     curated.reuseKeys,
@@ -330,6 +347,7 @@ interface Curated {
   originHeld: boolean;
   /** Post id -> reuse key, for the posts published now whose processing is complete. */
   reuseKeys: Map<string, string>;
+  reads: { last: string; full: string };
 }
 
 interface CurateContext {
@@ -338,6 +356,10 @@ interface CurateContext {
   settings: IngestSettings;
   state: StateStore;
   previous: SiteState;
+  /** When this build began (an incremental read asks for what changed since the last one's). */
+  started: Date;
+  /** Every page is read again once this long has passed since the last full read. */
+  fullReadMs: number;
 }
 
 /**
@@ -349,6 +371,7 @@ async function curate(opts: BuildOptions, ctx: CurateContext): Promise<Curated> 
   const prepared = await ingestAndPrepare(opts, ctx);
   const { originMeta, policy, candidates, duplicates, reuse, reuseKeys, siteReasons } = prepared;
   const decision = decide(candidates, previous, siteReasons);
+  decision.quarantined.push(...prepared.carriedPending);
   const metaDecision = decideMeta(originMeta, previous.meta, previous.approvals);
   if (metaDecision.held !== undefined) decision.quarantined.push(metaDecision.held);
   const meta: SiteMeta = { ...originMeta, ...metaDecision.shown };
@@ -394,6 +417,7 @@ async function curate(opts: BuildOptions, ctx: CurateContext): Promise<Curated> 
     duplicates,
     originHeld: siteReasons.length > 0,
     reuseKeys: keysToSave,
+    reads: prepared.reads,
   };
 }
 
@@ -405,6 +429,10 @@ interface Prepared {
   reuse: Map<string, Post>;
   reuseKeys: Map<string, string>;
   siteReasons: string[];
+  /** When this read began, and when the last full one did (to record). */
+  reads: { last: string; full: string };
+  /** Held-back posts an incremental read did not return: held as they were. */
+  carriedPending: Quarantined[];
 }
 
 /**
@@ -413,22 +441,37 @@ interface Prepared {
  */
 async function ingestAndPrepare(opts: BuildOptions, ctx: CurateContext): Promise<Prepared> {
   const { progress, previous, settings } = ctx;
-  progress('ingest', `reading ${opts.source}`);
   // Called per file of a Markdown folder, always with the same origin: decided once.
   const policyOf = memoize((meta: Pick<SiteMeta, 'originUrl'>, location: string) => originPolicyOf(settings, meta, location));
-  const origin = await openSource(opts.source, {
+  const source = openSource(opts.source, {
     fetch: ctx.fetch,
     ...opts.sourceLimits,
     indexFile: join(opts.dataDir, 'cache', `markdown-index-${sha256Hex(opts.source).slice(0, 16)}.json`),
     onProgress: (m) => progress('ingest', m),
-  }).read({
+  });
+  const readOptions: ReadOptions = {
     // A Markdown file as it was when its post was published is not read again.
     reusable: ({ meta, location }, id, digest) =>
       siteReasonsOf(previous, meta).length === 0 &&
       publishedReuseKey(previous, id) === reuseKeyOf(digest, policyOf({ originUrl: meta.originUrl }, location).processing),
+  };
+  const plan = readPlanOf({ source: opts.source, recorded: previous, now: ctx.started, fullReadMs: ctx.fullReadMs });
+  const { origin, unchanged, full, carried } = await readOrigin(plan, {
+    read: (updatedMin) => source.read(updatedMin === undefined ? readOptions : { ...readOptions, updatedMin }),
+    complete: (origin, updatedMin) =>
+      completeIncrementalRead({
+        returned: origin.entries,
+        updatedMin,
+        recorded: previous,
+        processing: policyOf({ originUrl: origin.meta.originUrl }, origin.location).processing,
+        siteReasons: siteReasonsOf(previous, origin.meta),
+        notPosts: [SITE_META_ID],
+      }),
+    progress: (m) => progress('ingest', m),
+    location: opts.source,
   });
-  const unchanged = origin.unchanged ?? [];
-  progress('ingest', `${origin.entries.length + unchanged.length} posts read`);
+  const began = ctx.started.toISOString();
+  const reads = { last: began, full: full ? began : (previous.reads?.full ?? began) };
 
   const siteReasons = siteReasonsOf(previous, origin.meta);
   const policy = policyOf({ originUrl: origin.meta.originUrl }, origin.location);
@@ -444,7 +487,47 @@ async function ingestAndPrepare(opts: BuildOptions, ctx: CurateContext): Promise
     unchanged,
     published: publishedPaths(previous),
   });
-  return { originMeta: origin.meta, policy, candidates, duplicates, reuse, reuseKeys, siteReasons };
+  const carriedPending = previous.pending.filter((q) => carried.has(q.id));
+  return { originMeta: origin.meta, policy, candidates, duplicates, reuse, reuseKeys, siteReasons, reads, carriedPending };
+}
+
+/**
+ * Read the origin as planned: only what changed since the last read, completed with the published
+ * posts it did not return, or every page (also when an incremental read cannot stand for the
+ * whole origin).
+ */
+async function readOrigin(
+  plan: ReadPlan,
+  io: {
+    read: (updatedMin?: string) => Promise<OriginSnapshot>;
+    complete: (origin: OriginSnapshot, updatedMin: string) => IncrementalResult;
+    progress: (message: string) => void;
+    location: string;
+  },
+): Promise<{ origin: OriginSnapshot; unchanged: UnchangedEntry[]; full: boolean; carried: Set<string> }> {
+  const readAll = async (why?: string) => {
+    io.progress(why === undefined ? `reading ${io.location}` : `reading every page of ${io.location}: ${why}`);
+    const origin = await io.read();
+    const unchanged = origin.unchanged ?? [];
+    io.progress(`${origin.entries.length + unchanged.length} posts read`);
+    return { origin, unchanged, full: true, carried: new Set<string>() };
+  };
+  if (plan.kind === 'full') return readAll();
+  io.progress(`reading ${io.location}: posts updated since ${plan.updatedMin} (every page once the periodic full read is due)`);
+  const origin = await io.read(plan.updatedMin);
+  const completed = io.complete(origin, plan.updatedMin);
+  if (completed.kind === 'read-all') return readAll(completed.reason);
+  if (completed.kind === 'served-all') {
+    io.progress(`the origin served every post (it does not filter by updated-min): ${origin.entries.length} posts read`);
+    return { origin, unchanged: origin.unchanged ?? [], full: true, carried: new Set() };
+  }
+  io.progress(`${origin.entries.length} posts updated since then, ${completed.unchanged.length} as published`);
+  return {
+    origin,
+    unchanged: [...(origin.unchanged ?? []), ...completed.unchanged],
+    full: false,
+    carried: new Set(completed.carried),
+  };
 }
 
 /** fn with its result remembered per distinct arguments (compared as JSON). */

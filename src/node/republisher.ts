@@ -105,6 +105,7 @@ export async function createRepublisher(opts: RepublisherOptions): Promise<Repub
               blockedHosts: config.blockedHosts,
               mediaHosts: config.mediaHosts,
               expiresDays: config.expiresDays,
+              fullReadHours: config.ingest.fullReadHours,
             },
             buildRunner,
             targets,

@@ -10,6 +10,12 @@ export interface ReadOptions {
    * { id, digest } in OriginSnapshot.unchanged instead of reading and parsing it again.
    */
   reusable?: (origin: { meta: SiteMeta; location: string }, id: string, digest: string) => boolean;
+  /**
+   * Read only the entries updated at or after this instant (RFC 3339), as Blogger's `updated-min`
+   * does: a feed source then asks for them, and a read that finds none is not an error. An origin
+   * that ignores the parameter serves every entry, which is still a correct answer.
+   */
+  updatedMin?: string;
 }
 
 export interface OriginSource {

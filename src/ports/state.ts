@@ -25,6 +25,11 @@ export interface SiteState {
   renderOut?: string;
   /** The site title and description the published pages show. */
   meta?: { title: string; subtitle: string };
+  /**
+   * When the origin was last read successfully (when that read began, RFC 3339), and when every
+   * page of it was (see readPlanOf in core/ingest-plan.ts).
+   */
+  reads?: { last: string; full: string };
 }
 
 export interface StateStore {

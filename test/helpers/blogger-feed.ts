@@ -15,6 +15,8 @@ export interface FeedPost {
   updated: string;
   authors?: string[];
   tags?: string[];
+  /** The entry's xml:lang, when it declares one. */
+  language?: string;
 }
 
 export interface FeedSite {
@@ -35,7 +37,7 @@ function entryXml(blogId: string, p: FeedPost): string {
   const year = p.published.slice(0, 4);
   const month = p.published.slice(5, 7);
   return (
-    `<entry><id>${postId(blogId, p.n)}</id><published>${p.published}</published><updated>${p.updated}</updated>` +
+    `<entry${p.language === undefined ? '' : ` xml:lang='${esc(p.language)}'`}><id>${postId(blogId, p.n)}</id><published>${p.published}</published><updated>${p.updated}</updated>` +
     (p.tags ?? []).map((t) => `<category scheme='http://www.blogger.com/atom/ns#' term='${esc(t)}'/>`).join('') +
     `<title type='text'>${esc(p.title)}</title><content type='html'>${esc(p.html)}</content>` +
     `<link rel='alternate' type='text/html' href='{BASE}/${year}/${month}/${slug}.html' title='${esc(p.title)}'/>` +

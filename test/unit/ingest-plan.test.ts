@@ -2,7 +2,9 @@
 import { describe, expect, it } from 'vitest';
 import {
   DEFAULT_CANONICAL,
+  READ_MARGIN_MS,
   canonicalOf,
+  completeIncrementalRead,
   expiresAt,
   hostsOf,
   isLocalSource,
@@ -10,6 +12,7 @@ import {
   originIdsToSave,
   originPolicyOf,
   publishedPaths,
+  readPlanOf,
   renderKeysHold,
   reusableIds,
   reuseKeysOf,
@@ -178,5 +181,63 @@ describe('versions and records', () => {
     ['a store from before render folders were recorded', { version: 3 }, 3, '/out', false],
   ])('render keys hold: %s', (_what, previous, serving, out, holds) => {
     expect(renderKeysHold(previous, serving, out)).toBe(holds);
+  });
+});
+
+describe('readPlanOf', () => {
+  const BLOGGER = 'https://blog.example/feeds/posts/default';
+  const now = new Date('2026-12-02T12:00:00Z');
+  const reads = { last: '2026-12-02T11:00:00.000Z', full: '2026-12-02T00:00:00.000Z' };
+  const none = { pending: [], approvals: {} };
+  it.each([
+    ['a Markdown folder', 'examples/posts', { ...none, reads }, 'full'],
+    ['an RSS feed', 'https://blog.example/rss.xml', { ...none, reads }, 'full'],
+    ['the first read', BLOGGER, none, 'full'],
+    ['the full read is due', BLOGGER, { ...none, reads: { ...reads, full: '2026-12-01T12:00:00.000Z' } }, 'full'],
+    ['the clock moved back', BLOGGER, { ...none, reads: { ...reads, last: '2026-12-03T00:00:00.000Z' } }, 'full'],
+    ['a recorded time that is not one', BLOGGER, { ...none, reads: { ...reads, full: 'yesterday' } }, 'full'],
+    ['a held-back post was approved', BLOGGER, { reads, pending: [{ id: 'p', hash: 'h2' }], approvals: { p: 'h2' } }, 'full'],
+    ['an approval of an older version', BLOGGER, { reads, pending: [{ id: 'p', hash: 'h2' }], approvals: { p: 'h1' } }, 'incremental'],
+    ['a Blogger feed read fully today', BLOGGER, { ...none, reads }, 'incremental'],
+    ['a custom domain', 'https://news.example.org/feeds/posts/default?alt=atom', { ...none, reads }, 'incremental'],
+  ])('%s: %s', (_what, source, recorded, kind) => {
+    expect(readPlanOf({ source, recorded, now, fullReadMs: 24 * 3_600_000 }).kind).toBe(kind);
+  });
+
+  it('asks for what was updated since the last read began, less the margin', () => {
+    expect(readPlanOf({ source: BLOGGER, recorded: { ...none, reads }, now, fullReadMs: 24 * 3_600_000 })).toEqual({
+      kind: 'incremental',
+      updatedMin: new Date(Date.parse(reads.last) - READ_MARGIN_MS).toISOString(),
+    });
+    expect(readPlanOf({ source: BLOGGER, recorded: { ...none, reads }, now, fullReadMs: 0 }).kind).toBe('full');
+  });
+});
+
+describe('completeIncrementalRead', () => {
+  const processing = 'a'.repeat(64);
+  const key = (d: string) => reuseKeyOf(d.repeat(64), processing);
+  const recorded = {
+    published: { p1: record(key('1')), p2: record(key('2')) },
+    pending: [{ id: 'new-held' }, { id: 'site:meta' }, { id: 'p2' }],
+  };
+  const base = { updatedMin: '2026-12-02T10:00:00.000Z', recorded, processing, siteReasons: [], notPosts: ['site:meta'] };
+  it('takes the published posts it did not return as they are, and carries held-back ones', () => {
+    expect(completeIncrementalRead({ ...base, returned: [{ id: 'p2', updated: '2026-12-02T10:30:00Z' }] })).toEqual({
+      kind: 'incremental',
+      unchanged: [{ id: 'p1', digest: '1'.repeat(32) }],
+      carried: ['new-held'],
+    });
+  });
+  it.each([
+    ['an entry older than asked for', { returned: [{ id: 'p1', updated: '2016-01-01T00:00:00Z' }] }, 'served-all'],
+    ['every post held for a new feed id', { returned: [], siteReasons: ['feed id changed'] }, 'read-all'],
+    ['processing changed', { returned: [], processing: 'b'.repeat(64) }, 'read-all'],
+    [
+      'a published post without a reuse key (an image to retry)',
+      { returned: [], recorded: { ...recorded, published: { ...recorded.published, p3: record() } } },
+      'read-all',
+    ],
+  ])('%s', (_what, over, kind) => {
+    expect(completeIncrementalRead({ ...base, ...over }).kind).toBe(kind);
   });
 });

@@ -430,6 +430,9 @@ function parseState(text: string, file: string): StoredState {
     ...(isObj(raw.meta) && typeof raw.meta.title === 'string' && typeof raw.meta.subtitle === 'string'
       ? { meta: { title: raw.meta.title, subtitle: raw.meta.subtitle } }
       : {}),
+    ...(isObj(raw.reads) && typeof raw.reads.last === 'string' && typeof raw.reads.full === 'string'
+      ? { reads: { last: raw.reads.last, full: raw.reads.full } }
+      : {}),
     ...(typeof raw.originId === 'string' ? { originId: raw.originId } : {}),
     ...(typeof raw.renderOut === 'string' ? { renderOut: raw.renderOut } : {}),
     ...(typeof raw.pendingOriginId === 'string' ? { pendingOriginId: raw.pendingOriginId } : {}),

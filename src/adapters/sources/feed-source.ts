@@ -4,7 +4,7 @@
 import { readFile, stat } from 'node:fs/promises';
 import type { OriginSnapshot, RawEntry } from '../../core/model.ts';
 import type { LimitedFetch } from '../../ports/fetch.ts';
-import { SourceError, type OriginSource } from '../../ports/source.ts';
+import { SourceError, type OriginSource, type ReadOptions } from '../../ports/source.ts';
 import { parseAtomPage } from './atom-source.ts';
 import type { FeedPage, FeedPageContext } from './feed-page.ts';
 import { parseRssPage } from './rss-source.ts';
@@ -36,10 +36,11 @@ export interface FeedUrlSourceOptions extends FeedLimits {
 /** A feed at an http(s) URL, read page by page. */
 export function createFeedUrlSource(url: string, { fetch, timeoutMs, maxBytes, maxPages, onProgress }: FeedUrlSourceOptions): OriginSource {
   return {
-    async read(): Promise<OriginSnapshot> {
+    async read(options?: ReadOptions): Promise<OriginSnapshot> {
       const fetched = new Set<string>();
       const pages: FeedPage[] = [];
-      let next: string | undefined = url;
+      const updatedMin = options?.updatedMin;
+      let next: string | undefined = updatedMin === undefined ? url : withQuery(url, 'updated-min', updatedMin);
       while (next !== undefined) {
         const pageUrl: string = next;
         const key = normalizeUrl(pageUrl);
@@ -67,9 +68,16 @@ export function createFeedUrlSource(url: string, { fetch, timeoutMs, maxBytes, m
         onProgress?.(`read page ${pages.length} (${page.entries.length} entries): ${pageUrl}`);
         next = page.next;
       }
-      return toSnapshot(pages, url, onProgress);
+      return toSnapshot(pages, url, onProgress, updatedMin !== undefined);
     },
   };
+}
+
+/** url with one query parameter set (Blogger's rel="next" links carry it on to the next pages). */
+function withQuery(url: string, name: string, value: string): string {
+  const parsed = new URL(url);
+  parsed.searchParams.set(name, value);
+  return parsed.href;
 }
 
 export interface FeedFileSourceOptions {
@@ -97,7 +105,13 @@ export function createFeedFileSource(path: string, { maxBytes, onProgress }: Fee
   };
 }
 
-function toSnapshot(pages: FeedPage[], location: string, onProgress: ((msg: string) => void) | undefined): OriginSnapshot {
+function toSnapshot(
+  pages: FeedPage[],
+  location: string,
+  onProgress: ((msg: string) => void) | undefined,
+  /** Only entries updated since a time were asked for: none is an answer, not a blanked feed. */
+  partial = false,
+): OriginSnapshot {
   const first = pages[0];
   if (first === undefined) throw new SourceError(location, 'feed has no entries');
   const seen = new Set<string>();
@@ -113,7 +127,7 @@ function toSnapshot(pages: FeedPage[], location: string, onProgress: ((msg: stri
       entries.push(entry);
     }
   }
-  if (entries.length === 0) {
+  if (entries.length === 0 && !partial) {
     throw new SourceError(location, 'feed has no entries (refusing to treat the blog as empty)');
   }
   return { meta: first.meta, entries, location };

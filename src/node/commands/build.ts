@@ -91,6 +91,7 @@ export const command: Command = {
         blockedHosts: [...config.blockedHosts, ...(values['blocked-host'] ?? [])],
         mediaHosts: [...config.mediaHosts, ...(values['media-host'] ?? [])],
         expiresDays,
+        fullReadHours: config.ingest.fullReadHours,
         ...(epoch === undefined ? {} : { nowMs: Number(epoch) * 1000 }),
       },
       {
