@@ -268,11 +268,15 @@ export function createEdge(options: EdgeOptions): Edge {
     'cache-control': 'no-cache',
   });
 
-  const unavailable = (a: AcceptedManifest | undefined): Response =>
-    new Response(unavailablePage(a ? a.manifest.mirrors.map((m) => m.url) : []), {
+  const unavailable = (a: AcceptedManifest | undefined): Response => {
+    // With no manifest yet, the reader says when it will look again.
+    const waitMs = a === undefined ? reader.retryAfterMs() : undefined;
+    const retryAfter = waitMs === undefined ? '30' : String(Math.max(1, Math.ceil(waitMs / 1000)));
+    return new Response(unavailablePage(a ? a.manifest.mirrors.map((m) => m.url) : []), {
       status: 503,
-      headers: { 'content-type': 'text/html; charset=utf-8', 'cache-control': NO_STORE, 'retry-after': '30', ...SECURITY_HEADERS },
+      headers: { 'content-type': 'text/html; charset=utf-8', 'cache-control': NO_STORE, 'retry-after': retryAfter, ...SECURITY_HEADERS },
     });
+  };
 
   /** No mirror delivered `path`: the last verified copy (stale unless it matches the manifest), or 503. */
   const fallback = async (c: Context, requestPath: string, path: string, a: AcceptedManifest, error: string): Promise<Response> => {

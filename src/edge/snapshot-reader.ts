@@ -56,14 +56,29 @@ export const DEFAULT_READER_TIMEOUTS: ReaderTimeouts = {
   manifestMaxBytes: 16 * 1024 * 1024,
 };
 
+/** How a missing manifest is looked for again: after each empty lookup, wait, doubling up to maxMs. */
+export interface ManifestRetryPolicy {
+  initialMs: number;
+  maxMs: number;
+}
+
+export const DEFAULT_MANIFEST_RETRY: ManifestRetryPolicy = { initialMs: 250, maxMs: 10_000 };
+
 export type ReaderEvent =
   { type: 'manifest-accepted'; version: number; source: string } | { type: 'manifest-rejected'; mirror: string; error: string };
 
 export interface SnapshotReader {
   /** The last accepted manifest (loaded from the state store or the mirrors on first use). */
   current(): AcceptedManifest | undefined;
-  /** Make sure a manifest was loaded at least once (state store, then mirrors). */
+  /**
+   * The manifest, loaded on first use (state store, then mirrors; every caller waits for that
+   * first lookup). While none was found, a later call looks again (one lookup at a time, the
+   * caller that starts it waits for it) once the backoff has passed; during the backoff, or while
+   * another caller's lookup runs, it answers undefined at once, so a dead pool never stalls readers.
+   */
   ensure(): Promise<AcceptedManifest | undefined>;
+  /** With no manifest yet: ms until the next lookup may start (0 when one may start now); else undefined. */
+  retryAfterMs(): number | undefined;
   /** Ask every usable mirror for its manifest; adopt the highest valid version. Never overlaps itself. */
   refresh(): Promise<AcceptedManifest | undefined>;
   /** Read one path from the mirrors and verify it; throws UnavailableError when none delivers. */
@@ -76,6 +91,9 @@ export interface SnapshotReaderOptions {
   now: () => Date;
   store: EdgeStateStore;
   timeouts?: Partial<ReaderTimeouts>;
+  retry?: ManifestRetryPolicy;
+  /** Monotonic milliseconds, for the retry backoff. */
+  clock?: () => number;
   onEvent?: (event: ReaderEvent) => void;
 }
 
@@ -85,11 +103,17 @@ export function createSnapshotReader({
   now,
   store,
   timeouts: partial = {},
+  retry = DEFAULT_MANIFEST_RETRY,
+  clock = () => performance.now(),
   onEvent = () => undefined,
 }: SnapshotReaderOptions): SnapshotReader {
   const t: ReaderTimeouts = { ...DEFAULT_READER_TIMEOUTS, ...partial };
   let current: AcceptedManifest | undefined;
   let loaded: Promise<AcceptedManifest | undefined> | undefined;
+  /** A later lookup while there is still no manifest (at most one at a time), and its backoff. */
+  let lookup: Promise<AcceptedManifest | undefined> | undefined;
+  let retryAt = 0;
+  let retryDelayMs = retry.initialMs;
   let refreshing: Promise<AcceptedManifest | undefined> | undefined;
 
   /** Adopt a candidate if it is newer than what we have; persist it. */
@@ -194,16 +218,38 @@ export function createSnapshotReader({
     return refreshing;
   };
 
+  /** One look for a manifest: the state store (another process may have saved one), then the mirrors. */
+  const lookFor = async (): Promise<AcceptedManifest | undefined> => {
+    await loadFromStore().catch(() => undefined);
+    const expired = current === undefined || Date.parse(current.manifest.expires) <= now().getTime();
+    // A stored manifest that is still valid serves at once; the mirrors are asked meanwhile.
+    if (expired) await refresh();
+    else void refresh().catch(() => undefined);
+    if (current === undefined) {
+      retryAt = clock() + retryDelayMs;
+      retryDelayMs = Math.min(retry.maxMs, retryDelayMs * 2);
+    }
+    return current;
+  };
+
   const ensure = (): Promise<AcceptedManifest | undefined> => {
-    loaded ??= (async () => {
-      await loadFromStore().catch(() => undefined);
-      const expired = current === undefined || Date.parse(current.manifest.expires) <= now().getTime();
-      // A stored manifest that is still valid serves at once; the mirrors are asked meanwhile.
-      if (expired) await refresh();
-      else void refresh().catch(() => undefined);
-      return current;
-    })();
-    return loaded.then(() => current);
+    if (loaded === undefined) {
+      loaded = lookFor();
+      return loaded;
+    }
+    if (current !== undefined) return Promise.resolve(current);
+    return loaded.then(() => {
+      if (current !== undefined || lookup !== undefined || clock() < retryAt) return current;
+      lookup = lookFor().finally(() => {
+        lookup = undefined;
+      });
+      return lookup;
+    });
+  };
+
+  const retryAfterMs = (): number | undefined => {
+    if (current !== undefined) return undefined;
+    return lookup !== undefined ? retryDelayMs : Math.max(0, retryAt - clock());
   };
 
   const getFile = async (path: string): Promise<VerifiedFile> => {
@@ -290,7 +336,7 @@ export function createSnapshotReader({
     }
   };
 
-  return { current: () => current, ensure, refresh, getFile };
+  return { current: () => current, ensure, retryAfterMs, refresh, getFile };
 }
 
 function matches(entry: FileEntry | undefined, body: Uint8Array): boolean {

@@ -1,15 +1,23 @@
-// Loopback HTTP mirrors (port 0) that serve a snapshot well or badly: hang, slow, 500, tampered,
-// truncated, oversized; and a URL whose port refuses connections.
+// Loopback HTTP mirrors (port 0) that serve a snapshot well or badly: hang, slow, 500, tampered
+// (same size), a planted script (bigger), a censor's block page, truncated, oversized; that go
+// down (connections refused) and come back on the same port; and a URL whose port refuses connections.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
-export type Fault = 'good' | 'hang' | 'slow' | 'error500' | 'tamper' | 'truncate' | 'oversize';
+export type Fault = 'good' | 'hang' | 'slow' | 'error500' | 'tamper' | 'inject' | 'blockpage' | 'truncate' | 'oversize';
 
 export interface MirrorServerOptions {
   fault?: Fault;
   /** For 'slow': delay before answering, ms. */
   delayMs?: number;
+  /** Extra delay before answering a path, whatever the fault (e.g. a slow manifest), ms. */
+  delayFor?: (path: string) => number;
 }
+
+/** What 'inject' plants in every page: a bigger body with a script in it. */
+export const PLANTED_SCRIPT = '<script src="https://evil.example/x.js"></script>';
+/** What 'blockpage' answers for every path, manifest included, with status 200. */
+export const BLOCK_PAGE = '<!doctype html><title>Blocked</title><h1>This site is blocked by order of the authorities</h1>';
 
 export interface MirrorServer {
   url: string;
@@ -17,6 +25,10 @@ export interface MirrorServer {
   requests: string[];
   setSnapshot(map: ReadonlyMap<string, Uint8Array>): void;
   setFault(fault: Fault): void;
+  /** Stop listening (connections are refused) until start(); open connections are cut. */
+  stop(): Promise<void>;
+  /** Listen again on the same port. */
+  start(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -24,7 +36,7 @@ const MANIFEST_FILES = new Set(['/manifest.json', '/manifest.json.sig']);
 
 export async function startMirrorServer(
   snapshot: ReadonlyMap<string, Uint8Array>,
-  { fault: initialFault = 'good', delayMs = 300 }: MirrorServerOptions = {},
+  { fault: initialFault = 'good', delayMs = 300, delayFor = () => 0 }: MirrorServerOptions = {},
 ): Promise<MirrorServer> {
   let files = snapshot;
   let fault = initialFault;
@@ -44,7 +56,18 @@ export async function startMirrorServer(
         res.writeHead(404, { 'content-type': 'text/plain' }).end('not found');
         return;
       }
+      if (fault === 'blockpage') {
+        res.writeHead(200, { 'content-type': 'text/html' }).end(BLOCK_PAGE);
+        return;
+      }
       const affected = !MANIFEST_FILES.has(path);
+      if (affected && fault === 'inject') {
+        const text = Buffer.from(body).toString('latin1');
+        const at = text.indexOf('</head>');
+        const evil = Buffer.from(at >= 0 ? text.slice(0, at) + PLANTED_SCRIPT + text.slice(at) : PLANTED_SCRIPT + text, 'latin1');
+        res.writeHead(200, { 'content-length': evil.length }).end(evil);
+        return;
+      }
       if (affected && fault === 'tamper') {
         const evil = Buffer.from(body);
         const marker = Buffer.from('<script>evil()</script>');
@@ -64,16 +87,26 @@ export async function startMirrorServer(
       }
       res.writeHead(200, { 'content-length': body.length }).end(body);
     };
-    if (fault === 'slow') {
+    const wait = (fault === 'slow' ? delayMs : 0) + delayFor(path);
+    if (wait > 0) {
       const t = setTimeout(() => {
         timers.delete(t);
-        answer();
-      }, delayMs);
+        if (!res.destroyed) answer();
+      }, wait);
       timers.add(t);
     } else answer();
   };
   const server = createServer(handler);
   const port = await listen(server);
+  let listening = true;
+  const stop = async (): Promise<void> => {
+    if (!listening) return;
+    listening = false;
+    for (const t of timers) clearTimeout(t);
+    timers.clear();
+    server.closeAllConnections();
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+  };
   return {
     url: `http://127.0.0.1:${port}/`,
     requests,
@@ -83,11 +116,13 @@ export async function startMirrorServer(
     setFault: (f) => {
       fault = f;
     },
-    close: async () => {
-      for (const t of timers) clearTimeout(t);
-      server.closeAllConnections();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
+    stop,
+    start: async () => {
+      if (listening) return;
+      await listen(server, port);
+      listening = true;
     },
+    close: stop,
   };
 }
 
@@ -99,9 +134,12 @@ export async function refusedUrl(): Promise<string> {
   return `http://127.0.0.1:${port}/`;
 }
 
-function listen(server: Server): Promise<number> {
+function listen(server: Server, port = 0): Promise<number> {
   return new Promise((resolve, reject) => {
     server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => resolve((server.address() as AddressInfo).port));
+    server.listen(port, '127.0.0.1', () => {
+      server.off('error', reject);
+      resolve((server.address() as AddressInfo).port);
+    });
   });
 }

@@ -1,0 +1,104 @@
+// The edge's mirror pool as readers meet it, over real HTTP: the edge on a loopback port
+// (startEdgeServer), real loopback mirrors that go down, come back, tamper or plant scripts.
+import { afterEach, describe, expect, it } from 'vitest';
+import { encodePublicKeyPem } from '../../src/core/manifest.ts';
+import { startEdgeServer, type EdgeServer, type StartEdgeServerOptions } from '../../src/node/edge-server.ts';
+import { startMirrorServer, type Fault, type MirrorServer, type MirrorServerOptions } from '../helpers/fault-mirrors.ts';
+import { makeSignedSnapshot, sampleFiles, testKeyPair } from '../helpers/signed-snapshot.ts';
+
+const key = testKeyPair(1);
+const v2 = makeSignedSnapshot(sampleFiles(), {
+  version: 2,
+  keyPair: key,
+  now: new Date(),
+  expiresInMs: 86_400_000,
+  mirrors: [],
+  canonical: 'https://blog.example.org',
+});
+const PAGE = '/2016/06/27th-anniversary.html';
+
+const mirrors: MirrorServer[] = [];
+const edges: EdgeServer[] = [];
+afterEach(async () => {
+  await Promise.all(edges.splice(0).map((e) => e.close()));
+  await Promise.all(mirrors.splice(0).map((s) => s.close()));
+});
+
+async function mirror(fault: Fault = 'good', opts: MirrorServerOptions = {}): Promise<MirrorServer> {
+  const s = await startMirrorServer(v2, { fault, ...opts });
+  mirrors.push(s);
+  return s;
+}
+
+async function edgeOver(servers: MirrorServer[], opts: Partial<StartEdgeServerOptions> = {}): Promise<EdgeServer> {
+  const edge = await startEdgeServer({
+    mirrors: servers.map((s, i) => ({ id: `m${i + 1}`, kind: 'http', url: s.url, priority: i + 1 })),
+    publicKey: encodePublicKeyPem(key.publicKey),
+    hedge: { initialMs: 30, minMs: 10, maxMs: 100 },
+    timeouts: { requestMs: 300, fileDeadlineMs: 800, manifestDeadlineMs: 400, manifestGraceMs: 20 },
+    ...opts,
+  });
+  edges.push(edge);
+  return edge;
+}
+
+async function get(edge: EdgeServer, path: string): Promise<{ status: number; body: Uint8Array; headers: Headers; ms: number }> {
+  const t0 = performance.now();
+  const res = await fetch(`${edge.url}${path}`, { headers: { 'accept-encoding': 'identity' } });
+  const body = new Uint8Array(await res.arrayBuffer());
+  return { status: res.status, body, headers: res.headers, ms: performance.now() - t0 };
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+describe('an edge that starts while its mirrors are down', () => {
+  it('answers a quick 503 with Retry-After, then serves soon after a mirror comes up', async () => {
+    const m = await mirror();
+    await m.stop();
+    const edge = await edgeOver([m]);
+
+    const first = await get(edge, PAGE);
+    expect(first.status).toBe(503);
+    expect(Number(first.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
+    expect(Number(first.headers.get('retry-after'))).toBeLessThanOrEqual(10);
+
+    // Readers keep coming for a while; the edge keeps looking, with backoff.
+    for (let i = 0; i < 5; i++) {
+      expect((await get(edge, PAGE)).status).toBe(503);
+      await sleep(100);
+    }
+
+    await m.start();
+    const upAt = performance.now();
+    let served: Awaited<ReturnType<typeof get>> | undefined;
+    while (performance.now() - upAt < 4000) {
+      const r = await get(edge, PAGE);
+      if (r.status === 200) {
+        served = r;
+        break;
+      }
+      await sleep(100);
+    }
+    expect(served?.body).toEqual(v2.get(PAGE));
+    // Down for ~0.6 s: the backoff had grown to at most a second or two.
+    expect(performance.now() - upAt).toBeLessThan(3000);
+  });
+
+  it('a dead pool does not stall readers: one lookup at a time, the others answered at once', async () => {
+    const m = await mirror('hang');
+    const edge = await edgeOver([m], {
+      timeouts: { requestMs: 1500, fileDeadlineMs: 1500, manifestDeadlineMs: 1500, manifestGraceMs: 20 },
+    });
+    const lookups = () => m.requests.filter((p) => p === '/manifest.json').length;
+    expect(lookups()).toBe(1); // the start-up lookup
+    await sleep(300); // past the first backoff
+
+    const readers = await Promise.all(Array.from({ length: 20 }, () => get(edge, PAGE)));
+    expect(readers.every((r) => r.status === 503)).toBe(true);
+    // One reader started the lookup and waited for its deadline; the others got their answer at once.
+    const quick = readers.filter((r) => r.ms < 500);
+    expect(quick.length).toBeGreaterThanOrEqual(19);
+    expect(quick.every((r) => r.headers.get('retry-after') !== null)).toBe(true);
+    expect(lookups()).toBe(2);
+  });
+});
