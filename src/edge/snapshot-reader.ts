@@ -15,7 +15,7 @@ import {
 } from '../core/manifest.ts';
 import { acceptManifest, checkFile, ExpiredError, IntegrityError, RollbackError } from '../core/verify.ts';
 import type { EdgeStateStore } from '../ports/edge-state.ts';
-import { MirrorError, type Mirror } from '../ports/mirror.ts';
+import { MirrorError, type Mirror, type MirrorResponse } from '../ports/mirror.ts';
 import { AttemptError, type MirrorPool } from './mirror-pool.ts';
 
 export interface AcceptedManifest {
@@ -33,6 +33,12 @@ export interface VerifiedFile {
   /** The manifest it was verified against (may be newer than the one asked with: see getFile). */
   accepted: AcceptedManifest;
   mirror: string;
+}
+
+interface SignedPair {
+  manifest: Manifest;
+  bytes: Uint8Array;
+  signature: string;
 }
 
 export interface ReaderTimeouts {
@@ -258,14 +264,27 @@ export function createSnapshotReader({
     if (asked === undefined || entry === undefined) throw new Error(`${path} is not in the manifest`);
     const { value } = await pool.race(
       async (mirror, signal) => {
-        const res = await mirror.get(path, { signal, maxBytes: entry.size, timeoutMs: t.requestMs });
+        let res: MirrorResponse;
+        try {
+          // Asked with the signed size: an answer that does not fit it is no longer, whatever it holds.
+          res = await mirror.get(path, { signal, maxBytes: entry.size, timeoutMs: t.requestMs });
+        } catch (e) {
+          if (!(e instanceof MirrorError && e.problem === 'too-large')) throw e;
+          return recheck(
+            mirror,
+            signal,
+            path,
+            undefined,
+            `mirror '${mirror.id}': ${path} is bigger than the ${entry.size} bytes the manifest signs (${e.message})`,
+          );
+        }
         if (!res.found) throw new AttemptError({ type: 'failure', error: `${path}: not found (mirror outdated?)` });
         try {
           checkFile(asked.manifest, path, res.body, `mirror '${mirror.id}'`);
           return { path, entry, body: res.body, accepted: asked, mirror: mirror.id };
         } catch (e) {
           if (!(e instanceof IntegrityError)) throw e;
-          return recheck(mirror, signal, path, res.body, e);
+          return recheck(mirror, signal, path, res.body, e.message);
         }
       },
       { deadlineMs: t.fileDeadlineMs },
@@ -274,21 +293,41 @@ export function createSnapshotReader({
   };
 
   /**
-   * Bytes that do not match our manifest. Before calling the mirror compromised, look at ITS
-   * manifest: mid-publish it may already serve a newer signed version (adopt it, serve the bytes if
-   * they match it), or it may lag behind (bytes match an older signed manifest: outdated, not
-   * compromised). Anything else is tampering.
+   * Bytes that do not match our manifest (`body` undefined: more bytes than it signs). Before
+   * calling the mirror compromised, look at ITS manifest: mid-publish it may already serve a newer
+   * signed version (adopt it, serve the bytes if they match it), or it may lag behind (bytes match
+   * an older signed manifest: outdated, not compromised). Anything else is tampering. A recheck that
+   * could not ask (cancelled, timed out, unreachable) proves nothing and says so.
    */
   const recheck = async (
     mirror: Mirror,
     signal: AbortSignal,
     path: string,
-    body: Uint8Array,
-    mismatch: IntegrityError,
+    got: Uint8Array | undefined,
+    mismatch: string,
   ): Promise<VerifiedFile> => {
-    const theirs = await readPair(mirror, signal, MANIFEST_PATH, SIGNATURE_PATH);
+    try {
+      return await explain(mirror, signal, path, got, mismatch);
+    } catch (e) {
+      if (e instanceof MirrorError && (e.problem === 'aborted' || e.problem === 'timeout' || e.problem === 'unreachable')) {
+        if (e.problem === 'aborted') throw e;
+        throw new AttemptError({ type: 'unreachable', error: `${mismatch}; could not read its manifest to tell why: ${e.message}` });
+      }
+      throw e;
+    }
+  };
+
+  const explain = async (
+    mirror: Mirror,
+    signal: AbortSignal,
+    path: string,
+    got: Uint8Array | undefined,
+    mismatch: string,
+  ): Promise<VerifiedFile> => {
     const ours = current;
-    if (theirs !== undefined && ours !== undefined && matches(theirs.manifest.files[path], body)) {
+    const theirs = await readPair(mirror, signal, MANIFEST_PATH, SIGNATURE_PATH);
+    const body = got ?? (await readAgain(mirror, signal, path, theirs));
+    if (theirs !== undefined && ours !== undefined && body !== undefined && matches(theirs.manifest.files[path], body)) {
       const fresh = Date.parse(theirs.manifest.expires) > now().getTime();
       if (theirs.manifest.version > ours.manifest.version && fresh) {
         const accepted = { ...theirs, source: mirror.id };
@@ -304,24 +343,51 @@ export function createSnapshotReader({
     // Updated in place, the mirror may be between its first new file and its new manifest: it
     // announced that manifest (signed, newer) beforehand, and the bytes match it.
     const next = await readPair(mirror, signal, NEXT_MANIFEST_PATH, NEXT_SIGNATURE_PATH);
+    const nextBody = body ?? (await readAgain(mirror, signal, path, next));
     if (
       next !== undefined &&
       ours !== undefined &&
+      nextBody !== undefined &&
       next.manifest.version > ours.manifest.version &&
-      matches(next.manifest.files[path], body)
+      matches(next.manifest.files[path], nextBody)
     ) {
       throw new AttemptError({ type: 'failure', error: `${path}: publishing version ${next.manifest.version} (not complete yet)` });
     }
-    throw new AttemptError({ type: 'compromised', error: mismatch.message });
+    throw new AttemptError({ type: 'compromised', error: mismatch });
   };
 
-  /** A mirror's manifest and signature at these paths, if present and signed by the pinned key. */
+  /**
+   * The body refused as bigger than our manifest signs, read once more within the size the
+   * mirror's own signed manifest gives it (when that one is bigger), to compare with that manifest.
+   */
+  const readAgain = async (
+    mirror: Mirror,
+    signal: AbortSignal,
+    path: string,
+    pair: SignedPair | undefined,
+  ): Promise<Uint8Array | undefined> => {
+    const size = pair?.manifest.files[path]?.size;
+    const ours = current?.manifest.files[path]?.size;
+    if (size === undefined || ours === undefined || size <= ours) return undefined;
+    try {
+      const res = await mirror.get(path, { signal, maxBytes: size, timeoutMs: t.requestMs });
+      return res.found ? res.body : undefined;
+    } catch (e) {
+      if (e instanceof MirrorError && e.problem === 'too-large') return undefined;
+      throw e;
+    }
+  };
+
+  /**
+   * A mirror's manifest and signature at these paths, if present and signed by the pinned key.
+   * A transport failure is thrown (it proves nothing); anything else unusable is undefined.
+   */
   const readPair = async (
     mirror: Mirror,
     signal: AbortSignal,
     manifestPath: string,
     signaturePath: string,
-  ): Promise<{ manifest: Manifest; bytes: Uint8Array; signature: string } | undefined> => {
+  ): Promise<SignedPair | undefined> => {
     try {
       const [m, s] = await Promise.all([
         mirror.get(manifestPath, { signal, timeoutMs: t.requestMs, maxBytes: t.manifestMaxBytes }),
@@ -331,7 +397,8 @@ export function createSnapshotReader({
       const signature = new TextDecoder().decode(s.body);
       if (!verifySignatureText(m.body, signature, publicKey)) return undefined;
       return { manifest: parseManifest(utf8ToString(m.body, manifestPath)), bytes: m.body, signature };
-    } catch {
+    } catch (e) {
+      if (e instanceof MirrorError && (e.problem === 'aborted' || e.problem === 'timeout' || e.problem === 'unreachable')) throw e;
       return undefined;
     }
   };

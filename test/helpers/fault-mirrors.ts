@@ -4,7 +4,23 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
-export type Fault = 'good' | 'hang' | 'slow' | 'error500' | 'tamper' | 'inject' | 'blockpage' | 'truncate' | 'oversize';
+export type Fault =
+  | 'good'
+  | 'hang'
+  | 'slow'
+  | 'error500'
+  /** HTTP 503 with a 100 KB error page (bigger than most files): an error, not the file. */
+  | 'bigerror'
+  /** Same size, other bytes. */
+  | 'tamper'
+  /** A script planted in every page: a bigger body, honest Content-Length. */
+  | 'inject'
+  /** The file cut short, with an honest (smaller) Content-Length. */
+  | 'short'
+  | 'blockpage'
+  /** Content-Length announces the full size; the connection is cut halfway. */
+  | 'truncate'
+  | 'oversize';
 
 export interface MirrorServerOptions {
   fault?: Fault;
@@ -51,6 +67,10 @@ export async function startMirrorServer(
         res.writeHead(500, { 'content-type': 'text/plain' }).end('internal error');
         return;
       }
+      if (fault === 'bigerror') {
+        res.writeHead(503, { 'content-type': 'text/html' }).end(`<h1>Service unavailable</h1>${'<p>try later</p>'.repeat(7000)}`);
+        return;
+      }
       const body = files.get(path);
       if (body === undefined) {
         res.writeHead(404, { 'content-type': 'text/plain' }).end('not found');
@@ -73,6 +93,11 @@ export async function startMirrorServer(
         const marker = Buffer.from('<script>evil()</script>');
         marker.copy(evil, 0, 0, Math.min(marker.length, evil.length));
         res.writeHead(200, { 'content-length': evil.length }).end(evil);
+        return;
+      }
+      if (affected && fault === 'short') {
+        const cut = body.subarray(0, Math.max(0, body.length - 10));
+        res.writeHead(200, { 'content-length': cut.length }).end(cut);
         return;
       }
       if (affected && fault === 'truncate') {

@@ -70,7 +70,12 @@ describe('edge over fault mirrors (faulty mirror first, a good one second)', () 
     { fault: 'error500', state: /degraded/, error: /HTTP 500/ },
     { fault: 'tamper', state: /compromised/, error: /does not match the manifest/ },
     { fault: 'truncate', state: /degraded|unreachable/, error: /cannot connect|terminated|other side closed/ },
-    { fault: 'oversize', state: /degraded/, error: /over the limit/ },
+    // A size that differs from the signed one is an integrity failure, like a wrong hash.
+    { fault: 'oversize', state: /compromised/, error: /bigger than the \d+ bytes the manifest signs/ },
+    { fault: 'inject', state: /compromised/, error: /bigger than the \d+ bytes the manifest signs/ },
+    { fault: 'short', state: /compromised/, error: /does not match the manifest/ },
+    // An error page bigger than the file is an error, not the file.
+    { fault: 'bigerror', state: /degraded/, error: /HTTP 503/ },
   ];
   for (const c of cases) {
     it(`${c.fault}: serves the verified bytes and reports the mirror`, async () => {

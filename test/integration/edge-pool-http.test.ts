@@ -102,3 +102,62 @@ describe('an edge that starts while its mirrors are down', () => {
     expect(lookups()).toBe(2);
   });
 });
+
+interface Health {
+  manifest: { version: number } | null;
+  mirrors: { id: string; state: string; lastError: string | null; compromisedReason: string | null }[];
+}
+
+async function health(edge: EdgeServer): Promise<Health> {
+  const res = await fetch(`${edge.url}/_ferry/health`);
+  return (await res.json()) as Health;
+}
+
+describe('a size that differs from the signed manifest', () => {
+  it.each([
+    ['inject', /bigger than the \d+ bytes the manifest signs/],
+    ['oversize', /bigger than the \d+ bytes the manifest signs/],
+    ['short', /does not match the manifest/],
+  ] as const)('%s: the mirror is compromised, like a wrong hash; readers get the signed bytes', async (fault, reason) => {
+    const bad = await mirror(fault);
+    const good = await mirror();
+    const edge = await edgeOver([bad, good]);
+    for (const path of [PAGE, '/index.html', '/media/protest-1.png']) {
+      const r = await get(edge, path);
+      expect(r.status).toBe(200);
+      expect(r.body).toEqual(v2.get(path));
+    }
+    const m1 = (await health(edge)).mirrors.find((m) => m.id === 'm1');
+    expect(m1?.state).toBe('compromised');
+    expect(m1?.compromisedReason).toMatch(reason);
+  });
+
+  it('an error page bigger than the file is an error, not evidence', async () => {
+    const edge = await edgeOver([await mirror('bigerror'), await mirror()]);
+    expect((await get(edge, PAGE)).status).toBe(200);
+    const m1 = (await health(edge)).mirrors.find((m) => m.id === 'm1');
+    expect(m1?.state).toBe('degraded');
+    expect(m1?.lastError).toMatch(/HTTP 503/);
+  });
+});
+
+describe('a mirror mid-publish with a bigger file than the manifest the edge holds', () => {
+  it('is read again within the size its newer signed manifest gives, and adopted, not called compromised', async () => {
+    const m = await mirror();
+    const edge = await edgeOver([m]);
+    expect((await get(edge, '/index.html')).status).toBe(200);
+    const bigger = `<!doctype html><title>v3</title>${'<p>a longer post in version three</p>'.repeat(50)}`;
+    const v3 = makeSignedSnapshot(
+      { ...sampleFiles(), [PAGE]: bigger },
+      { version: 3, keyPair: key, now: new Date(), expiresInMs: 86_400_000, mirrors: [], canonical: 'https://blog.example.org' },
+    );
+    expect(v3.get(PAGE)?.length).toBeGreaterThan(v2.get(PAGE)?.length ?? Infinity);
+    m.setSnapshot(v3);
+    const r = await get(edge, PAGE);
+    expect(r.status).toBe(200);
+    expect(new TextDecoder().decode(r.body)).toBe(bigger);
+    const h = await health(edge);
+    expect(h.manifest?.version).toBe(3);
+    expect(h.mirrors[0]?.state).toBe('healthy');
+  });
+});
