@@ -53,7 +53,7 @@ export interface MirrorStatus {
 export interface RaceOptions {
   /** Overall deadline for the whole race, ms. */
   deadlineMs: number;
-  /** Which mirrors may be asked (default: every mirror not compromised). */
+  /** Which mirrors may be asked (default: every one, in the pool's order). */
   only?: (mirror: Mirror) => boolean;
 }
 
@@ -64,10 +64,10 @@ export interface RaceWin<T> {
 
 export interface MirrorPool {
   readonly mirrors: readonly Mirror[];
-  /** Mirrors in the order they would be asked (compromised ones left out). */
+  /** Mirrors in the order they would be asked (compromised ones last). */
   ordered(): Mirror[];
   observe(id: string, observation: Observation): void;
-  /** Lift `compromised` (and every counter) for a mirror: the health checker calls it. */
+  /** Lift `compromised` (and every counter) for a mirror at once. */
   clear(id: string): void;
   status(): MirrorStatus[];
   state(id: string): PoolState | undefined;

@@ -161,3 +161,31 @@ describe('a mirror mid-publish with a bigger file than the manifest the edge hol
     expect(h.mirrors[0]?.state).toBe('healthy');
   });
 });
+
+describe('a mirror caught serving bad bytes', () => {
+  it('is asked last, still serves (verified) when nothing better answers, and is trusted again after 3 verified files', async () => {
+    const m1 = await mirror('inject');
+    const m2 = await mirror();
+    const edge = await edgeOver([m1, m2], { hedge: { initialMs: 400, minMs: 400, maxMs: 500 } });
+    expect((await get(edge, PAGE)).body).toEqual(v2.get(PAGE));
+    expect((await health(edge)).mirrors.find((m) => m.id === 'm1')?.state).toBe('compromised');
+
+    // Asked last: the good mirror answers, the caught one is not asked.
+    const before = m1.requests.length;
+    for (const path of ['/index.html', '/rss.xml']) expect((await get(edge, path)).status).toBe(200);
+    expect(m1.requests.slice(before)).toEqual([]);
+
+    // The good mirror goes down; the caught one behaves again: readers are still served, verified.
+    m1.setFault('good');
+    await m2.stop();
+    const paths = ['/2016/06/index.html', '/media/protest-1.png', '/404.html'];
+    for (const path of paths) {
+      const r = await get(edge, path);
+      expect(r.status, path).toBe(200);
+      expect(r.body).toEqual(v2.get(path));
+    }
+    const m1State = (await health(edge)).mirrors.find((m) => m.id === 'm1');
+    expect(m1State?.state).toBe('healthy');
+    expect(m1State?.lastError).toMatch(/bigger than the \d+ bytes the manifest signs/);
+  });
+});
