@@ -198,7 +198,7 @@ export function createSnapshotReader({
         const t0 = performance.now();
         fetchManifest(mirror, controller.signal)
           .then(async (candidate) => {
-            pool.observe(mirror.id, { type: 'success', latencyMs: performance.now() - t0 });
+            pool.observe(mirror.id, { type: 'success', latencyMs: performance.now() - t0, what: 'manifest' });
             await adopt(candidate);
             graceTimer ??= setTimeout(done, t.manifestGraceMs);
           })
@@ -272,7 +272,6 @@ export function createSnapshotReader({
           if (!(e instanceof MirrorError && e.problem === 'too-large')) throw e;
           return recheck(
             mirror,
-            signal,
             path,
             undefined,
             `mirror '${mirror.id}': ${path} is bigger than the ${entry.size} bytes the manifest signs (${e.message})`,
@@ -284,7 +283,7 @@ export function createSnapshotReader({
           return { path, entry, body: res.body, accepted: asked, mirror: mirror.id };
         } catch (e) {
           if (!(e instanceof IntegrityError)) throw e;
-          return recheck(mirror, signal, path, res.body, e.message);
+          return recheck(mirror, path, res.body, e.message);
         }
       },
       { deadlineMs: t.fileDeadlineMs },
@@ -296,21 +295,15 @@ export function createSnapshotReader({
    * Bytes that do not match our manifest (`body` undefined: more bytes than it signs). Before
    * calling the mirror compromised, look at ITS manifest: mid-publish it may already serve a newer
    * signed version (adopt it, serve the bytes if they match it), or it may lag behind (bytes match
-   * an older signed manifest: outdated, not compromised). Anything else is tampering. A recheck that
-   * could not ask (cancelled, timed out, unreachable) proves nothing and says so.
+   * an older signed manifest: outdated, not compromised). Anything else is tampering.
+   * The recheck has its own deadline and is not cancelled when another mirror wins the race, so its
+   * verdict is still recorded; a recheck that could not ask (timed out, unreachable) proves nothing.
    */
-  const recheck = async (
-    mirror: Mirror,
-    signal: AbortSignal,
-    path: string,
-    got: Uint8Array | undefined,
-    mismatch: string,
-  ): Promise<VerifiedFile> => {
+  const recheck = async (mirror: Mirror, path: string, got: Uint8Array | undefined, mismatch: string): Promise<VerifiedFile> => {
     try {
-      return await explain(mirror, signal, path, got, mismatch);
+      return await explain(mirror, AbortSignal.timeout(t.fileDeadlineMs), path, got, mismatch);
     } catch (e) {
       if (e instanceof MirrorError && (e.problem === 'aborted' || e.problem === 'timeout' || e.problem === 'unreachable')) {
-        if (e.problem === 'aborted') throw e;
         throw new AttemptError({ type: 'unreachable', error: `${mismatch}; could not read its manifest to tell why: ${e.message}` });
       }
       throw e;

@@ -157,11 +157,22 @@ describe('edge over fault mirrors (faulty mirror first, a good one second)', () 
     expect(m1?.state).toBe('degraded');
     expect(m1?.lastError).toMatch(/rollback|outdated/);
 
-    // An outdated mirror next to a current one: not compromised, and never its bytes.
-    const mixed = edgeOver([await serve(v1), await serve(v2)]);
+    // An outdated mirror next to a current one: not compromised, and never its bytes. Its manifest
+    // answers slowly, so the current mirror wins the race while the outdated one is being rechecked:
+    // a recheck cut short by the race is no evidence, and it is not cut short (its verdict counts).
+    const slowManifest = await startMirrorServer(v1, { delayFor: (p) => (p.startsWith('/manifest') ? 150 : 0) });
+    servers.push(slowManifest);
+    const mixed = edgeOver([slowManifest.url, await serve(v2)]);
     const r = await mixed.edge.app.request('/');
     expect(await bodyOf(r)).toBe(text('/index.html'));
-    expect((await mixed.stateOf('m1'))?.state).not.toBe('compromised');
+    let outdated = await mixed.stateOf('m1');
+    for (let i = 0; i < 40 && !/outdated/.test(outdated?.lastError ?? ''); i++) {
+      expect(outdated?.state).not.toBe('compromised');
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      outdated = await mixed.stateOf('m1');
+    }
+    expect(outdated?.state).toBe('degraded');
+    expect(outdated?.lastError).toMatch(/serves manifest version 1, not version 2 \(outdated\)/);
   });
 
   it('an expired manifest (freeze) is refused', async () => {
