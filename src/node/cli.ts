@@ -18,10 +18,22 @@ const commands: Record<string, { summary: string; load: () => Promise<Command> }
     summary: 'load a snapshot into Workers KV (local for wrangler dev, or on Cloudflare), binaries intact',
     load: async () => (await import('./commands/kv-put.ts')).command,
   },
+  check: {
+    summary: 'probe every mirror once from here and say which work (healthy, degraded, unreachable, blocked, compromised)',
+    load: async () => (await import('./commands/check.ts')).command,
+  },
   car: { summary: 'pack a folder as a UnixFS CAR and print its root CID', load: async () => (await import('./commands/car.ts')).command },
   publish: {
     summary: 'run one republish now: build, sign, IPFS, every target',
     load: async () => (await import('./commands/publish.ts')).command,
+  },
+  probe: {
+    summary: 'probe the mirrors from this network and post a signed report to the maintainers (an agent)',
+    load: async () => (await import('./commands/probe.ts')).command,
+  },
+  agent: {
+    summary: 'enroll, list or remove the agents whose signed probe reports are accepted',
+    load: async () => (await import('./commands/agent.ts')).command,
   },
   serve: {
     summary: 'serve the blog through the edge and republish on a schedule (what `npm start` runs)',

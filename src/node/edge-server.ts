@@ -65,6 +65,15 @@ export function nodeRequestHeader(c: Context, name: string): string | undefined 
   return c.req.header(name);
 }
 
+/** The peer's address, for the dashboard's sign-in limit (kept a minute, never logged). */
+export function nodeClientAddress(c: Context): string {
+  const env: unknown = c.env;
+  if (typeof env === 'object' && env !== null && 'incoming' in env && env.incoming instanceof IncomingMessage) {
+    return env.incoming.socket.remoteAddress ?? 'unknown';
+  }
+  return 'unknown';
+}
+
 export interface StartEdgeServerOptions {
   mirrors: readonly MirrorConfig[];
   /** PEM, base64 or the raw 32 bytes. */
@@ -81,6 +90,8 @@ export interface StartEdgeServerOptions {
   onEvent?: EdgeOptions['onEvent'];
   /** Serve these blocks as a trustless IPFS gateway at /ipfs/. */
   ipfs?: EdgeOptions['ipfs'];
+  /** The dashboard (or the public status alone), mounted at /_ferry. */
+  dashboard?: EdgeOptions['dashboard'];
 }
 
 export interface EdgeServer {
@@ -114,6 +125,7 @@ export async function startEdgeServer({
     ...(rest.manifestTtlMs !== undefined ? { manifestTtlMs: rest.manifestTtlMs } : {}),
     ...(rest.onEvent ? { onEvent: rest.onEvent } : {}),
     ...(rest.ipfs ? { ipfs: rest.ipfs } : {}),
+    ...(rest.dashboard ? { dashboard: rest.dashboard } : {}),
   });
   const server = await new Promise<ServerType>((resolve, reject) => {
     const s = serve({ fetch: edge.app.fetch, port, hostname: host }, () => resolve(s));

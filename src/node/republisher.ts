@@ -44,6 +44,8 @@ export interface RepublisherOptions {
    * mirror list to sign (rotation). Undefined, or undefined fields, keep the configured ones.
    */
   choice?: () => Promise<{ canonical?: string | undefined; mirrors?: MirrorRef[] } | undefined>;
+  /** After each run that swapped in a new snapshot (e.g. so the local edge reads it now). */
+  onPublished?: (run: RunRecord) => void;
 }
 
 export async function createRepublisher(opts: RepublisherOptions): Promise<Republisher> {
@@ -120,6 +122,7 @@ export async function createRepublisher(opts: RepublisherOptions): Promise<Repub
           await sleep(wait);
         }
         if (result === undefined) throw new Error('no republish attempt ran');
+        if (result.run.version !== undefined && result.run.outcome !== 'failed') opts.onPublished?.(result.run);
         return result;
       } finally {
         await lock.release();

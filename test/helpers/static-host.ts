@@ -18,8 +18,13 @@ export interface StaticHost {
   close(): Promise<void>;
 }
 
+export interface StaticHostOptions {
+  /** Called on each file served with status 200: the bytes to send instead (a mirror that tampers). */
+  transform?: (pathname: string, body: Buffer) => Buffer;
+}
+
 /** `prefix` is '/' (a domain root) or '/blog/' (a project site). */
-export async function startStaticHost(folder: string, prefix = '/'): Promise<StaticHost> {
+export async function startStaticHost(folder: string, prefix = '/', options: StaticHostOptions = {}): Promise<StaticHost> {
   if (!prefix.startsWith('/') || !prefix.endsWith('/')) throw new Error(`prefix must start and end with '/', got ${prefix}`);
   const root = normalize(folder);
 
@@ -57,7 +62,8 @@ export async function startStaticHost(folder: string, prefix = '/'): Promise<Sta
       found = await kind(file);
     }
     if (found !== 'file') return notFound(res);
-    const body = await readFile(file);
+    const read = await readFile(file);
+    const body = options.transform === undefined ? read : options.transform(url.pathname, read);
     res.writeHead(200, { 'content-type': contentTypeFor(file), 'content-length': body.byteLength }).end(body);
   };
 

@@ -89,10 +89,16 @@ async function stopGroup(child: ChildProcess): Promise<void> {
   clearTimeout(late);
 }
 
-/** GET with no Accept-Encoding (node:http adds none); the body decoded once per Content-Encoding. */
-function get(url: string): Promise<{ status: number; headers: IncomingHttpHeaders; body: Uint8Array }> {
+/**
+ * GET (node:http adds no Accept-Encoding of its own); the body decoded once per Content-Encoding,
+ * so a body the runtime compressed a second time does not come out as the signed bytes.
+ */
+function get(
+  url: string,
+  headers: Record<string, string> = {},
+): Promise<{ status: number; headers: IncomingHttpHeaders; body: Uint8Array }> {
   return new Promise((resolve, reject) => {
-    const req = request(url, { timeout: 20_000 }, (res) => {
+    const req = request(url, { timeout: 20_000, headers }, (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (c: Buffer) => chunks.push(c));
       res.on('end', () => {
@@ -153,9 +159,18 @@ describe('ferry kv-put --local, then wrangler dev', () => {
       expect(png.body).toEqual(built.png);
       expect(png.body).toEqual(new Uint8Array(await readFile(join(built.out, built.pngPath))));
 
+      const signed = new Uint8Array(await readFile(join(built.out, 'index.html')));
       const page = await get(`http://127.0.0.1:${port}/index.html`);
       expect(page.status).toBe(200);
-      expect(page.body).toEqual(new Uint8Array(await readFile(join(built.out, 'index.html'))));
+      expect(page.body).toEqual(signed);
+      // The app sends its own gzip variant: workerd must pass it on as it is, not gzip it again.
+      for (const accept of ['gzip', 'gzip, deflate, br', 'br', 'identity']) {
+        const res = await get(`http://127.0.0.1:${port}/index.html`, { 'accept-encoding': accept });
+        expect(res.status, accept).toBe(200);
+        expect(res.body, `Accept-Encoding: ${accept} (${res.headers['content-encoding'] ?? 'no encoding'})`).toEqual(signed);
+      }
+      const feed = await get(`http://127.0.0.1:${port}/atom.xml`, { 'accept-encoding': 'gzip' });
+      expect(feed.body).toEqual(new Uint8Array(await readFile(join(built.out, 'atom.xml'))));
     } finally {
       await stopGroup(child);
     }

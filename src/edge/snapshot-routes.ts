@@ -1,0 +1,211 @@
+// Serving snapshot paths: every path read through the mirror pool, verified against the signed
+// manifest, cached and answered. When no mirror can deliver: the last verified copy, marked stale;
+// with none, a 503 page. Never an unverified byte. The hot case (a file already prepared for the
+// current manifest) is answered without a promise.
+import { Hono, type Context } from 'hono';
+import { sha256Hex } from '../core/bytes.ts';
+import type { EdgeStateStore } from '../ports/edge-state.ts';
+import { background } from './background.ts';
+import type { CompromisedMarks } from './compromised-marks.ts';
+import type { Compressor } from './compression.ts';
+import { toSnapshotPath } from './content-headers.ts';
+import type { CachedFile, FileCache } from './file-cache.ts';
+import { UnavailableError, type MirrorPool } from './mirror-pool.ts';
+import {
+  builtInNotFound,
+  prepareFile,
+  respond,
+  staleHeaders,
+  unavailableResponse,
+  type ConditionalHeader,
+  type Prepared,
+} from './responder.ts';
+import type { AcceptedManifest, SnapshotReader } from './snapshot-reader.ts';
+
+export type ServingEvent = { type: 'served-stale'; path: string } | { type: 'unavailable'; path: string; error: string };
+
+export interface SnapshotServingOptions {
+  reader: SnapshotReader;
+  pool: MirrorPool;
+  cache: FileCache;
+  store: EdgeStateStore;
+  marks: CompromisedMarks;
+  compressor: Compressor;
+  now: () => Date;
+  manifestTtlMs: number;
+  missRefreshMs: number;
+  requestHeader: (c: Context, name: ConditionalHeader) => string | undefined;
+  onEvent: (event: ServingEvent) => void;
+}
+
+export interface SnapshotServing {
+  /** Answer one snapshot path (GET or HEAD). */
+  serve(c: Context, requestPath: string): Response | Promise<Response>;
+  /** Whether the manifest's expiry has passed. */
+  expired(a: AcceptedManifest): boolean;
+}
+
+/** Prepared answers kept for the hot path, at most this many request paths. */
+const MAX_PREPARED = 10_000;
+
+export function createSnapshotServing(o: SnapshotServingOptions): SnapshotServing {
+  const { reader, pool, cache, store, marks, compressor, now, onEvent } = o;
+  const prepared = new Map<string, Prepared>();
+  const inflight = new Map<string, Promise<CachedFile>>();
+  let lastRefreshAt = 0;
+  let lastMissRefreshAt = -Infinity;
+  let expiresFor: { version: number; ms: number } | undefined;
+
+  const expiresMs = (a: AcceptedManifest): number => {
+    if (expiresFor?.version !== a.manifest.version) expiresFor = { version: a.manifest.version, ms: Date.parse(a.manifest.expires) };
+    return expiresFor.ms;
+  };
+
+  const send = (p: Prepared, c: Context, status = 200, extra?: Record<string, string>): Response =>
+    respond(p, (name) => o.requestHeader(c, name), compressor.encodings, status, extra);
+
+  const prepare = (requestPath: string, file: CachedFile, a: AcceptedManifest, status = 200): Prepared =>
+    prepareFile(file, a.manifest, requestPath, compressor.encodings, status);
+
+  /** Read a path through the pool (one request per path at a time), verified, cached. */
+  const fetchFile = (path: string, c: Context): Promise<CachedFile> => {
+    let p = inflight.get(path);
+    if (p === undefined) {
+      p = (async () => {
+        const verified = await reader.getFile(path);
+        const cached = await cache.toCached(path, verified.entry.sha256, verified.body, now().getTime());
+        cache.remember(cached);
+        background(
+          c,
+          store.saveFile(path, { sha256: cached.sha256, body: cached.body, verifiedAt: new Date(cached.verifiedAt).toISOString() }),
+        );
+        return cached;
+      })().finally(() => inflight.delete(path));
+      inflight.set(path, p);
+    }
+    return p;
+  };
+
+  /** No mirror delivered `path`: the last verified copy (stale unless it matches the manifest), or 503. */
+  const fallback = async (c: Context, requestPath: string, path: string, a: AcceptedManifest, error: string): Promise<Response> => {
+    const want = a.manifest.files[path]?.sha256;
+    let copy = cache.get(path);
+    if (copy === undefined) {
+      const stored = await store.loadFile(path).catch(() => undefined);
+      if (stored !== undefined && sha256Hex(stored.body) === stored.sha256) {
+        copy = await cache.toCached(path, stored.sha256, stored.body, Date.parse(stored.verifiedAt) || 0);
+        if (copy.sha256 === want) cache.remember(copy);
+      }
+    }
+    const fresh = copy !== undefined && copy.sha256 === want && expiresMs(a) > now().getTime();
+    if (copy !== undefined && fresh) return send(prepare(requestPath, copy, a), c);
+    if (copy !== undefined) {
+      onEvent({ type: 'served-stale', path });
+      return send(prepare(requestPath, copy, a), c, 200, staleHeaders(now().getTime(), copy.verifiedAt));
+    }
+    onEvent({ type: 'unavailable', path, error });
+    return unavailableResponse(a.manifest);
+  };
+
+  const notFound = async (c: Context, a: AcceptedManifest): Promise<Response> => {
+    const entry = a.manifest.files['/404.html'];
+    if (entry !== undefined) {
+      const cached = cache.get('/404.html');
+      const ok = cached?.sha256 === entry.sha256 ? cached : await fetchFile('/404.html', c).catch(() => undefined);
+      if (ok !== undefined) return send(prepare('/404.html', ok, a, 404), c, 404);
+    }
+    return builtInNotFound();
+  };
+
+  const resolvePath = (requestPath: string, a: AcceptedManifest): string | undefined => {
+    const direct = toSnapshotPath(requestPath);
+    if (a.manifest.files[direct] !== undefined) return direct;
+    let decoded: string;
+    try {
+      decoded = toSnapshotPath(decodeURIComponent(requestPath));
+    } catch {
+      return undefined;
+    }
+    return a.manifest.files[decoded] !== undefined ? decoded : undefined;
+  };
+
+  const serveVerified = async (c: Context, requestPath: string): Promise<Response> => {
+    let a = reader.current() ?? (await reader.ensure());
+    if (a === undefined) return unavailableResponse(undefined, reader.retryAfterMs());
+    let path = resolvePath(requestPath, a);
+    if (path === undefined) {
+      if (!requestPath.endsWith('/') && a.manifest.files[`${requestPath}/index.html`] !== undefined) {
+        // Only ever a relative redirect on this same host.
+        return new Response(null, { status: 301, headers: { location: `${requestPath}/`, 'cache-control': 'public, max-age=300' } });
+      }
+      const t = now().getTime();
+      if (t - lastMissRefreshAt >= o.missRefreshMs) {
+        lastMissRefreshAt = t;
+        a = (await reader.refresh()) ?? a;
+        path = resolvePath(requestPath, a);
+      }
+      if (path === undefined) return notFound(c, a);
+    }
+    const entry = a.manifest.files[path];
+    if (entry === undefined) return notFound(c, a);
+    if (expiresMs(a) <= now().getTime()) {
+      // The manifest expired and no newer one came: only last verified copies, marked stale.
+      a = (await reader.refresh()) ?? a;
+      if (expiresMs(a) <= now().getTime()) return fallback(c, requestPath, path, a, 'the manifest expired and no newer one was found');
+    }
+    let file = cache.get(path);
+    if (file === undefined || file.sha256 !== entry.sha256) {
+      try {
+        file = await fetchFile(path, c);
+      } catch (e) {
+        if (e instanceof UnavailableError) return fallback(c, requestPath, path, a, e.message);
+        throw e;
+      }
+      a = reader.current() ?? a;
+    }
+    const p = prepare(requestPath, file, a);
+    if (path === toSnapshotPath(requestPath)) {
+      if (prepared.size >= MAX_PREPARED) prepared.clear();
+      prepared.set(requestPath, p);
+    }
+    return send(p, c);
+  };
+
+  /** Everything but the hot cached case. */
+  const serveSlow = async (c: Context, requestPath: string): Promise<Response> => {
+    await marks.load(pool);
+    try {
+      return await serveVerified(c, requestPath);
+    } finally {
+      const saving = marks.flush(pool);
+      if (saving !== undefined) background(c, saving);
+    }
+  };
+
+  return {
+    serve(c, requestPath) {
+      const a = reader.current();
+      if (a !== undefined) {
+        const t = now().getTime();
+        if (t - lastRefreshAt >= o.manifestTtlMs) {
+          lastRefreshAt = t;
+          background(c, reader.refresh());
+        }
+        const p = prepared.get(requestPath);
+        if (p !== undefined && p.version === a.manifest.version && expiresMs(a) > t) return send(p, c);
+      } else {
+        lastRefreshAt = now().getTime();
+      }
+      return serveSlow(c, requestPath);
+    },
+    expired: (a) => expiresMs(a) <= now().getTime(),
+  };
+}
+
+/** GET and HEAD of every snapshot path (Hono answers HEAD through GET routes). */
+export function createSnapshotRoutes(serving: SnapshotServing): Hono {
+  const routes = new Hono();
+  // One handler per match keeps Hono on its fast path.
+  routes.get('*', (c) => serving.serve(c, c.req.path));
+  return routes;
+}
