@@ -7,9 +7,9 @@ import type { BlockGetter } from '../ports/ipfs.ts';
 import type { EdgeStateStore } from '../ports/edge-state.ts';
 import type { Mirror } from '../ports/mirror.ts';
 import { createMemoryEdgeState } from '../adapters/edge-state/memory-edge-state.ts';
-import { createCompromisedMarks } from './compromised-marks.ts';
 import { createWebCompressor, type Compressor } from './compression.ts';
 import { SECURITY_HEADERS } from './content-headers.ts';
+import { createExclusions, type Exclusions } from './exclusions.ts';
 import { createFerryRoutes } from './ferry-routes.ts';
 import { createFileCache } from './file-cache.ts';
 import { createMirrorPool, type MirrorPool } from './mirror-pool.ts';
@@ -33,6 +33,8 @@ export interface EdgeOptions {
   manifestTtlMs?: number;
   /** Least time between manifest refreshes caused by unknown paths, ms (default 5 s). */
   missRefreshMs?: number;
+  /** How often exclusions made elsewhere (another process or isolate) are read from the store, ms (default 10 s). */
+  exclusionsTtlMs?: number;
   compressor?: Compressor;
   /** Upper bound for the verified bytes kept in memory (default 256 MB). */
   maxCacheBytes?: number;
@@ -52,6 +54,8 @@ export interface Edge {
   app: Hono;
   pool: MirrorPool;
   reader: SnapshotReader;
+  /** Stop asking a mirror (the health checker's verdict, a maintainer's pause) and ask it again. */
+  exclusions: Exclusions;
 }
 
 export function createEdgeApp(options: EdgeOptions): Hono {
@@ -70,12 +74,18 @@ export function createEdge(options: EdgeOptions): Edge {
     requestHeader = (c, name) => c.req.header(name),
   } = options;
 
-  const marks = createCompromisedMarks(store);
+  const exclusions = createExclusions({
+    store,
+    now,
+    ...(options.exclusionsTtlMs !== undefined ? { ttlMs: options.exclusionsTtlMs } : {}),
+    // Asked again: the checker's verdict replaces what this edge saw, so it starts afresh.
+    onIncluded: (id) => pool.clear(id),
+  });
   const pool = createMirrorPool({
     mirrors: options.mirrors,
     ...(options.hedge ? { hedge: options.hedge } : {}),
+    exclusion: (id) => exclusions.reason(id),
     onStateChange: (mirror, state, obs) => {
-      marks.observed(obs);
       onEvent({
         type: 'mirror-state',
         mirror: mirror.id,
@@ -98,7 +108,7 @@ export function createEdge(options: EdgeOptions): Edge {
     pool,
     cache,
     store,
-    marks,
+    exclusions,
     compressor,
     now,
     manifestTtlMs,
@@ -111,7 +121,7 @@ export function createEdge(options: EdgeOptions): Edge {
   // Content-addressed: every block is verified by its CID, by the client, so the gateway needs no
   // manifest check of its own.
   if (options.ipfs !== undefined) app.route('/ipfs', createIpfsGateway({ blocks: options.ipfs }));
-  app.route('/_ferry', createFerryRoutes({ reader, pool, cache, marks, serving }));
+  app.route('/_ferry', createFerryRoutes({ reader, pool, cache, exclusions, serving }));
   if (options.dashboard !== undefined) app.route('/_ferry', options.dashboard);
   app.route('/', createSnapshotRoutes(serving));
 
@@ -123,5 +133,5 @@ export function createEdge(options: EdgeOptions): Edge {
     return unavailableResponse(reader.current()?.manifest);
   });
 
-  return { app, pool, reader };
+  return { app, pool, reader, exclusions };
 }

@@ -2,7 +2,7 @@
 // (counts and states only), and the mirror list. The maintainers' dashboard mounts here next.
 import { Hono } from 'hono';
 import { SECURITY_HEADERS } from './content-headers.ts';
-import type { CompromisedMarks } from './compromised-marks.ts';
+import type { Exclusions } from './exclusions.ts';
 import type { FileCache } from './file-cache.ts';
 import type { MirrorPool } from './mirror-pool.ts';
 import { NO_STORE, unavailableResponse } from './responder.ts';
@@ -13,15 +13,15 @@ export interface FerryRoutesOptions {
   reader: SnapshotReader;
   pool: MirrorPool;
   cache: FileCache;
-  marks: CompromisedMarks;
+  exclusions: Exclusions;
   serving: SnapshotServing;
 }
 
-export function createFerryRoutes({ reader, pool, cache, marks, serving }: FerryRoutesOptions): Hono {
+export function createFerryRoutes({ reader, pool, cache, exclusions, serving }: FerryRoutesOptions): Hono {
   const ferry = new Hono();
 
   ferry.get('/health', async () => {
-    await marks.load(pool);
+    await exclusions.ready();
     const a = reader.current() ?? (await reader.ensure());
     const body = {
       manifest: a

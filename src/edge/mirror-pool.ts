@@ -48,6 +48,8 @@ export interface MirrorStatus {
   successes: number;
   lastError: string | null;
   compromisedReason: string | null;
+  /** Why it is not asked at all (the health checker or a maintainer excluded it), or null. */
+  excluded: string | null;
 }
 
 export interface RaceOptions {
@@ -64,7 +66,7 @@ export interface RaceWin<T> {
 
 export interface MirrorPool {
   readonly mirrors: readonly Mirror[];
-  /** Mirrors in the order they would be asked (compromised ones last). */
+  /** Mirrors in the order they would be asked (compromised ones last, excluded ones never). */
   ordered(): Mirror[];
   observe(id: string, observation: Observation): void;
   /** Lift `compromised` (and every counter) for a mirror at once. */
@@ -81,6 +83,8 @@ export interface MirrorPoolOptions {
   /** Monotonic milliseconds, for latencies. */
   clock?: () => number;
   onStateChange?: (mirror: Mirror, state: PoolState, observation: Observation) => void;
+  /** Why a mirror must not be asked at all, if it must not (read at every decision: honoured at once). */
+  exclusion?: (id: string) => string | undefined;
 }
 
 export const DEFAULT_HEDGE: HedgePolicy = { initialMs: 100, minMs: 50, maxMs: 500 };
@@ -91,6 +95,7 @@ export function createMirrorPool({
   hedge = DEFAULT_HEDGE,
   clock = () => performance.now(),
   onStateChange,
+  exclusion = () => undefined,
 }: MirrorPoolOptions): MirrorPool {
   const ids = new Set<string>();
   for (const m of mirrors) {
@@ -114,7 +119,11 @@ export function createMirrorPool({
   };
 
   const ordered = (): Mirror[] =>
-    orderMirrors(mirrors.map((m) => ({ id: m.id, priority: m.priority, state: stateOf(m.id), mirror: m }))).map((r) => r.mirror);
+    orderMirrors(
+      mirrors
+        .filter((m) => exclusion(m.id) === undefined)
+        .map((m) => ({ id: m.id, priority: m.priority, state: stateOf(m.id), mirror: m })),
+    ).map((r) => r.mirror);
 
   const race = <T>(attempt: (mirror: Mirror, signal: AbortSignal) => Promise<T>, options: RaceOptions): Promise<RaceWin<T>> => {
     const candidates = ordered().filter((m) => options.only?.(m) ?? true);
@@ -144,8 +153,16 @@ export function createMirrorPool({
 
       const launch = (): void => {
         if (hedgeTimer !== undefined) clearTimeout(hedgeTimer);
+        // Excluded while the race ran: not asked after all.
+        while (next < candidates.length && exclusion(candidates[next]?.id ?? '') !== undefined) next += 1;
         const mirror = candidates[next];
-        if (settled || mirror === undefined) return;
+        if (settled || mirror === undefined) {
+          if (!settled && running === 0) {
+            finish();
+            reject(new UnavailableError('it', reasons));
+          }
+          return;
+        }
         next += 1;
         running += 1;
         const controller = new AbortController();
@@ -203,6 +220,7 @@ export function createMirrorPool({
           successes: s.successes,
           lastError: s.lastError ?? null,
           compromisedReason: s.compromisedReason ?? null,
+          excluded: exclusion(m.id) ?? null,
         };
       }),
     race,

@@ -6,8 +6,8 @@ import { Hono, type Context } from 'hono';
 import { sha256Hex } from '../core/bytes.ts';
 import type { EdgeStateStore } from '../ports/edge-state.ts';
 import { background } from './background.ts';
-import type { CompromisedMarks } from './compromised-marks.ts';
 import type { Compressor } from './compression.ts';
+import type { Exclusions } from './exclusions.ts';
 import { toSnapshotPath } from './content-headers.ts';
 import type { CachedFile, FileCache } from './file-cache.ts';
 import { UnavailableError, type MirrorPool } from './mirror-pool.ts';
@@ -29,7 +29,7 @@ export interface SnapshotServingOptions {
   pool: MirrorPool;
   cache: FileCache;
   store: EdgeStateStore;
-  marks: CompromisedMarks;
+  exclusions: Exclusions;
   compressor: Compressor;
   now: () => Date;
   manifestTtlMs: number;
@@ -49,7 +49,7 @@ export interface SnapshotServing {
 const MAX_PREPARED = 10_000;
 
 export function createSnapshotServing(o: SnapshotServingOptions): SnapshotServing {
-  const { reader, pool, cache, store, marks, compressor, now, onEvent } = o;
+  const { reader, cache, store, exclusions, compressor, now, onEvent } = o;
   const prepared = new Map<string, Prepared>();
   const inflight = new Map<string, Promise<CachedFile>>();
   let lastRefreshAt = 0;
@@ -173,13 +173,10 @@ export function createSnapshotServing(o: SnapshotServingOptions): SnapshotServin
 
   /** Everything but the hot cached case. */
   const serveSlow = async (c: Context, requestPath: string): Promise<Response> => {
-    await marks.load(pool);
-    try {
-      return await serveVerified(c, requestPath);
-    } finally {
-      const saving = marks.flush(pool);
-      if (saving !== undefined) background(c, saving);
-    }
+    await exclusions.ready();
+    const reading = exclusions.refreshIfStale();
+    if (reading !== undefined) background(c, reading);
+    return serveVerified(c, requestPath);
   };
 
   return {

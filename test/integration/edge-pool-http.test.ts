@@ -1,5 +1,8 @@
 // The edge's mirror pool as readers meet it, over real HTTP: the edge on a loopback port
 // (startEdgeServer), real loopback mirrors that go down, come back, tamper or plant scripts.
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { encodePublicKeyPem } from '../../src/core/manifest.ts';
 import { startEdgeServer, type EdgeServer, type StartEdgeServerOptions } from '../../src/node/edge-server.ts';
@@ -19,9 +22,11 @@ const PAGE = '/2016/06/27th-anniversary.html';
 
 const mirrors: MirrorServer[] = [];
 const edges: EdgeServer[] = [];
+const dirs: string[] = [];
 afterEach(async () => {
   await Promise.all(edges.splice(0).map((e) => e.close()));
   await Promise.all(mirrors.splice(0).map((s) => s.close()));
+  await Promise.all(dirs.splice(0).map((d) => rm(d, { recursive: true, force: true, maxRetries: 10, retryDelay: 50 })));
 });
 
 async function mirror(fault: Fault = 'good', opts: MirrorServerOptions = {}): Promise<MirrorServer> {
@@ -105,7 +110,7 @@ describe('an edge that starts while its mirrors are down', () => {
 
 interface Health {
   manifest: { version: number } | null;
-  mirrors: { id: string; state: string; lastError: string | null; compromisedReason: string | null }[];
+  mirrors: { id: string; state: string; lastError: string | null; compromisedReason: string | null; excluded: string | null }[];
 }
 
 async function health(edge: EdgeServer): Promise<Health> {
@@ -187,5 +192,67 @@ describe('a mirror caught serving bad bytes', () => {
     const m1State = (await health(edge)).mirrors.find((m) => m.id === 'm1');
     expect(m1State?.state).toBe('healthy');
     expect(m1State?.lastError).toMatch(/bigger than the \d+ bytes the manifest signs/);
+  });
+});
+
+describe('exclusions (the health checker or a maintainer tells the edge not to ask a mirror)', () => {
+  it('are honoured at once, kept in the edge state, followed by another edge on the same state, and lifted', async () => {
+    const dataDir = await mkdtemp(join(tmpdir(), 'ferry-exclusions-'));
+    dirs.push(dataDir);
+    const m1 = await mirror();
+    const m2 = await mirror();
+    const a = await edgeOver([m1, m2], { dataDir, exclusionsTtlMs: 100 });
+    const b = await edgeOver([m1, m2], { dataDir, exclusionsTtlMs: 100 });
+    expect((await get(a, PAGE)).status).toBe(200);
+    expect(m1.requests).toContain(PAGE);
+
+    await a.edge.exclusions.exclude('m1', 'paused by a maintainer');
+    const asked = (s: MirrorServer, from: number) => s.requests.slice(from).filter((p) => !p.startsWith('/manifest'));
+    let from1 = m1.requests.length;
+    for (const path of ['/index.html', '/rss.xml']) {
+      const r = await get(a, path);
+      expect(r.body).toEqual(v2.get(path));
+    }
+    expect(asked(m1, from1)).toEqual([]);
+    expect(asked(m2, 0)).toEqual(expect.arrayContaining(['/index.html', '/rss.xml']));
+    expect((await health(a)).mirrors.find((m) => m.id === 'm1')?.excluded).toBe('paused by a maintainer');
+    const listed = await a.edge.exclusions.list();
+    expect(listed).toEqual([{ id: 'm1', reason: 'paused by a maintainer', since: expect.stringMatching(/^\d{4}-\d\d-\d\dT/) as unknown }]);
+    expect(JSON.parse(await readFile(join(dataDir, 'exclusions.json'), 'utf8'))).toMatchObject({
+      m1: { reason: 'paused by a maintainer' },
+    });
+
+    // The other edge on the same state follows within its reload interval.
+    await sleep(150);
+    await get(b, '/404.html'); // its first slow request after the interval reads the store again
+    await sleep(50);
+    from1 = m1.requests.length;
+    for (const path of [PAGE, '/media/protest-1.png']) expect((await get(b, path)).body).toEqual(v2.get(path));
+    expect(asked(m1, from1)).toEqual([]);
+    expect((await health(b)).mirrors.find((m) => m.id === 'm1')?.excluded).toBe('paused by a maintainer');
+
+    // A restarted edge knows before its first request.
+    await a.close();
+    edges.splice(edges.indexOf(a), 1);
+    const c = await edgeOver([m1, m2], { dataDir });
+    from1 = m1.requests.length;
+    expect((await get(c, '/2016/06/index.html')).status).toBe(200);
+    expect(asked(m1, from1)).toEqual([]);
+
+    // Included again: asked again, first by priority.
+    await c.edge.exclusions.include('m1');
+    expect(await c.edge.exclusions.list()).toEqual([]);
+    from1 = m1.requests.length;
+    expect((await get(c, '/rss.xml')).status).toBe(200);
+    expect(asked(m1, from1)).toEqual(['/rss.xml']);
+  });
+
+  it('with every mirror excluded, a reader gets the 503 page and no mirror is asked', async () => {
+    const m1 = await mirror();
+    const edge = await edgeOver([m1]);
+    await edge.edge.exclusions.exclude('m1', 'health checker: compromised since 2026-05-01T00:00:00Z');
+    const before = m1.requests.length;
+    expect((await get(edge, PAGE)).status).toBe(503);
+    expect(m1.requests.slice(before).filter((p) => !p.startsWith('/manifest'))).toEqual([]);
   });
 });
