@@ -38,6 +38,12 @@ export interface Candidate {
   removed: readonly string[];
   /** The origin's updated time, for the report. */
   updated: string;
+  /**
+   * The entry's content hash under earlier schemes (see POST_HASH_SCHEMES), when it was hashed
+   * from what the origin served: what a store written before an upgrade recorded is compared
+   * with these.
+   */
+  earlierHashes?: Readonly<Partial<Record<PostHashScheme, string>>>;
 }
 
 export interface GuardDecision {
@@ -50,9 +56,57 @@ export interface GuardDecision {
   approvals: Record<string, string>;
 }
 
-/** The hash that decides whether a post "changed": what the origin served, before sanitizing. */
-export function contentHashOf(entry: Pick<RawEntry, 'title' | 'html' | 'tags' | 'originUrl'>): string {
-  return sha256Hex(JSON.stringify(['ferry-post/1', entry.title, entry.html, entry.tags, entry.originUrl]));
+/**
+ * The schemes a post's content hash has had, oldest first. A hash names its scheme: the first one
+ * is bare hex (what stores written before schemes were named hold), later ones are
+ * `<scheme>:<hex>`. A record or approval made under an earlier scheme is compared with the entry's
+ * hash under that scheme once, and the post is then recorded under the current one.
+ */
+export const POST_HASH_SCHEMES = ['ferry-post/1', 'ferry-post/2'] as const;
+export type PostHashScheme = (typeof POST_HASH_SCHEMES)[number];
+export const POST_HASH_SCHEME: PostHashScheme = 'ferry-post/2';
+
+/**
+ * What a post's content hash covers: every field of the entry that pages show or feeds carry
+ * (the title, the HTML as the origin served it, before sanitizing, tags, authors, the published
+ * and updated times, the origin link, which also gives a new post its slug) and the language the
+ * post is published in (the origin's, or the detected one).
+ */
+export type HashedEntry = Pick<RawEntry, 'title' | 'html' | 'tags' | 'originUrl' | 'authors' | 'published' | 'updated'> & {
+  language: string;
+};
+
+/** The hash that decides whether a post "changed" (see HashedEntry), under a scheme. */
+export function contentHashOf(entry: HashedEntry, scheme: PostHashScheme = POST_HASH_SCHEME): string {
+  if (scheme === 'ferry-post/1') return sha256Hex(JSON.stringify(['ferry-post/1', entry.title, entry.html, entry.tags, entry.originUrl]));
+  const { title, html, tags, originUrl, authors, published, updated, language } = entry;
+  return `${scheme}:${sha256Hex(JSON.stringify([scheme, title, html, tags, originUrl, authors, published, updated, language]))}`;
+}
+
+/** The scheme a content hash was made under (undefined: not a content hash Ferry makes). */
+export function postHashSchemeOf(hash: string): PostHashScheme | undefined {
+  if (/^[0-9a-f]{64}$/.test(hash)) return 'ferry-post/1';
+  const colon = hash.lastIndexOf(':');
+  const scheme = POST_HASH_SCHEMES.find((s) => s === hash.slice(0, colon));
+  return scheme !== undefined && /^[0-9a-f]{64}$/.test(hash.slice(colon + 1)) ? scheme : undefined;
+}
+
+/** The entry's hashes under the schemes before the current one (see Candidate.earlierHashes). */
+export function earlierHashesOf(entry: HashedEntry): Partial<Record<PostHashScheme, string>> {
+  const out: Partial<Record<PostHashScheme, string>> = {};
+  for (const scheme of POST_HASH_SCHEMES) if (scheme !== POST_HASH_SCHEME) out[scheme] = contentHashOf(entry, scheme);
+  return out;
+}
+
+/**
+ * Whether a recorded hash (what was published, or what a maintainer approved) is this candidate's:
+ * compared under the scheme it was recorded with.
+ */
+export function sameContent(recorded: string | undefined, candidate: Pick<Candidate, 'post' | 'earlierHashes'>): boolean {
+  if (recorded === undefined) return false;
+  if (recorded === candidate.post.contentHash) return true;
+  const scheme = postHashSchemeOf(recorded);
+  return scheme !== undefined && scheme !== postHashSchemeOf(candidate.post.contentHash) && candidate.earlierHashes?.[scheme] === recorded;
 }
 
 /**
@@ -96,16 +150,18 @@ export function decide(candidates: readonly Candidate[], state: GuardState, site
   const approvals: Record<string, string> = Object.create(null) as Record<string, string>;
   const seen = new Set<string>();
 
-  for (const { post, removed, updated } of candidates) {
+  for (const candidate of candidates) {
+    const { post, removed, updated } = candidate;
     seen.add(post.id);
     const previous = own(state.published, post.id);
     const reasons: string[] = [];
-    if (previous !== undefined && previous.hash !== post.contentHash) {
+    if (previous !== undefined && !sameContent(previous.hash, candidate)) {
       reasons.push(`content changed since it was published (origin updated ${previous.updated} -> ${updated})`);
     }
     if (removed.length > 0) reasons.push(`active content removed: ${removed.join(', ')}`);
     reasons.push(...siteReasons);
-    const approved = own(state.approvals, post.id) === post.contentHash;
+    // An approval made under an earlier scheme is carried over under the current one.
+    const approved = sameContent(own(state.approvals, post.id), candidate);
     if (approved) approvals[post.id] = post.contentHash;
     if (reasons.length === 0 || approved) {
       publish.push(post);

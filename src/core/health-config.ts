@@ -43,8 +43,8 @@ export const DEFAULT_HEALTH_CONFIG: Readonly<HealthConfig> = {
   quorum: 2,
   countries: ['CN'],
   reportWindowSeconds: 900,
-  timeoutSeconds: 15,
-  concurrency: 16,
+  timeoutSeconds: 8,
+  concurrency: 64,
   origin: true,
 };
 

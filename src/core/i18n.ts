@@ -39,6 +39,13 @@ export const UI = {
   mirrorId: { zh: '名称', en: 'Name' },
   mirrorUrl: { zh: '地址', en: 'Address' },
   mirrorKind: { zh: '类型', en: 'Kind' },
+  canonicalAddress: { zh: '本站主地址', en: 'Main address' },
+  qrHelp: { zh: '用手机扫描即可打开主地址。', en: 'Scan with a phone to open the main address.' },
+  onion: { zh: 'Tor 洋葱地址', en: 'Tor onion address' },
+  onionHelp: {
+    zh: '用 Tor 浏览器打开此地址：无需镜像，也很难被封锁。',
+    en: 'Open this address in Tor Browser: it needs no mirror and is hard to block.',
+  },
   noMirrors: { zh: '暂无其他镜像。', en: 'No other mirrors yet.' },
   ipfs: { zh: 'IPFS 地址', en: 'IPFS address' },
   ipfsHelp: {

@@ -66,7 +66,7 @@ export interface Post {
   /** Sanitized HTML, with media pointing at the snapshot's own copies. */
   html: string;
   originUrl: string;
-  /** sha256 (hex) of what the origin served for this post: see contentHashOf. */
+  /** Hash of what the origin served for this post, naming its scheme: see contentHashOf (guard.ts). */
   contentHash: string;
 }
 

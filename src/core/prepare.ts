@@ -2,7 +2,7 @@
 // (after media is fetched) point links and images at the snapshot's own copies. Pure.
 import type { Post, RawEntry, SiteMeta, UnchangedEntry } from './model.ts';
 import type { Candidate } from './guard.ts';
-import { contentHashOf } from './guard.ts';
+import { contentHashOf, earlierHashesOf } from './guard.ts';
 import { assignPaths, hrefOf, originPath } from './paths.ts';
 import { detectLanguage } from './language.ts';
 import { rewriteUrls, sanitizePostHtml, type UrlDecision } from './sanitize.ts';
@@ -12,7 +12,9 @@ import { hostMatches } from './media.ts';
  * Bump when sanitizing or localizing changes its output for the same input: it is part of every
  * post's reuse key, so the next build processes every post again.
  */
-export const PREPARE_VERSION = 'prepare/1';
+export const PREPARE_VERSION = 'prepare/2';
+// prepare/2: content hashes cover every field shown or put in a feed (ferry-post/2): every post is
+// processed, compared under the scheme it was published with, and recorded under the new one.
 
 export interface PreparedCandidate extends Candidate {
   /** Absolute URLs of images the post loads or links to (from the sanitizer). */
@@ -76,6 +78,8 @@ export function preparePosts(
     const clean = sanitizePostHtml(entry.html, { baseUrl: opts.baseUrl });
     const place = paths.get(entry.id);
     if (place === undefined) throw new Error(`no path for ${entry.id}`);
+    const language = entry.language ?? detectLanguage(`${entry.title} ${entry.html}`, meta.language);
+    const hashed = { ...entry, language };
     const post: Post = {
       id: entry.id,
       slug: place.slug,
@@ -85,12 +89,12 @@ export function preparePosts(
       updated: entry.updated,
       authors: [...entry.authors],
       tags: [...entry.tags],
-      language: entry.language ?? detectLanguage(`${entry.title} ${entry.html}`, meta.language),
+      language,
       html: clean.html,
       originUrl: entry.originUrl,
-      contentHash: contentHashOf(entry),
+      contentHash: contentHashOf(hashed),
     };
-    return { post, removed: clean.removed, updated: entry.updated, images: clean.images };
+    return { post, removed: clean.removed, updated: entry.updated, images: clean.images, earlierHashes: earlierHashesOf(hashed) };
   });
   for (const post of kept) candidates.push({ post, removed: [], updated: post.updated, images: [] });
   return { candidates, duplicates };

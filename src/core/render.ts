@@ -1,5 +1,6 @@
 // Renders the snapshot's HTML pages (and its stylesheet) from the site model. Pure: the same site
 // and options give byte-identical files, whatever the machine, clock or locale.
+import { renderSVG } from 'uqr';
 import { sha256Hex } from './bytes.ts';
 import { UI, bilingual, monthName, type Bilingual } from './i18n.ts';
 import { isSafeSnapshotPath } from './manifest.ts';
@@ -16,6 +17,10 @@ export interface RenderOptions {
   mirrors: MirrorRef[];
   /** Shown on mirrors.html when present. */
   ipfsCid?: string;
+  /** Public IPFS path gateways (base URLs ending with '/'): mirrors.html links the CID through each. */
+  ipfsGateways?: readonly string[];
+  /** The blog's onion address (http://….onion/), shown on mirrors.html for Tor Browser. */
+  onion?: string;
   /** Posts per index page, default 10. */
   pageSize?: number;
 }
@@ -24,7 +29,7 @@ export interface RenderOptions {
  * Bump whenever the HTML of a page changes for the same input (templates, escaping, i18n): it is
  * part of every page's render key, so an incremental build renders every page again.
  */
-export const RENDER_VERSION = 'pages/3';
+export const RENDER_VERSION = 'pages/4';
 
 /** Marks a page that an incremental build keeps from the previous snapshot instead of rendering. */
 export const REUSED = Symbol('reused');
@@ -301,10 +306,7 @@ export function* generatePages(site: Site, opts: RenderOptions, cache?: PageCach
   yield add('/archive.html', shell('/archive.html', `${bilingual(UI.archive)} · ${siteTitle}`, archive));
 
   yield add('/about.html', shell('/about.html', `${bilingual(UI.about)} · ${siteTitle}`, aboutMain(site.meta.title, site.meta.subtitle)));
-  yield add(
-    '/mirrors.html',
-    shell('/mirrors.html', `${bilingual(UI.mirrors)} · ${siteTitle}`, mirrorsMain(opts.mirrors, opts.ipfsCid, canonical)),
-  );
+  yield add('/mirrors.html', shell('/mirrors.html', `${bilingual(UI.mirrors)} · ${siteTitle}`, mirrorsMain(opts, canonical)));
   // Hosts answer every missing address with these bytes (/a/b/missing as well as /404.html), so
   // nothing in it may depend on where it is shown: see ShellInput.anyAddress.
   yield add(
@@ -421,15 +423,40 @@ function aboutMain(title: string, subtitle: string): string {
   );
 }
 
-function mirrorsMain(mirrors: readonly MirrorRef[], ipfsCid: string | undefined, canonical: string): string {
+/**
+ * Every way in, for a reader whose address stopped working (Chinese first in every line): the
+ * canonical address with its QR code (inline SVG: nothing is loaded), every public mirror, the
+ * onion address, the IPFS address through each public gateway, and the feeds.
+ */
+function mirrorsMain(opts: RenderOptions, canonical: string): string {
+  const { mirrors, ipfsCid, onion } = opts;
   const items = sortMirrors(mirrors).map((m) => {
     const address = isWebUrl(m.url) ? `<a href="${e(m.url)}" rel="noreferrer">${e(m.url)}</a>` : `<code>${e(m.url)}</code>`;
-    return `<li><strong>${e(m.id)}</strong> <span class="meta">(${e(m.kind)})</span><br>${address}</li>\n`;
+    const isCanonical = withSlash(m.url) === canonical;
+    return `<li><strong>${e(m.id)}</strong> <span class="meta">(${e(m.kind)})${isCanonical ? ` · ${e(bilingual(UI.canonicalAddress))}` : ''}</span><br>${address}</li>\n`;
   });
   let main =
     `<h1>${e(bilingual(UI.mirrors))}</h1>\n` +
     `<div class="note">\n${para(UI.mirrorsIntro)}${para(UI.mirrorsVerify)}</div>\n` +
-    (items.length === 0 ? para(UI.noMirrors) : `<ul class="mirror-list">\n${items.join('')}</ul>\n`) +
+    `<h2>${e(bilingual(UI.canonicalAddress))}</h2>\n` +
+    `<p><a href="${e(canonical)}" rel="noreferrer">${e(canonical)}</a></p>\n` +
+    `<figure class="qr" role="img" aria-label="${e(`QR: ${canonical}`)}">${qrSvg(canonical)}<figcaption>${e(bilingual(UI.qrHelp))}</figcaption></figure>\n` +
+    `<h2>${e(bilingual(UI.mirrors))}</h2>\n` +
+    (items.length === 0 ? para(UI.noMirrors) : `<ul class="mirror-list">\n${items.join('')}</ul>\n`);
+  if (onion !== undefined) {
+    main += `<h2>${e(bilingual(UI.onion))}</h2>\n<p><code>${e(onion)}</code></p>\n` + para(UI.onionHelp);
+  }
+  if (ipfsCid !== undefined) {
+    const gateways = (opts.ipfsGateways ?? []).filter(isWebUrl).map((g) => {
+      const url = `${withSlash(g)}ipfs/${ipfsCid}/`;
+      return `<li><a href="${e(url)}" rel="noreferrer">${e(url)}</a></li>\n`;
+    });
+    main +=
+      `<h2>${e(bilingual(UI.ipfs))}</h2>\n` +
+      `<ul>\n<li><code>ipfs://${e(ipfsCid)}</code></li>\n<li><code>/ipfs/${e(ipfsCid)}/</code></li>\n${gateways.join('')}</ul>\n` +
+      para(UI.ipfsHelp);
+  }
+  main +=
     `<h2>${e(bilingual(UI.feeds))}</h2>\n<ul>\n` +
     // The link reads the feed on this mirror; the address to subscribe to is the canonical one.
     FEEDS.map(
@@ -437,13 +464,16 @@ function mirrorsMain(mirrors: readonly MirrorRef[], ipfsCid: string | undefined,
         `<li><a href="${linkFrom('/mirrors.html', f.path)}" type="${f.type}">${e(f.name)}</a> <code>${e(canonicalUrlOf(canonical, f.path))}</code></li>\n`,
     ).join('') +
     `</ul>\n`;
-  if (ipfsCid !== undefined) {
-    main +=
-      `<h2>${e(bilingual(UI.ipfs))}</h2>\n` +
-      `<ul>\n<li><code>ipfs://${e(ipfsCid)}</code></li>\n<li><code>/ipfs/${e(ipfsCid)}/</code></li>\n</ul>\n` +
-      para(UI.ipfsHelp);
-  }
   return main;
+}
+
+function withSlash(url: string): string {
+  return url.endsWith('/') ? url : `${url}/`;
+}
+
+/** The QR code of an address as inline SVG (uqr; pure, no script, nothing fetched). */
+function qrSvg(text: string): string {
+  return renderSVG(text, { border: 2, ecc: 'M' }).replace('<svg ', '<svg width="180" height="180" aria-hidden="true" ');
 }
 
 /**

@@ -8,10 +8,26 @@ import type { SiteState, StateStore } from '../ports/state.ts';
 import type { MirrorRef, Post, Site, SiteMeta } from '../core/model.ts';
 import { sortPosts } from '../core/model.ts';
 import { decide, decideMeta, reuseKeyOf, type GuardDecision, type Quarantined } from '../core/guard.ts';
-import { PREPARE_VERSION, localizePost, mediaRefs, preparePosts, type PreparedCandidate } from '../core/prepare.ts';
+import {
+  canonicalOf,
+  expiresAt,
+  isLocalSource,
+  nextVersion,
+  originIdsToSave,
+  originPolicyOf,
+  publishedPaths,
+  publishedReuseKey,
+  renderKeysHold,
+  reusableIds,
+  reuseKeysOf,
+  reuseKeysToSave,
+  siteReasonsOf,
+  type IngestSettings,
+  type OriginPolicy,
+} from '../core/ingest-plan.ts';
+import { localizePost, mediaRefs, preparePosts, type PreparedCandidate } from '../core/prepare.ts';
 import { sha256Hex } from '../core/bytes.ts';
 import { entryDigestOf, nativeSha256, nativeSignEd25519 } from '../adapters/node/native-crypto.ts';
-import { BLOGGER_MEDIA_HOSTS } from '../core/media.ts';
 import { REUSED, generateSnapshot, signedManifestFiles, type PageCache } from '../core/build.ts';
 import type { RenderMemo } from '../core/render.ts';
 import { MAX_SIGNATURE_LINES, createManifestFromDigests, decodeSignatures, type FileEntry, type Manifest } from '../core/manifest.ts';
@@ -85,15 +101,12 @@ const DEFAULT_MEDIA: MediaLimits = {
   concurrency: 4,
 };
 
-export function canonicalOf(mirrors: readonly MirrorRef[], explicit?: string): string {
-  const chosen = explicit ?? [...mirrors].sort((a, b) => a.priority - b.priority)[0]?.url ?? 'http://127.0.0.1:8787/';
-  return chosen.endsWith('/') ? chosen : `${chosen}/`;
-}
+export { canonicalOf } from '../core/ingest-plan.ts';
 
 export async function runBuild(opts: BuildOptions): Promise<BuildReport> {
   const now = opts.now ?? (() => new Date());
   // What the origin decides is fetched without reaching the local network, unless the source is local.
-  const localSource = isLocalSource(opts.source);
+  const localSource = isLocalSource(opts.source, isLocalHost);
   const baseFetch = opts.fetch ?? createLimitedFetch({ fetch: createGuardedFetch({ allowLocal: localSource }), allowLocal: localSource });
   const { signal } = opts;
   const fetch: LimitedFetch =
@@ -106,49 +119,63 @@ export async function runBuild(opts: BuildOptions): Promise<BuildReport> {
     report(stage, message);
   };
   const state = opts.state ?? createJsonStateStore(opts.dataDir);
-  const canonical = canonicalOf(opts.mirrors, opts.canonical);
+  const settings: IngestSettings = {
+    source: opts.source,
+    canonical: canonicalOf(opts.mirrors, opts.canonical),
+    blockedHosts: opts.blockedHosts ?? [],
+    mediaHosts: opts.mediaHosts ?? [],
+    isLocalHost,
+  };
+  const { canonical } = settings;
 
-  const curated = await curate(opts, { fetch, progress, canonical, state });
+  // Load: what was published and approved, and what the snapshot folder serves.
+  const previous = await state.load(opts.source);
+  const current = await readCurrentManifest(opts.out);
+
+  // Plan and fetch: read the origin, decide what is published, copy its images, localize links.
+  const curated = await curate(opts, { fetch, progress, settings, state, previous });
   const { meta, posts, decision, media } = curated;
   const site: Site = { meta, posts };
 
-  const current = await readCurrentManifest(opts.out);
-  const version = Math.max(curated.previousVersion, current?.version ?? 0) + 1;
+  // Render and write the new version, sign it, swap it in.
+  const version = nextVersion(previous.version, current?.version);
   const created = now();
-  const expires = new Date(created.getTime() + (opts.expiresDays ?? 14) * 86_400_000);
-
+  const expires = expiresAt(created, opts.expiresDays ?? 14);
   progress('build', `rendering ${posts.length} posts into ${opts.out} (version ${version})`);
   const previousDir = current === undefined ? undefined : await realpath(opts.out).catch(() => undefined);
+  const render = {
+    opts,
+    site,
+    canonical,
+    version,
+    created,
+    expires,
+    mediaStore: curated.mediaStore,
+    digestOf: (post: Post) => state.digestOf?.(post),
+    progress,
+  };
   let written: Written;
   try {
-    written = await writeVersion({ opts, site, canonical, version, created, expires, curated, current, previousDir, progress });
+    written = await writeVersion({
+      ...render,
+      current,
+      previousDir,
+      keptKeys: renderKeysHold(previous, current?.version, resolve(opts.out)) ? previous.renderKeys : {},
+    });
   } catch (e) {
     if (!(e instanceof PreviousCopyMissing)) throw e;
     // The previous version lost a file it lists: render everything instead of linking.
     progress('build', `${e.message}; rendering every page`);
-    written = await writeVersion({
-      opts,
-      site,
-      canonical,
-      version,
-      created,
-      expires,
-      curated,
-      current: undefined,
-      previousDir: undefined,
-      progress,
-    });
+    written = await writeVersion({ ...render, current: undefined, previousDir: undefined, keptKeys: {} });
   }
   const { manifest, fileCount, renderKeys, prune } = written;
   opts.onCommitted?.(version);
-  // A changed origin id stays unaccepted (and every post held) until `ferry approve --all`.
-  const originIds = curated.originHeld
-    ? { originId: curated.previousOriginId ?? meta.id, pendingOriginId: meta.id }
-    : { originId: meta.id };
+
+  // Record what was published (approvals recorded meanwhile are kept: see StateStore.save).
   await state.save(
     {
       siteId: opts.source,
-      ...originIds,
+      ...originIdsToSave(previous, meta, curated.originHeld),
       version,
       approvals: decision.approvals,
       pending: decision.quarantined,
@@ -158,6 +185,7 @@ export async function runBuild(opts: BuildOptions): Promise<BuildReport> {
     },
     posts,
     curated.reuseKeys,
+    { approvals: previous.approvals, ...(previous.originId === undefined ? {} : { originId: previous.originId }) },
   );
   if (opts.deferCleanup === undefined) await prune();
   else opts.deferCleanup(prune);
@@ -210,22 +238,23 @@ async function writeVersion(input: {
   version: number;
   created: Date;
   expires: Date;
-  curated: Curated;
+  mediaStore: MediaStore;
+  /** The state store's digest of a post it handed out (see StateStore.digestOf). */
+  digestOf: (post: Post) => string | undefined;
   current: Manifest | undefined;
   previousDir: string | undefined;
+  /** Page path -> render key of the pages the current version holds (empty: keep none). */
+  keptKeys: Readonly<Record<string, string>>;
   progress: (stage: Stage, message: string) => void;
 }): Promise<Written> {
-  const { opts, site, canonical, version, created, expires, curated, current, previousDir, progress } = input;
+  const { opts, site, canonical, version, created, expires, mediaStore, digestOf, current, previousDir, keptKeys, progress } = input;
   const keptFrom = (path: string): string | undefined =>
     previousDir === undefined || current?.files[path] === undefined ? undefined : join(previousDir, ...path.slice(1).split('/'));
   const renderKeys: Record<string, string> = {};
-  // The keys describe the pages of one folder at one version: a build that crashed after its
-  // swap but before recording them, or another --out, makes them meaningless for this folder.
-  const keysHold =
-    current !== undefined && curated.renderKeysFor.version === current.version && curated.renderKeysFor.out === resolve(opts.out);
   const identities = new WeakMap<Post, string>();
   const pageCache: PageCache = {
-    has: (path, key) => keysHold && curated.renderKeys[path] === key && previousDir !== undefined && current?.files[path] !== undefined,
+    has: (path, key) =>
+      Object.hasOwn(keptKeys, path) && keptKeys[path] === key && previousDir !== undefined && current?.files[path] !== undefined,
     note: (path, key) => {
       renderKeys[path] = key;
     },
@@ -233,13 +262,13 @@ async function writeVersion(input: {
     memo: renderMemo,
     identity: (post) => {
       let id = identities.get(post);
-      if (id === undefined) identities.set(post, (id = curated.digestOf(post) ?? nativeSha256(JSON.stringify(post)).slice(0, 32)));
+      if (id === undefined) identities.set(post, (id = digestOf(post) ?? nativeSha256(JSON.stringify(post)).slice(0, 32)));
       return id;
     },
   };
   const mediaFiles = new Map<string, Uint8Array | typeof REUSED>();
   for (const path of new Set(site.posts.flatMap(mediaRefsOf))) {
-    mediaFiles.set(path, keptFrom(path) !== undefined ? REUSED : await curated.mediaStore.read(path));
+    mediaFiles.set(path, keptFrom(path) !== undefined ? REUSED : await mediaStore.read(path));
   }
   let reused = 0;
   // Stream: each file is hashed for the manifest and written as it is rendered, so memory holds
@@ -297,41 +326,28 @@ interface Curated {
   media: MediaResult;
   mediaStore: MediaStore;
   duplicates: string[];
-  /** The version the state store last recorded for this site. */
-  previousVersion: number;
-  /** Page path -> render key, as of the last build. */
-  renderKeys: Record<string, string>;
-  /** Which snapshot those keys describe (see SiteState.renderOut). */
-  renderKeysFor: { version: number; out?: string };
   /** The origin declared a new id and every post is held for it. */
   originHeld: boolean;
   /** Post id -> reuse key, for the posts published now whose processing is complete. */
   reuseKeys: Map<string, string>;
-  /** The state store's digest of a post it handed out (see StateStore.digestOf). */
-  digestOf: (post: Post) => string | undefined;
-  previousOriginId?: string;
+}
+
+interface CurateContext {
+  fetch: LimitedFetch;
+  progress: (stage: Stage, message: string) => void;
+  settings: IngestSettings;
+  state: StateStore;
+  previous: SiteState;
 }
 
 /**
  * Ingest, sanitize, guard, copy media, localize links. Its own function so that the origin's raw
  * entries and the intermediate candidates can be collected before the build renders pages.
  */
-async function curate(
-  opts: BuildOptions,
-  ctx: {
-    fetch: LimitedFetch;
-    progress: (stage: Stage, message: string) => void;
-    canonical: string;
-    state: StateStore;
-  },
-): Promise<Curated> {
-  const { progress } = ctx;
-  const previous = await ctx.state.load(opts.source);
-  const prepared = await ingestAndPrepare(opts, ctx, previous);
-  const { originMeta, location, candidates, duplicates, reuse, reuseKeys, siteReasons } = prepared;
-  const originHosts = hostsOf([originMeta.originUrl, location]);
-  const mediaHosts = mediaHostsOf(opts, originMeta, location);
-  const blockedHosts = opts.blockedHosts ?? [];
+async function curate(opts: BuildOptions, ctx: CurateContext): Promise<Curated> {
+  const { progress, previous } = ctx;
+  const prepared = await ingestAndPrepare(opts, ctx);
+  const { originMeta, policy, candidates, duplicates, reuse, reuseKeys, siteReasons } = prepared;
   const decision = decide(candidates, previous, siteReasons);
   const metaDecision = decideMeta(originMeta, previous.meta, previous.approvals);
   if (metaDecision.held !== undefined) decision.quarantined.push(metaDecision.held);
@@ -346,17 +362,20 @@ async function curate(
     {
       fetch: ctx.fetch,
       store: mediaStore,
-      hosts: mediaHosts,
+      hosts: policy.mediaHosts,
       limits: { ...DEFAULT_MEDIA, ...opts.media },
       onProgress: (done, total) => progress('media', `${done}/${total} images`),
     },
   );
   for (const f of media.failures) progress('media', `image not copied: ${f.url}: ${f.error}`);
 
-  // A post whose copyable images did not all arrive is processed again next time (to retry them).
-  const retry = new Set(media.failures.filter((f) => f.retryable).map((f) => f.url));
-  const incomplete = new Set(fresh.filter((c) => c.images.some((u) => retry.has(u))).map((c) => c.post.id));
-  const policy = { originHosts, blockedHosts, media: media.map };
+  const keysToSave = reuseKeysToSave({
+    reuseKeys,
+    publishing,
+    fresh: fresh.map((c) => ({ id: c.post.id, images: c.images })),
+    failures: media.failures,
+  });
+  const links = { originHosts: policy.originHosts, blockedHosts: policy.blockedHosts, media: media.map };
   const kept = await ctx.state.loadPosts(opts.source, decision.kept);
   // Localize one post at a time and let go of its unlocalized copy (memory holds one version).
   const localized: Post[] = [];
@@ -364,30 +383,23 @@ async function curate(
   candidates.length = 0;
   fresh.length = 0;
   for (let p = publish.pop(); p !== undefined; p = publish.pop()) {
-    localized.push(reuse.get(p.id) === p ? p : localizePost(p, policy));
+    localized.push(reuse.get(p.id) === p ? p : localizePost(p, links));
   }
-  const posts = sortPosts([...localized, ...kept]);
-  const keysToSave = new Map([...reuseKeys].filter(([id]) => publishing.has(id) && !incomplete.has(id)));
   return {
     meta,
-    posts,
+    posts: sortPosts([...localized, ...kept]),
     decision: { approvals: decision.approvals, quarantined: decision.quarantined },
     media,
     mediaStore,
     duplicates,
-    previousVersion: previous.version,
-    renderKeys: previous.renderKeys,
-    renderKeysFor: { version: previous.version, ...(previous.renderOut === undefined ? {} : { out: previous.renderOut }) },
     originHeld: siteReasons.length > 0,
-    ...(previous.originId === undefined ? {} : { previousOriginId: previous.originId }),
     reuseKeys: keysToSave,
-    digestOf: (post) => ctx.state.digestOf?.(post),
   };
 }
 
 interface Prepared {
   originMeta: SiteMeta;
-  location: string;
+  policy: OriginPolicy;
   candidates: PreparedCandidate[];
   duplicates: string[];
   reuse: Map<string, Post>;
@@ -399,31 +411,11 @@ interface Prepared {
  * Read the origin and prepare its entries. Its own function so the raw entries are garbage once
  * it returns: a large blog is then never held as raw, sanitized and localized copies at once.
  */
-async function ingestAndPrepare(
-  opts: BuildOptions,
-  ctx: { fetch: LimitedFetch; progress: (stage: Stage, message: string) => void; canonical: string; state: StateStore },
-  previous: SiteState,
-): Promise<Prepared> {
-  const { progress } = ctx;
+async function ingestAndPrepare(opts: BuildOptions, ctx: CurateContext): Promise<Prepared> {
+  const { progress, previous, settings } = ctx;
   progress('ingest', `reading ${opts.source}`);
-  const blockedHosts = opts.blockedHosts ?? [];
-  // Everything besides the entry itself that shapes the processed post (see reuseKeyOf).
-  const processingOf = memoize((meta: SiteMeta, location: string) => {
-    const baseUrl = /^https?:\/\//.test(location) ? location : ctx.canonical;
-    const originHosts = hostsOf([meta.originUrl, location]);
-    const mediaHosts = mediaHostsOf(opts, meta, location);
-    return {
-      baseUrl,
-      key: sha256Hex(JSON.stringify([PREPARE_VERSION, baseUrl, originHosts, [...mediaHosts].sort(), [...blockedHosts].sort()])),
-    };
-  });
-  // Kept under the configured source, never under an id the origin declares about itself.
-  const siteReasonsOf = (meta: SiteMeta): string[] =>
-    previous.originId !== undefined && previous.originId !== meta.id
-      ? [`the origin's feed id changed (${previous.originId} -> ${meta.id}); approve with ferry approve --all if the blog really moved`]
-      : [];
-  const publishedKey = (id: string): string | undefined =>
-    Object.hasOwn(previous.published, id) ? previous.published[id]?.reuseKey : undefined;
+  // Called per file of a Markdown folder, always with the same origin: decided once.
+  const policyOf = memoize((meta: Pick<SiteMeta, 'originUrl'>, location: string) => originPolicyOf(settings, meta, location));
   const origin = await openSource(opts.source, {
     fetch: ctx.fetch,
     ...opts.sourceLimits,
@@ -432,26 +424,27 @@ async function ingestAndPrepare(
   }).read({
     // A Markdown file as it was when its post was published is not read again.
     reusable: ({ meta, location }, id, digest) =>
-      siteReasonsOf(meta).length === 0 && publishedKey(id) === reuseKeyOf(digest, processingOf(meta, location).key),
+      siteReasonsOf(previous, meta).length === 0 &&
+      publishedReuseKey(previous, id) === reuseKeyOf(digest, policyOf({ originUrl: meta.originUrl }, location).processing),
   });
   const unchanged = origin.unchanged ?? [];
   progress('ingest', `${origin.entries.length + unchanged.length} posts read`);
 
-  const siteReasons = siteReasonsOf(origin.meta);
-  const { baseUrl, key: processing } = processingOf(origin.meta, origin.location);
+  const siteReasons = siteReasonsOf(previous, origin.meta);
+  const policy = policyOf({ originUrl: origin.meta.originUrl }, origin.location);
   // Incremental: an entry exactly as published last time, processed the same way, with every image
   // copied, is taken from the published state instead of being sanitized and localized again.
-  const reuseKeys = new Map<string, string>();
-  for (const e of origin.entries) reuseKeys.set(e.id, reuseKeyOf(entryDigestOf(e), processing));
-  for (const u of unchanged) reuseKeys.set(u.id, reuseKeyOf(u.digest, processing));
-  const reusableIds = siteReasons.length > 0 ? [] : [...reuseKeys].filter(([id, key]) => publishedKey(id) === key).map(([id]) => id);
-  const reuse = new Map((await ctx.state.loadPosts(opts.source, reusableIds)).map((p) => [p.id, p]));
+  const reuseKeys = reuseKeysOf([...origin.entries.map((e) => ({ id: e.id, digest: entryDigestOf(e) })), ...unchanged], policy.processing);
+  const reuse = new Map((await ctx.state.loadPosts(opts.source, reusableIds(reuseKeys, previous, siteReasons))).map((p) => [p.id, p]));
   const fresh = origin.entries.filter((e) => !reuse.has(e.id)).length;
   progress('sanitize', `sanitizing ${fresh} posts (${reuse.size} unchanged since they were published)`);
-  const publishedPaths = new Map<string, string>();
-  for (const [id, record] of Object.entries(previous.published)) if (record.path !== undefined) publishedPaths.set(id, record.path);
-  const { candidates, duplicates } = preparePosts(origin.entries, origin.meta, { baseUrl, reuse, unchanged, published: publishedPaths });
-  return { originMeta: origin.meta, location: origin.location, candidates, duplicates, reuse, reuseKeys, siteReasons };
+  const { candidates, duplicates } = preparePosts(origin.entries, origin.meta, {
+    baseUrl: policy.baseUrl,
+    reuse,
+    unchanged,
+    published: publishedPaths(previous),
+  });
+  return { originMeta: origin.meta, policy, candidates, duplicates, reuse, reuseKeys, siteReasons };
 }
 
 /** fn with its result remembered per distinct arguments (compared as JSON). */
@@ -474,34 +467,4 @@ async function previousSignatures(out: string): Promise<Uint8Array[]> {
   } catch {
     return []; // none yet, or unreadable: the new file then holds the new signature only
   }
-}
-
-/**
- * Hosts whose images are copied into the snapshot: the origin's, Blogger's image hosts and the
- * configured ones. The origin's feed names its own home page, and a compromised origin could name
- * a local address there: one is trusted only when the configured source is local itself.
- */
-function mediaHostsOf(opts: Pick<BuildOptions, 'source' | 'mediaHosts'>, meta: Pick<SiteMeta, 'originUrl'>, location: string): string[] {
-  const hosts = [...hostsOf([meta.originUrl, location]), ...BLOGGER_MEDIA_HOSTS, ...(opts.mediaHosts ?? [])];
-  const trustLocal = isLocalSource(opts.source);
-  return hosts.filter((h) => trustLocal || !isLocalHost(h));
-}
-
-/** A folder or file, or a feed on a local address: the maintainers' own machine or network. */
-function isLocalSource(source: string): boolean {
-  const host = /^https?:\/\//i.test(source) ? hostsOf([source])[0] : undefined;
-  return host === undefined || isLocalHost(host);
-}
-
-function hostsOf(urls: readonly string[]): string[] {
-  const hosts = new Set<string>();
-  for (const u of urls) {
-    try {
-      const h = new URL(u).hostname.replace(/^www\./, '');
-      if (h !== '') hosts.add(h);
-    } catch {
-      // a folder or an empty URL has no host
-    }
-  }
-  return [...hosts];
 }

@@ -38,11 +38,22 @@ export interface StateStore {
   digestOf?(post: Post): string | undefined;
   /**
    * Record a build: `posts` is every post it published. Atomic: after a crash the store holds
-   * either the old or the new state, never a mix.
+   * either the old or the new state, never a mix. The store is the one writer of its state: a
+   * save and saveApprovals (another process's `ferry approve`) never lose each other's update.
+   * Given `basis` (the state the build's decisions started from, as load returned it), approvals
+   * and an accepted origin id recorded since then are kept over the build's own.
    */
-  save(state: Omit<SiteState, 'published'>, posts: readonly Post[], reuseKeys?: ReadonlyMap<string, string>): Promise<void>;
-  /** Record approvals (and, when given, an accepted new origin id) for a site. */
-  saveApprovals(siteId: string, approvals: Record<string, string>, acceptOriginId?: string): Promise<void>;
+  save(
+    state: Omit<SiteState, 'published'>,
+    posts: readonly Post[],
+    reuseKeys?: ReadonlyMap<string, string>,
+    basis?: Pick<SiteState, 'approvals' | 'originId'>,
+  ): Promise<void>;
+  /**
+   * Add approvals (post id -> approved hash) to a site's, and, when given, accept a new origin id
+   * (the one `pendingOriginId` names).
+   */
+  saveApprovals(siteId: string, approvals: Readonly<Record<string, string>>, acceptOriginId?: string): Promise<void>;
   /** Every site this store knows, for commands that look a post up by id. */
   list(): Promise<SiteState[]>;
 }

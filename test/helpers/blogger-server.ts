@@ -1,5 +1,5 @@
 // A loopback HTTP server that serves a fixture folder the way Blogger serves a blog (see
-// ../shared/fixtures/README.md): the paged Atom feed at /feeds/posts/default, with {BASE}
+// test/fixtures/README.md): the paged Atom feed at /feeds/posts/default, with {BASE}
 // replaced by the server's own origin, and the images under /media/. Extra or replacing routes
 // let fault tests make one URL fail, hang or loop.
 import { existsSync } from 'node:fs';
@@ -27,7 +27,7 @@ export interface BloggerServer {
 export const FEED_PATH = '/feeds/posts/default';
 
 /**
- * Serves `folder`: a fixture folder such as ../shared/fixtures/blogger-clean (its blogger/
+ * Serves `folder`: a fixture folder such as test/fixtures/blogger-clean (its blogger/
  * subfolder is used) or a folder holding feed-page<N>.xml and media/ directly.
  */
 export async function startBloggerServer(folder: string, { routes = {} }: BloggerServerOptions = {}): Promise<BloggerServer> {

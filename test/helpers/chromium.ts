@@ -1,13 +1,15 @@
 // Launches the system's headless Chromium for integration tests, with a fresh profile that is
 // removed on close. No download: CI installs the browser with apt (chromium fonts-wqy-microhei).
-// A missing browser is an error, never a skip: these tests must not pass without a real browser.
+// Test files ask needSystem(['chromium', ...]) first (test/helpers/system-deps.ts): skipped loudly
+// when it is missing, failed under FERRY_TEST_STRICT=1; launching a missing browser is an error.
 import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type BrowserContext } from 'playwright-core';
+import { APT_INSTALL, CHROMIUM_PATH } from './system-deps.ts';
 
-export const CHROMIUM_PATH = '/usr/bin/chromium';
+export { CHROMIUM_PATH };
 
 export const CHROMIUM_ARGS = [
   '--headless',
@@ -42,10 +44,7 @@ export interface LaunchOptions {
 export async function launchChromium(options: LaunchOptions = {}): Promise<LaunchedChromium> {
   const { executablePath = CHROMIUM_PATH, tmpRoot = tmpdir(), viewport = { width: 1280, height: 800 } } = options;
   if (!existsSync(executablePath)) {
-    throw new Error(
-      `Chromium not found at ${executablePath}. The browser tests need it and do not skip: ` +
-        `install it with "apt-get update && apt-get install -y chromium fonts-wqy-microhei".`,
-    );
+    throw new Error(`Chromium not found at ${executablePath}. Install it with "${APT_INSTALL}".`);
   }
   const userDataDir = await mkdtemp(join(tmpRoot, 'ferry-chromium-'));
   let context: BrowserContext;

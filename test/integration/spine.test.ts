@@ -1,4 +1,4 @@
-// The spine end to end: both shared fixtures served the way Blogger serves them, built, signed,
+// The spine end to end: both Blogger fixtures served the way Blogger serves them, built, signed,
 // guarded, verified; and every kind of bad input leaves the previous snapshot exactly as it was.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { appendFile, cp, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
@@ -7,16 +7,29 @@ import { execFileSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startBloggerServer, type BloggerServer } from '../helpers/blogger-server.ts';
-import { CLEAN, COMPROMISED } from '../helpers/fixtures.ts';
+import {
+  ALTERED_ID,
+  ALTERED_PATH,
+  ALTERED_TITLE,
+  BLOG_ID,
+  CLEAN,
+  COMPROMISED,
+  FIRST_PATH,
+  FIXTURE_SETS,
+  INJECTED,
+  PHOTO_PATH,
+  SITE_TITLE,
+  ZH_PATH,
+  ZH_TITLE,
+} from '../helpers/fixtures.ts';
 import { runCli } from '../helpers/run-cli.ts';
 import { readTree } from '../helpers/tree.ts';
 import { runBuild } from '../../src/node/build-pipeline.ts';
 import { readPrivateKey } from '../../src/node/keys.ts';
 import { parseManifest } from '../../src/core/manifest.ts';
 
-const ALTERED_ID = 'tag:blogger.com,1999:blog-4409253621830214786.post-768289740530337284';
-const ALTERED_PATH = '/2015/10/father-and-daughter-in-red-china-s-gulag.html';
-const INJECTED = /<script|<iframe|javascript:|onerror|evil\.example|example-analytics|update-flash|eval\(|atob\(/i;
+/** Active content of any kind, in any fixture set. */
+const ACTIVE = /<script|<iframe|javascript:|\son\w+=/i;
 
 let work: string;
 let keyDir: string;
@@ -120,21 +133,21 @@ describe('building the clean Blogger fixture', () => {
     const files = await readTree(out);
     expect(built.report.files).toBe(files.size);
     // Old links keep working: the origin's paths are kept.
-    expect(files.has('/2016/06/27th-anniversary-of-tiananmen-square-mas.html')).toBe(true);
-    expect(files.has('/2015/10/blog-post.html')).toBe(true);
+    expect(files.has(FIRST_PATH)).toBe(true);
+    expect(files.has(ZH_PATH)).toBe(true);
     for (const p of ['/index.html', '/archive.html', '/about.html', '/mirrors.html', '/rss.xml', '/atom.xml', '/feed.json']) {
       expect(files.has(p), p).toBe(true);
     }
-    const zh = files.get('/2015/10/blog-post.html')?.toString('utf8') ?? '';
+    const zh = files.get(ZH_PATH)?.toString('utf8') ?? '';
     expect(zh).toMatch(/<html lang="zh/);
-    expect(zh).toContain('朴日: 拆除中国网络防火墙');
+    expect(zh).toContain(ZH_TITLE);
   });
 
   it('carries its own copies of the images and points the pages at them', async () => {
     const files = await readTree(out);
     const media = [...files.keys()].filter((p) => p.startsWith('/media/'));
     expect(media).toHaveLength(6); // 3 thumbnails + the 3 full sizes they link to
-    const page = files.get('/2015/09/protest-chinese-president-s-visit-to-the.html')?.toString('utf8') ?? '';
+    const page = files.get(PHOTO_PATH)?.toString('utf8') ?? '';
     for (const m of media) expect(page).toContain(m);
     const original = await readFile(join(CLEAN, 'blogger/media/s320/protest-1.png'));
     expect([...files.values()].some((b) => b.equals(original))).toBe(true);
@@ -277,7 +290,7 @@ describe('the compromised-origin guard', () => {
       expect(second.report.quarantined).toHaveLength(1);
       const q = second.report.quarantined[0];
       expect(q?.id).toBe(ALTERED_ID);
-      expect(q?.title).toBe('"Father and Daughter in Red China\'s Gulag" Book Release');
+      expect(q?.title).toBe(ALTERED_TITLE);
       expect(q?.reasons.join(' ')).toMatch(/content changed since it was published/);
       expect(q?.reasons.join(' ')).toMatch(/2026-11-20T03:14:15\.123-07:00/);
       // The previously published version stays, byte for byte.
@@ -307,10 +320,7 @@ describe('the compromised-origin guard', () => {
     for (const page of ['feed-page1.xml', 'feed-page2.xml']) {
       const file = join(renamed, 'blogger', page);
       const text = await readFile(file, 'utf8');
-      await writeFile(
-        file,
-        text.replace('<id>tag:blogger.com,1999:blog-4409253621830214786</id>', '<id>tag:blogger.com,1999:blog-666</id>'),
-      );
+      await writeFile(file, text.replace(`<id>${BLOG_ID}</id>`, '<id>tag:blogger.com,1999:blog-666</id>'));
     }
     const blogger = await startBloggerServer(CLEAN);
     const out = join(work, 'rename-out');
@@ -340,10 +350,7 @@ describe('the compromised-origin guard', () => {
     for (const page of ['feed-page1.xml', 'feed-page2.xml']) {
       const file = join(retitled, 'blogger', page);
       const text = await readFile(file, 'utf8');
-      await writeFile(
-        file,
-        text.replace("<title type='text'>公民自由联盟 Coalition for Citizens Rights</title>", "<title type='text'>Defaced</title>"),
-      );
+      await writeFile(file, text.replace(`<title type='text'>${SITE_TITLE}</title>`, "<title type='text'>Defaced</title>"));
     }
     const blogger = await startBloggerServer(CLEAN);
     const out = join(work, 'title-out');
@@ -353,7 +360,7 @@ describe('the compromised-origin guard', () => {
       blogger.setFolder(retitled);
       const held = await build(`${blogger.base}/feeds/posts/default`, out, data);
       expect(held.report.quarantined.map((q) => q.id)).toEqual(['site:meta']);
-      expect(held.report.quarantined[0]?.reasons.join(' ')).toMatch(/title "公民自由联盟 Coalition for Citizens Rights" -> "Defaced"/);
+      expect(held.report.quarantined[0]?.reasons.join(' ')).toContain(`title "${SITE_TITLE}" -> "Defaced"`);
       expect(await readFile(join(out, 'index.html'), 'utf8')).not.toContain('Defaced');
       expect((await runCli(['approve', 'site:meta', '--data', data])).code).toBe(0);
       const approved = await build(`${blogger.base}/feeds/posts/default`, out, data);
@@ -401,6 +408,28 @@ describe('the compromised-origin guard', () => {
     const r = await runCli(['approve', 'no-such-post', '--data', join(work, 'guard-data')]);
     expect(r.code).toBe(1);
     expect(r.err).toMatch(/no held-back post has id no-such-post/);
+  });
+});
+
+describe.each(FIXTURE_SETS)('the guard on every Blogger fixture set: $name', ({ name, clean, compromised }) => {
+  it('builds the clean set with nothing held back, then holds back what the compromised set altered and publishes none of it', async () => {
+    const blogger = await startBloggerServer(clean);
+    const slug = name.split(' ')[0] ?? 'set';
+    const out = join(work, `set-${slug}-out`);
+    const data = join(work, `set-${slug}-data`);
+    try {
+      const first = await build(`${blogger.base}/feeds/posts/default`, out, data);
+      expect(first.code, first.err).toBe(0);
+      expect(first.report.quarantined).toEqual([]);
+      blogger.setFolder(compromised);
+      const second = await build(`${blogger.base}/feeds/posts/default`, out, data);
+      expect(second.code, second.err).toBe(0);
+      expect(second.report.quarantined.length).toBeGreaterThan(0);
+      expect(second.report.posts).toBe(first.report.posts);
+      for (const [path, bytes] of await readTree(out)) expect(bytes.toString('latin1'), path).not.toMatch(ACTIVE);
+    } finally {
+      await blogger.close();
+    }
   });
 });
 

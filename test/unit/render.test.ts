@@ -348,12 +348,47 @@ describe('renderPages', () => {
         const allowed =
           text.includes(`<link rel="canonical" href="${url}">`) ||
           (path === '/404.html' && url.startsWith(CANONICAL)) ||
-          ((path === '/mirrors.html' || path === '/404.html') && mirrorUrls.includes(url));
+          ((path === '/mirrors.html' || path === '/404.html') && mirrorUrls.includes(url)) ||
+          (path === '/mirrors.html' && url === CANONICAL);
         expect(allowed, `${path}: ${url}`).toBe(true);
       }
     }
     const outside = urlsOf(files.get('/mirrors.html') ?? '').filter((u) => /^[a-z]+:/i.test(u) && !u.startsWith(CANONICAL));
     expect(outside.sort()).toEqual(['https://ferry.github.io/blog/', 'https://x.example/?a=1&b=2']);
+  });
+
+  it('mirrors.html gives every way in: the canonical with its QR code, mirrors, onion, IPFS through each gateway, feeds', () => {
+    const cid = 'bafybeigdyrzt5sfp7udm7hu76uh7y26nf3efuylqabf3oclgtqy55fbzdi';
+    const page =
+      renderPages(makeSite([]), {
+        canonical: CANONICAL,
+        mirrors: MIRRORS,
+        ipfsCid: cid,
+        ipfsGateways: ['https://gw.example/', 'https://ipfs.example.net'],
+        onion: 'http://ferryexampleonionaddressxxxxxxxxxxxxxxxxxxxxxxxxxxxx.onion/',
+      }).get('/mirrors.html') ?? '';
+    const main = page.slice(page.indexOf('<h1>'));
+    const order = [
+      '<h2>本站主地址',
+      '<figure class="qr"',
+      '<ul class="mirror-list">',
+      '<h2>Tor',
+      `ipfs://${cid}`,
+      'https://gw.example/ipfs/',
+      'type="application/atom+xml"',
+    ].map((s) => main.indexOf(s));
+    expect(order.every((i) => i >= 0)).toBe(true);
+    expect([...order].sort((a, b) => a - b)).toEqual(order);
+    expect(page).toContain(`<a href="https://ipfs.example.net/ipfs/${cid}/" rel="noreferrer">`);
+    expect(page).toMatch(
+      /<figure class="qr" role="img" aria-label="QR: [^"]+"><svg width="180" height="180" aria-hidden="true" xmlns="http:\/\/www.w3.org\/2000\/svg" viewBox="0 0 \d+ \d+"><rect fill="white"[^>]*\/><path fill="black" d="M[0-9,hvzM.-]+"\/><\/svg>/,
+    );
+    expect(page).not.toMatch(/<script/i);
+    // The QR code holds the canonical address: the same text gives the same code, another text another.
+    const other = renderPages(makeSite([]), { canonical: 'https://other.example/', mirrors: MIRRORS }).get('/mirrors.html') ?? '';
+    const path = (html: string) => /<path fill="black" d="([^"]+)"/.exec(html)?.[1];
+    expect(path(page)).toBeDefined();
+    expect(path(other)).not.toBe(path(page));
   });
 
   it('makes site paths in post HTML relative to the post page, keeping fragments, queries and outside links', () => {

@@ -5,6 +5,8 @@
 // cut off by the next save. When most lines are stale the pack is written anew under a new name
 // before state.json points at it. A crash at any point leaves the old or the new state. One
 // sequential file instead of a file per post: creating 10,000 small files costs seconds.
+// Every write (a build's save, `ferry approve`) reads, changes and writes state.json under one
+// lock file per site (file-lock.ts), so a build and an approval running at once lose nothing.
 import { createWriteStream } from 'node:fs';
 import { once } from 'node:events';
 import { createHash, randomBytes } from 'node:crypto';
@@ -19,6 +21,7 @@ import { isRecord } from '../../core/is-record.ts';
 /** The first 32 hex of a pack line's sha256 (node:crypto: a blog's worth of lines is hashed on every load). */
 const refOf = (line: string): string => createHash('sha256').update(line).digest('hex').slice(0, 32);
 import { writeFileAtomic } from './atomic-file.ts';
+import { withFileLock, type FileLockOptions } from './file-lock.ts';
 
 const FORMAT = 'ferry-state/3';
 
@@ -45,12 +48,18 @@ interface StoredState extends Omit<SiteState, 'published'> {
 export interface JsonStateStoreOptions {
   /** Stale lines the pack may hold (besides one per live post) before it is written anew. */
   minStaleLines?: number;
+  /** How writers wait for each other (see file-lock.ts). */
+  lock?: Pick<FileLockOptions, 'timeoutMs' | 'staleMs'>;
 }
 
-export function createJsonStateStore(dataDir: string, { minStaleLines = 1000 }: JsonStateStoreOptions = {}): StateStore {
+export function createJsonStateStore(dataDir: string, { minStaleLines = 1000, lock = {} }: JsonStateStoreOptions = {}): StateStore {
   const sitesDir = join(dataDir, 'sites');
   const siteDir = (siteId: string): string => join(sitesDir, sha256Hex(siteId).slice(0, 16));
   const stateFile = (siteId: string): string => join(siteDir(siteId), 'state.json');
+  const locked = async <T>(siteId: string, fn: () => Promise<T>): Promise<T> => {
+    await mkdir(siteDir(siteId), { recursive: true });
+    return withFileLock(join(siteDir(siteId), 'state.lock'), fn, { ...lock, what: `the state of ${siteId}` });
+  };
 
   // A build reads state.json several times (4 MB at 10,000 posts): parsed once while the file
   // stays the same (same inode, size and modification time; every write is a new inode).
@@ -127,6 +136,88 @@ export function createJsonStateStore(dataDir: string, { minStaleLines = 1000 }: 
     cachedPack = undefined;
   };
 
+  /** A build's save, under the site's lock; `stored` is state.json as read under it. */
+  const saveLocked = async (
+    state: Omit<SiteState, 'published'>,
+    stored: StoredState | undefined,
+    posts: readonly Post[],
+    reuseKeys: ReadonlyMap<string, string> | undefined,
+  ): Promise<void> => {
+    const dir = siteDir(state.siteId);
+    const published = new Map<string, StoredRecord>();
+    const record = (post: Post, at: { ref: string; line: number }): void => {
+      const reuseKey = reuseKeys?.get(post.id);
+      published.set(post.id, {
+        hash: post.contentHash,
+        title: post.title,
+        updated: post.updated,
+        ref: at.ref,
+        line: at.line,
+        path: post.path,
+        ...(reuseKey === undefined ? {} : { reuseKey }),
+      });
+    };
+    // Append: posts already in the pack keep their line; only new or changed ones are written.
+    const current = stored?.pack;
+    if (current !== undefined && stored !== undefined) {
+      const validBytes = stored.packBytes ?? (await sizeOf(join(dir, current)));
+      let lineCount = stored.packLines ?? (await packLines(join(dir, current), validBytes)).length - 1;
+      const appended: string[] = [];
+      for (const post of posts) {
+        const known = loaded.get(post);
+        if (known !== undefined && known.pack === current) {
+          record(post, known);
+          continue;
+        }
+        const text = JSON.stringify(post);
+        const ref = refOf(text);
+        const before = Object.hasOwn(stored.published, post.id) ? stored.published[post.id] : undefined;
+        if (before !== undefined && before.ref === ref) {
+          record(post, before);
+          continue;
+        }
+        record(post, { ref, line: lineCount++ });
+        appended.push(`${text}\n`);
+        remember(structuredClone(post), ref);
+      }
+      const live = posts.length;
+      if (lineCount - live <= Math.max(live, minStaleLines)) {
+        const bytes = appended.length === 0 ? validBytes : await appendLines(join(dir, current), validBytes, appended);
+        await writeState({ ...state, published: Object.fromEntries(published), pack: current, packBytes: bytes, packLines: lineCount });
+        forgetAllBut(published);
+        return;
+      }
+      published.clear(); // mostly stale lines: write the pack anew
+    }
+    const pack = `posts-v${state.version}-${randomBytes(3).toString('hex')}.ndjson`;
+    const tmp = join(dir, `.${pack}.tmp`);
+    const out = createWriteStream(tmp, { flags: 'wx' });
+    let bytes = 0;
+    try {
+      for (const [line, post] of posts.entries()) {
+        const text = JSON.stringify(post);
+        record(post, { ref: refOf(text), line });
+        bytes += Buffer.byteLength(text) + 1;
+        if (!out.write(`${text}\n`)) await once(out, 'drain');
+      }
+      out.end();
+      await once(out, 'finish');
+      const handle = await open(tmp, 'r');
+      await handle.sync().finally(() => handle.close());
+      await rename(tmp, join(dir, pack));
+    } catch (e) {
+      out.destroy();
+      await rm(tmp, { force: true });
+      throw e;
+    }
+    await writeState({ ...state, published: Object.fromEntries(published), pack, packBytes: bytes, packLines: posts.length });
+    forgetAllBut(published);
+    // Only now that state.json names the new pack can the old ones go.
+    for (const name of await readdir(dir)) {
+      if (name !== pack && /^(\.)?posts-v\d+-[0-9a-f]{6}\.ndjson(\.tmp)?$/.test(name)) await rm(join(dir, name), { force: true });
+    }
+  };
+
   return {
     async load(siteId) {
       return publicView((await read(stateFile(siteId))) ?? empty(siteId));
@@ -174,93 +265,29 @@ export function createJsonStateStore(dataDir: string, { minStaleLines = 1000 }: 
       return loaded.get(post)?.ref;
     },
 
-    async save(state, posts, reuseKeys) {
-      const dir = siteDir(state.siteId);
-      await mkdir(dir, { recursive: true });
-      const stored = await read(stateFile(state.siteId));
-      const published = new Map<string, StoredRecord>();
-      const record = (post: Post, at: { ref: string; line: number }): void => {
-        const reuseKey = reuseKeys?.get(post.id);
-        published.set(post.id, {
-          hash: post.contentHash,
-          title: post.title,
-          updated: post.updated,
-          ref: at.ref,
-          line: at.line,
-          path: post.path,
-          ...(reuseKey === undefined ? {} : { reuseKey }),
-        });
-      };
-      // Append: posts already in the pack keep their line; only new or changed ones are written.
-      const current = stored?.pack;
-      if (current !== undefined && stored !== undefined) {
-        const validBytes = stored.packBytes ?? (await sizeOf(join(dir, current)));
-        let lineCount = stored.packLines ?? (await packLines(join(dir, current), validBytes)).length - 1;
-        const appended: string[] = [];
-        for (const post of posts) {
-          const known = loaded.get(post);
-          if (known !== undefined && known.pack === current) {
-            record(post, known);
-            continue;
-          }
-          const text = JSON.stringify(post);
-          const ref = refOf(text);
-          const before = Object.hasOwn(stored.published, post.id) ? stored.published[post.id] : undefined;
-          if (before !== undefined && before.ref === ref) {
-            record(post, before);
-            continue;
-          }
-          record(post, { ref, line: lineCount++ });
-          appended.push(`${text}\n`);
-          remember(structuredClone(post), ref);
-        }
-        const live = posts.length;
-        if (lineCount - live <= Math.max(live, minStaleLines)) {
-          const bytes = appended.length === 0 ? validBytes : await appendLines(join(dir, current), validBytes, appended);
-          await writeState({ ...state, published: Object.fromEntries(published), pack: current, packBytes: bytes, packLines: lineCount });
-          forgetAllBut(published);
-          return;
-        }
-        published.clear(); // mostly stale lines: write the pack anew
-      }
-      const pack = `posts-v${state.version}-${randomBytes(3).toString('hex')}.ndjson`;
-      const tmp = join(dir, `.${pack}.tmp`);
-      const out = createWriteStream(tmp, { flags: 'wx' });
-      let bytes = 0;
-      try {
-        for (const [line, post] of posts.entries()) {
-          const text = JSON.stringify(post);
-          record(post, { ref: refOf(text), line });
-          bytes += Buffer.byteLength(text) + 1;
-          if (!out.write(`${text}\n`)) await once(out, 'drain');
-        }
-        out.end();
-        await once(out, 'finish');
-        const handle = await open(tmp, 'r');
-        await handle.sync().finally(() => handle.close());
-        await rename(tmp, join(dir, pack));
-      } catch (e) {
-        out.destroy();
-        await rm(tmp, { force: true });
-        throw e;
-      }
-      await writeState({ ...state, published: Object.fromEntries(published), pack, packBytes: bytes, packLines: posts.length });
-      forgetAllBut(published);
-      // Only now that state.json names the new pack can the old ones go.
-      for (const name of await readdir(dir)) {
-        if (name !== pack && /^(\.)?posts-v\d+-[0-9a-f]{6}\.ndjson(\.tmp)?$/.test(name)) await rm(join(dir, name), { force: true });
-      }
+    save(update, posts, reuseKeys, basis) {
+      return locked(update.siteId, async () => {
+        const stored = await read(stateFile(update.siteId));
+        await saveLocked(withLaterChanges(update, stored, basis), stored, posts, reuseKeys);
+      });
     },
 
-    async saveApprovals(siteId, approvals, acceptOriginId) {
-      const stored = (await read(stateFile(siteId))) ?? empty(siteId);
-      if (acceptOriginId === undefined) await writeState({ ...stored, approvals });
-      else {
-        const { pendingOriginId: _accepted, ...rest } = stored;
-        await writeState({ ...rest, approvals, originId: acceptOriginId });
-      }
+    saveApprovals(siteId, added, acceptOriginId) {
+      return locked(siteId, async () => {
+        const stored = (await read(stateFile(siteId))) ?? empty(siteId);
+        const approvals = { ...stored, approvals: Object.fromEntries([...Object.entries(stored.approvals), ...Object.entries(added)]) };
+        if (acceptOriginId === undefined) await writeState(approvals);
+        else {
+          // A feed id the origin declared after the one accepted stays pending.
+          const { pendingOriginId, ...rest } = approvals;
+          await writeState({
+            ...rest,
+            originId: acceptOriginId,
+            ...(pendingOriginId === undefined || pendingOriginId === acceptOriginId ? {} : { pendingOriginId }),
+          });
+        }
+      });
     },
-
     async list() {
       let dirs: string[];
       try {
@@ -276,6 +303,32 @@ export function createJsonStateStore(dataDir: string, { minStaleLines = 1000 }: 
       }
       return states;
     },
+  };
+}
+
+/**
+ * What a build saves, with the approvals and the accepted origin id that `ferry approve` recorded
+ * after the build loaded `basis`: a maintainer's approval is never lost to a build that was
+ * already running. Approvals the build let lapse go only if nobody approved anew meanwhile.
+ */
+function withLaterChanges(
+  update: Omit<SiteState, 'published'>,
+  stored: StoredState | undefined,
+  basis: Pick<SiteState, 'approvals' | 'originId'> | undefined,
+): Omit<SiteState, 'published'> {
+  if (basis === undefined || stored === undefined) return update;
+  const approvals = new Map(Object.entries(update.approvals));
+  for (const [id, hash] of Object.entries(stored.approvals)) {
+    if ((Object.hasOwn(basis.approvals, id) ? basis.approvals[id] : undefined) !== hash) approvals.set(id, hash);
+  }
+  const merged = { ...update, approvals: Object.fromEntries(approvals) };
+  if (stored.originId === basis.originId || stored.originId === undefined) return merged;
+  // A maintainer accepted an origin id since: it stands, and is no longer pending.
+  const { pendingOriginId, ...rest } = merged;
+  return {
+    ...rest,
+    originId: stored.originId,
+    ...(pendingOriginId === undefined || pendingOriginId === stored.originId ? {} : { pendingOriginId }),
   };
 }
 

@@ -114,6 +114,10 @@ function statusEvidence(r: HttpResponse): Evidence {
 }
 
 function fetchEvidence(e: unknown): Evidence {
+  if (e instanceof FetchError && e.problem === 'aborted') {
+    // Cancelled by the caller: says nothing about the target.
+    return { layer: 'http', code: 'probe-aborted', message: e.message, points: 'degraded' };
+  }
   if (e instanceof FetchError) {
     const code = e.problem === 'timeout' ? 'http-timeout' : e.problem === 'too-large' ? 'http-too-large' : 'http-unreachable';
     return { layer: 'http', code, message: e.message, points: e.problem === 'too-large' ? 'degraded' : 'unreachable' };

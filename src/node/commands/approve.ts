@@ -28,8 +28,7 @@ export const command: Command = {
       let count = 0;
       for (const state of states) {
         if (state.pending.length === 0 && state.pendingOriginId === undefined) continue;
-        const approvals = { ...state.approvals, ...Object.fromEntries(state.pending.map((q) => [q.id, q.hash])) };
-        await store.saveApprovals(state.siteId, approvals, state.pendingOriginId);
+        await store.saveApprovals(state.siteId, Object.fromEntries(state.pending.map((q) => [q.id, q.hash])), state.pendingOriginId);
         for (const q of state.pending) io.out(`Approved "${q.title}" (${q.id})`);
         if (state.pendingOriginId !== undefined) io.out(`Accepted the origin's new feed id ${state.pendingOriginId}`);
         count += state.pending.length;
@@ -52,7 +51,7 @@ export const command: Command = {
     for (const state of matches) {
       const q = state.pending.find((p) => p.id === id);
       if (q === undefined) continue;
-      await store.saveApprovals(state.siteId, { ...state.approvals, [id]: q.hash });
+      await store.saveApprovals(state.siteId, Object.fromEntries([[id, q.hash]]));
       io.out(`Approved "${q.title}" (${id}).`);
       io.out(`It was held back because: ${q.reasons.join('; ')}`);
       io.out('The next build publishes it (sanitized: no active content is ever published).');
