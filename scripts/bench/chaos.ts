@@ -1,9 +1,11 @@
 // Benchmark: readers through `ferry edge` while its mirrors misbehave. A snapshot of 5,000 posts on
-// 4 loopback mirrors; every 2 s each of the first three changes fault (hang, HTTP 500, slow, a
-// planted script, a censor's block page, good), the fourth (last by priority) is always good.
-// 50 readers ask for random posts for 30 s. JSON out: requests, errors (any status but 200),
-// mismatches (a 200 whose bytes differ from the snapshot), latency. The goal is 0 and 0.
-//   npx tsx scripts/bench/chaos.ts [--seconds 30] [--readers 50] [--posts 5000] [--period 2000]
+// 4 loopback mirrors; every 2 s each mirror but one changes fault (hang, HTTP 500, slow, a planted
+// script, a censor's block page, good). `--good fixed` (default): the fourth (last by priority) is
+// always the good one; `--good rotating`: each period another mirror is the good one, so in time
+// every mirror has planted a script. 50 readers ask for random posts for 30 s. JSON out: requests,
+// errors (any status but 200), mismatches (a 200 whose bytes differ from the snapshot), latency.
+// The goal is 0 and 0.
+//   npx tsx scripts/bench/chaos.ts [--seconds 30] [--readers 50] [--posts 5000] [--period 2000] [--good fixed|rotating]
 import { spawn } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
@@ -23,6 +25,8 @@ const seconds = arg('seconds', 30);
 const readers = arg('readers', 50);
 const postCount = arg('posts', 5000);
 const periodMs = arg('period', 2000);
+const goodArg = process.argv.indexOf('--good');
+const rotating = goodArg >= 0 && process.argv[goodArg + 1] === 'rotating';
 
 /** The faults the first three mirrors cycle through, each from its own starting point. */
 const CYCLE: readonly Fault[] = ['hang', 'error500', 'slow', 'inject', 'blockpage', 'good'];
@@ -100,12 +104,13 @@ await new Promise<void>((resolve, reject) => {
 });
 const base = `http://127.0.0.1:${port}`;
 
-// The faults change every period; the fourth mirror stays good.
+// The faults change every period; one mirror is good (the fourth, or each in turn).
 let tick = 0;
 const faultsSeen: Record<string, number> = {};
 const setFaults = (): void => {
-  for (let i = 0; i < 3; i++) {
-    const fault = CYCLE[(tick + i * 2) % CYCLE.length] ?? 'good';
+  const good = rotating ? (3 + tick) % 4 : 3;
+  for (let i = 0; i < 4; i++) {
+    const fault = i === good ? 'good' : (CYCLE[(tick + i * 2) % CYCLE.length] ?? 'good');
     mirrors[i]?.setFault(fault);
     faultsSeen[fault] = (faultsSeen[fault] ?? 0) + 1;
   }
@@ -157,6 +162,7 @@ try {
         readers,
         seconds,
         faultPeriodMs: periodMs,
+        good: rotating ? 'rotating' : 'fixed (m4)',
         faults: faultsSeen,
         requests,
         errors,

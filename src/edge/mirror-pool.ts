@@ -31,6 +31,8 @@ export class UnavailableError extends Error {
   constructor(
     readonly what: string,
     readonly reasons: readonly string[],
+    /** The race's deadline passed (rather than every mirror failing). */
+    readonly timedOut = false,
   ) {
     super(`no mirror delivered ${what}${reasons.length ? `: ${reasons.join('; ')}` : ' (no usable mirror)'}`);
   }
@@ -87,6 +89,9 @@ export interface MirrorPoolOptions {
   exclusion?: (id: string) => string | undefined;
 }
 
+/** Pause between the first and the second round of a race, ms. */
+const SECOND_ROUND_PAUSE_MS = 150;
+
 export const DEFAULT_HEDGE: HedgePolicy = { initialMs: 100, minMs: 50, maxMs: 500 };
 
 export function createMirrorPool({
@@ -126,7 +131,10 @@ export function createMirrorPool({
     ).map((r) => r.mirror);
 
   const race = <T>(attempt: (mirror: Mirror, signal: AbortSignal) => Promise<T>, options: RaceOptions): Promise<RaceWin<T>> => {
-    const candidates = ordered().filter((m) => options.only?.(m) ?? true);
+    const round = ordered().filter((m) => options.only?.(m) ?? true);
+    // Two rounds: mirrors change state (one that failed a moment ago may answer now), so after
+    // the first round is out, and a short pause, each mirror whose first attempt is over is asked once more.
+    const candidates = [...round, ...round];
     return new Promise<RaceWin<T>>((resolve, reject) => {
       if (candidates.length === 0) {
         reject(new UnavailableError('anything', []));
@@ -139,6 +147,8 @@ export function createMirrorPool({
       let settled = false;
       let won = false;
       let hedgeTimer: ReturnType<typeof setTimeout> | undefined;
+      const busy = new Set<string>();
+      let secondRoundAt: number | undefined;
       const finish = (winner?: AbortController): void => {
         settled = true;
         clearTimeout(deadline);
@@ -148,13 +158,23 @@ export function createMirrorPool({
       const deadline = setTimeout(() => {
         if (settled) return;
         finish();
-        reject(new UnavailableError('in time', [...reasons, `deadline of ${options.deadlineMs} ms passed`]));
+        reject(new UnavailableError('in time', [...reasons, `deadline of ${options.deadlineMs} ms passed`], true));
       }, options.deadlineMs);
 
       const launch = (): void => {
         if (hedgeTimer !== undefined) clearTimeout(hedgeTimer);
-        // Excluded while the race ran: not asked after all.
-        while (next < candidates.length && exclusion(candidates[next]?.id ?? '') !== undefined) next += 1;
+        // Excluded while the race ran, or (second round) still busy with its first attempt: not asked.
+        const skip = (m: Mirror | undefined): boolean =>
+          m !== undefined && (exclusion(m.id) !== undefined || (next >= round.length && busy.has(m.id)));
+        while (next < candidates.length && skip(candidates[next])) next += 1;
+        if (!settled && next >= round.length && next < candidates.length) {
+          secondRoundAt ??= clock() + SECOND_ROUND_PAUSE_MS;
+          const wait = secondRoundAt - clock();
+          if (wait > 0) {
+            hedgeTimer = setTimeout(launch, wait);
+            return;
+          }
+        }
         const mirror = candidates[next];
         if (settled || mirror === undefined) {
           if (!settled && running === 0) {
@@ -165,6 +185,7 @@ export function createMirrorPool({
         }
         next += 1;
         running += 1;
+        busy.add(mirror.id);
         const controller = new AbortController();
         controllers.push(controller);
         const t0 = clock();
@@ -172,6 +193,7 @@ export function createMirrorPool({
         attempt(mirror, controller.signal).then(
           (value) => {
             running -= 1;
+            busy.delete(mirror.id);
             if (settled) return;
             observe(mirror.id, { type: 'success', latencyMs: clock() - t0 });
             won = true;
@@ -180,6 +202,7 @@ export function createMirrorPool({
           },
           (e: unknown) => {
             running -= 1;
+            busy.delete(mirror.id);
             const ownMs = clock() - t0;
             const observation = toObservation(e, won, Math.round(ownMs));
             // A hedge that was cancelled before it had its own fair time says nothing about its mirror.

@@ -28,6 +28,8 @@ export interface MirrorServerOptions {
   delayMs?: number;
   /** Extra delay before answering a path, whatever the fault (e.g. a slow manifest), ms. */
   delayFor?: (path: string) => number;
+  /** Called with each request's path before it is answered (under the fault in force then). */
+  onRequest?: (path: string) => void;
 }
 
 /** What 'inject' plants in every page: a bigger body with a script in it. */
@@ -52,15 +54,18 @@ const MANIFEST_FILES = new Set(['/manifest.json', '/manifest.json.sig']);
 
 export async function startMirrorServer(
   snapshot: ReadonlyMap<string, Uint8Array>,
-  { fault: initialFault = 'good', delayMs = 300, delayFor = () => 0 }: MirrorServerOptions = {},
+  { fault: initialFault = 'good', delayMs = 300, delayFor = () => 0, onRequest = () => undefined }: MirrorServerOptions = {},
 ): Promise<MirrorServer> {
   let files = snapshot;
-  let fault = initialFault;
+  let currentFault = initialFault;
   const requests: string[] = [];
   const timers = new Set<ReturnType<typeof setTimeout>>();
   const handler = (req: IncomingMessage, res: ServerResponse): void => {
     const path = decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname);
     requests.push(path);
+    // The fault this request is answered under (a hook may set the next one).
+    const fault = currentFault;
+    onRequest(path);
     if (fault === 'hang') return;
     const answer = (): void => {
       if (fault === 'error500') {
@@ -139,7 +144,7 @@ export async function startMirrorServer(
       files = map;
     },
     setFault: (f) => {
-      fault = f;
+      currentFault = f;
     },
     stop,
     start: async () => {

@@ -256,3 +256,24 @@ describe('exclusions (the health checker or a maintainer tells the edge not to a
     expect(m1.requests.slice(before).filter((p) => !p.startsWith('/manifest'))).toEqual([]);
   });
 });
+
+describe('a mirror that failed a moment ago', () => {
+  it('is asked once more in the same race (after a short pause), so a reader is served when it recovers', async () => {
+    let armed = false;
+    const m: MirrorServer = await mirror('good', {
+      onRequest: (path) => {
+        if (armed && path === PAGE) {
+          armed = false;
+          m.setFault('good'); // this request still gets the 500; the next one the file
+        }
+      },
+    });
+    const edge = await edgeOver([m]);
+    m.setFault('error500');
+    armed = true;
+    const r = await get(edge, PAGE);
+    expect(r.status).toBe(200);
+    expect(r.body).toEqual(v2.get(PAGE));
+    expect(m.requests.filter((p) => p === PAGE)).toHaveLength(2);
+  });
+});
