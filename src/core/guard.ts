@@ -22,7 +22,12 @@ export interface Quarantined {
   /** The content hash a maintainer approves with `ferry approve <id>`. */
   hash: string;
   reasons: string[];
+  /** The held-back version's sanitized HTML (cut at HELD_HTML_LIMIT), for a maintainer's diff. */
+  html?: string;
 }
+
+/** Held-back HTML kept for the dashboard's diff, characters: the state file stays bounded. */
+export const HELD_HTML_LIMIT = 100_000;
 
 export interface GuardState {
   /** What the last good build published, by post id. */
@@ -167,7 +172,7 @@ export function decide(candidates: readonly Candidate[], state: GuardState, site
       publish.push(post);
       continue;
     }
-    quarantined.push({ id: post.id, title: post.title, hash: post.contentHash, reasons });
+    quarantined.push({ id: post.id, title: post.title, hash: post.contentHash, reasons, html: post.html.slice(0, HELD_HTML_LIMIT) });
     if (previous !== undefined) kept.push(post.id);
   }
 

@@ -32,6 +32,13 @@ export interface HealthConfig {
   doh?: string;
   /** An address inside a watched country that runs no resolver: any answer to a query sent there was injected. */
   injectionProbe?: string;
+  /**
+   * Read OONI's measurements of the mirrors' and the origin's domains in the watched countries.
+   * Off unless given: it tells OONI's public API which domains you watch.
+   */
+  ooni?: { baseUrl: string; everyMinutes: number };
+  /** Read the Cloudflare Worker's cron probes: its address and the variable holding FERRY_HEALTH_TOKEN. */
+  worker?: { url: string; tokenEnv: string };
 }
 
 export const DEFAULT_HEALTH_CONFIG: Readonly<HealthConfig> = {
@@ -73,7 +80,7 @@ const IPV4 = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]
 export function validateHealthConfig(raw: unknown, file: string): HealthConfig {
   if (raw === undefined) return { ...DEFAULT_HEALTH_CONFIG, countries: [...DEFAULT_HEALTH_CONFIG.countries] };
   if (!isRecord(raw)) throw new ConfigError(`${file}: health must be an object, e.g. {"every": 300}`);
-  const known = [...Object.keys(DEFAULT_HEALTH_CONFIG), 'doh', 'injectionProbe'];
+  const known = [...Object.keys(DEFAULT_HEALTH_CONFIG), 'doh', 'injectionProbe', 'ooni', 'worker'];
   for (const key of Object.keys(raw)) {
     if (!known.includes(key)) throw new ConfigError(`${file}: health.${key} is unknown (known: ${known.sort().join(', ')})`);
   }
@@ -117,6 +124,45 @@ export function validateHealthConfig(raw: unknown, file: string): HealthConfig {
       );
     }
     config.injectionProbe = raw.injectionProbe;
+  }
+  if (raw.ooni !== undefined) {
+    const o = raw.ooni;
+    if (!isRecord(o) || Object.keys(o).some((k) => k !== 'baseUrl' && k !== 'everyMinutes')) {
+      throw new ConfigError(
+        `${file}: health.ooni must be {"baseUrl": "https://api.ooni.io", "everyMinutes": 60} (both optional: {} turns OONI on)`,
+      );
+    }
+    const baseUrl = o.baseUrl ?? 'https://api.ooni.io';
+    if (typeof baseUrl !== 'string' || !/^https?:\/\/[^/?#]+/.test(baseUrl)) {
+      throw new ConfigError(`${file}: health.ooni.baseUrl must be the OONI API's http(s) address, e.g. "https://api.ooni.io"`);
+    }
+    const everyMinutes = o.everyMinutes ?? 60;
+    if (typeof everyMinutes !== 'number' || !Number.isInteger(everyMinutes) || everyMinutes < 5 || everyMinutes > 24 * 60) {
+      throw new ConfigError(
+        `${file}: health.ooni.everyMinutes must be a whole number from 5 to 1440 (OONI is a shared service; default 60)`,
+      );
+    }
+    config.ooni = { baseUrl, everyMinutes };
+  }
+  if (raw.worker !== undefined) {
+    const w = raw.worker;
+    if (
+      !isRecord(w) ||
+      typeof w.url !== 'string' ||
+      !/^https?:\/\/[^/?#]+/.test(w.url) ||
+      Object.keys(w).some((k) => k !== 'url' && k !== 'tokenEnv')
+    ) {
+      throw new ConfigError(
+        `${file}: health.worker must be {"url": "https://blog.example.org/", "tokenEnv": "FERRY_HEALTH_TOKEN"} (the Worker's address and the variable holding its token)`,
+      );
+    }
+    const tokenEnv = w.tokenEnv ?? 'FERRY_HEALTH_TOKEN';
+    if (typeof tokenEnv !== 'string' || !/^[A-Z_][A-Z0-9_]*$/.test(tokenEnv)) {
+      throw new ConfigError(
+        `${file}: health.worker.tokenEnv must name an environment variable, e.g. "FERRY_HEALTH_TOKEN" (never the token itself)`,
+      );
+    }
+    config.worker = { url: w.url, tokenEnv };
   }
   return config;
 }

@@ -79,7 +79,7 @@ export function createNodeDashboardBackend(deps: NodeDashboardDeps): DashboardBa
           title: q.title,
           reasons: q.reasons,
           ...(before === undefined ? {} : { published: before.html }),
-          ...('html' in q && typeof q.html === 'string' ? { held: q.html } : {}),
+          ...(q.html === undefined ? {} : { held: q.html }),
         });
       }
     }

@@ -15,6 +15,11 @@ import type { LoadedConfig } from './load-config.ts';
 import { scheduleHealth, type HealthJob } from './health-job.ts';
 import { createLocalProber, LOCAL_VANTAGE } from './local-prober.ts';
 import type { Republisher } from './republisher.ts';
+import { createRemoteVantages, type RemoteVantages } from '../health/remote-vantages.ts';
+import { createOoniSource } from '../adapters/probes/ooni-source.ts';
+import { createWorkerHealthClient } from '../adapters/probes/worker-health-client.ts';
+import { ConfigError } from '../core/config-error.ts';
+import type { HealthConfig } from '../core/health-config.ts';
 
 /** Where `ferry serve` keeps health states and history. */
 export function healthStoreFile(dataDir: string): string {
@@ -38,6 +43,8 @@ export interface HealthServiceOptions {
   after?(outcome: RoundOutcome, rotation: RotationResult, signal: AbortSignal): Promise<void>;
   /** Mirrors a maintainer paused (probed, never canonical), asked before every round. */
   paused?: () => Promise<ReadonlySet<string>>;
+  /** Vantage points that report on their own (OONI, the Worker): read before every round. */
+  remote?: RemoteVantages;
 }
 
 export interface HealthService {
@@ -93,8 +100,12 @@ export function startHealthService(opts: HealthServiceOptions): HealthService {
   const job = scheduleHealth({
     health,
     log: (line) => opts.log(line),
-    round: async (round, signal) =>
-      runCheckRound({
+    round: async (round, signal) => {
+      if (opts.remote !== undefined) {
+        const readout = await opts.remote.collect(opts.targets, store, signal);
+        for (const problem of readout.problems) opts.log(`health: ${problem}`);
+      }
+      return runCheckRound({
         targets: opts.targets,
         prober,
         store,
@@ -104,7 +115,8 @@ export function startHealthService(opts: HealthServiceOptions): HealthService {
         concurrency: health.concurrency,
         signal,
         ...(opts.paused === undefined ? {} : { paused: await opts.paused() }),
-      }),
+      });
+    },
     after: async (outcome, signal) => {
       const rotation = await rotateNow();
       await opts.after?.(outcome, rotation, signal);
@@ -118,4 +130,25 @@ export function startHealthService(opts: HealthServiceOptions): HealthService {
       await job.stop();
     },
   };
+}
+
+/** OONI and the Worker as the health config names them, or undefined when neither is on. */
+export function remoteVantagesFor(health: HealthConfig, env: Readonly<Record<string, string | undefined>>): RemoteVantages | undefined {
+  const ooni = health.ooni === undefined ? undefined : createOoniSource({ baseUrl: health.ooni.baseUrl, countries: health.countries });
+  let worker;
+  if (health.worker !== undefined) {
+    const token = env[health.worker.tokenEnv];
+    if (token === undefined || token === '') {
+      throw new ConfigError(
+        `health.worker: environment variable ${health.worker.tokenEnv} is not set; export the value of the Worker's FERRY_HEALTH_TOKEN secret under that name`,
+      );
+    }
+    worker = createWorkerHealthClient({ url: health.worker.url, token });
+  }
+  if (ooni === undefined && worker === undefined) return undefined;
+  return createRemoteVantages({
+    ...(ooni === undefined ? {} : { ooni }),
+    ...(worker === undefined ? {} : { worker }),
+    ...(health.ooni === undefined ? {} : { ooniEveryMs: health.ooni.everyMinutes * 60_000 }),
+  });
 }

@@ -11,12 +11,15 @@ import { createLimitedFetch } from '../adapters/web/limited-fetch.ts';
 import { createEdge, type Edge } from '../edge/app.ts';
 import type { LimitedFetch } from '../ports/fetch.ts';
 import { createMirrors, type MirrorFactories } from '../ports/mirror.ts';
+import { runHealthCron, workerHealthResponse } from './health-cron.ts';
 
 export interface FerryEnv {
   FERRY_KV: KVNamespace;
   /** JSON text (or an object, when wrangler passes structured vars) in the mirrors file format. */
   FERRY_MIRRORS: unknown;
   FERRY_PUBLIC_KEY: string;
+  /** Bearer token for GET /_ferry/health/worker (the Worker cron's probe results); unset, the route is off. */
+  FERRY_HEALTH_TOKEN?: string;
 }
 
 interface WorkerMirrorDeps {
@@ -65,6 +68,8 @@ function publicKeyOf(value: unknown): Uint8Array {
 
 export default {
   async fetch(request, env, ctx): Promise<Response> {
+    const health = await workerHealthResponse(request, env);
+    if (health !== undefined) return health;
     let edge: Edge;
     try {
       edge = edgeFor(env);
@@ -77,7 +82,8 @@ export default {
     }
     return edge.app.fetch(request, env, ctx);
   },
-  async scheduled(_controller, env, ctx): Promise<void> {
+  async scheduled(controller, env, ctx): Promise<void> {
     ctx.waitUntil(edgeFor(env).reader.refresh());
+    ctx.waitUntil(runHealthCron(env, { scheduledTime: controller.scheduledTime }));
   },
 } satisfies ExportedHandler<FerryEnv>;

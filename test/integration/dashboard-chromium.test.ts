@@ -119,6 +119,9 @@ describe('dashboard in Chromium', () => {
     const held = page.locator('section[id^="held-"]');
     expect(await held.count()).toBe(1);
     expect(await held.textContent()).toContain('Welcome to our example blog');
+    // Side by side: the published line on the left, the origin's new one on the right.
+    expect(await held.locator('td.del').first().textContent()).toContain('<strong>example</strong> blog');
+    expect(await held.locator('td.add').first().textContent()).toContain('<strong>edited</strong> blog');
     await shot('held-post');
     await page.click('section[id^="held-"] form[action="/_ferry/actions/approve"] button');
     expect(await page.textContent('.flash')).toMatch(/Approved "Welcome to our example blog"; published in version \d+/);
@@ -134,6 +137,7 @@ describe('dashboard in Chromium', () => {
     expect(await page.textContent('#m-a')).toContain('已暂停');
     const t0 = serve.lastAt();
     await serve.waitFor(/health round: .*canonical e/, 20_000, t0);
+    await serve.waitFor(/rotation republish .*: ok/, 60_000, t0);
     await page.goto(`${base}/_ferry/`);
     expect(await page.textContent('#m-e')).toContain('★');
     const manifest = JSON.parse(await readFile(join(dir, 'mirror-e', 'manifest.json'), 'utf8')) as { canonical: string };

@@ -50,8 +50,25 @@ describe('health config', () => {
     [{ injectionProbe: 'resolver.example' }, 'health.injectionProbe must be an IPv4 address'],
     [{ enabled: 'yes' }, 'health.enabled must be true or false'],
     [{ interval: 300 }, 'health.interval is unknown (known: '],
+    [{ ooni: { baseUrl: 'api.ooni.io' } }, 'health.ooni.baseUrl must be the OONI API'],
+    [{ ooni: { everyMinutes: 1 } }, 'health.ooni.everyMinutes must be a whole number from 5 to 1440'],
+    [{ ooni: true }, 'health.ooni must be {"baseUrl"'],
+    [
+      { worker: { url: 'https://blog.example.org/', tokenEnv: 'secret-value-123' } },
+      'health.worker.tokenEnv must name an environment variable',
+    ],
+    [{ worker: { tokenEnv: 'FERRY_HEALTH_TOKEN' } }, 'health.worker must be {"url"'],
   ])('refuses %j, naming the file and the field', (health, message) => {
     expect(() => parseConfig(JSON.stringify({ health }), FILE)).toThrow(`${FILE}: ${message}`);
+  });
+
+  it('turns OONI on with {} (off by default: it tells a public API which domains are watched), and reads the Worker by its token variable', () => {
+    expect(validateHealthConfig({}, FILE).ooni).toBeUndefined();
+    expect(validateHealthConfig({ ooni: {} }, FILE).ooni).toEqual({ baseUrl: 'https://api.ooni.io', everyMinutes: 60 });
+    expect(validateHealthConfig({ worker: { url: 'https://blog.example.org/' } }, FILE).worker).toEqual({
+      url: 'https://blog.example.org/',
+      tokenEnv: 'FERRY_HEALTH_TOKEN',
+    });
   });
 
   it('refuses a health that is not an object', () => {

@@ -415,7 +415,7 @@ function parseState(text: string, file: string): StoredState {
     if (!isObj(q) || typeof q.id !== 'string' || typeof q.title !== 'string' || typeof q.hash !== 'string' || !isStrArray(q.reasons)) {
       return fail(`pending[${i}] invalid`);
     }
-    return { id: q.id, title: q.title, hash: q.hash, reasons: q.reasons };
+    return { id: q.id, title: q.title, hash: q.hash, reasons: q.reasons, ...(typeof q.html === 'string' ? { html: q.html } : {}) };
   });
   if (raw.pack !== undefined && (typeof raw.pack !== 'string' || !/^posts-v\d+-[0-9a-f]{6}\.ndjson$/.test(raw.pack)))
     return fail('pack invalid');

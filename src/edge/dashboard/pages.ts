@@ -13,9 +13,9 @@ table{border-collapse:collapse;width:100%}th,td{text-align:left;padding:.3rem .4
 .s{display:inline-block;padding:0 .45rem;border-radius:.6rem;font-size:.85rem;color:#fff}
 .healthy{background:#22733a}.degraded{background:#9a6a00}.unreachable{background:#6b6b6b}.blocked{background:#a3381c}.compromised{background:#7a0c4f}
 .flash{padding:.5rem;border:1px solid #999;background:#f4f4f4}.err{border-color:#a3381c}
-form.i{display:inline;margin:0}button{font:inherit;padding:.1rem .5rem;white-space:nowrap}td:last-child{white-space:nowrap}
+form.i{display:inline;margin:0}button{font:inherit;padding:.1rem .5rem;white-space:nowrap}td.acts{white-space:nowrap}
 .ev{font-size:.85rem;color:#444}.mono{font-family:ui-monospace,monospace;font-size:.8rem;white-space:pre-wrap;word-break:break-word}
-.del{background:#fbe3e3}.add{background:#e1f5e4}td.mono{width:50%}
+.diff{table-layout:fixed}.diff td{overflow-wrap:anywhere}.del{background:#fbe3e3}.add{background:#e1f5e4}td.mono{width:50%}
 nav a{margin-left:.6rem}svg{vertical-align:middle}`;
 
 function badge(state: Verdict, lang: Lang): string {
@@ -82,7 +82,7 @@ function targetRow(m: TargetView, lang: Lang, csrf: string, can: ReadonlySet<str
   }
   return `<tr id="m-${esc(m.id)}"><td><b>${esc(m.id)}</b>${isCanonical ? ` ★` : ''}<br><span class="ev">${esc(m.url ?? '')}</span></td>
 <td>${badge(m.state, lang)}${m.paused ? ` <i>${esc(t('paused', lang))}</i>` : ''}<br><span class="ev">${esc(t('since', lang))} ${esc(m.since)}</span></td>
-<td>${vantages}</td><td class="ev">${evidence}</td><td>${sparkline(m.latencies)}</td><td>${acts.join(' ')}</td></tr>`;
+<td>${vantages}</td><td class="ev">${evidence}</td><td>${sparkline(m.latencies)}</td><td class="acts">${acts.join(' ')}</td></tr>`;
 }
 
 /** A side-by-side diff of two texts, line by line (the `diff` package). */
@@ -103,13 +103,13 @@ export function sideBySide(before: string, after: string): string {
     } else if (p.removed) rows.push(`<tr><td class="mono del">${esc(p.value)}</td><td></td></tr>`);
     else rows.push(`<tr><td></td><td class="mono add">${esc(p.value)}</td></tr>`);
   }
-  return `<table>${rows.join('')}</table>`;
+  return `<table class="diff">${rows.join('')}</table>`;
 }
 
 function heldPost(p: HeldPostView, lang: Lang, csrf: string, can: ReadonlySet<string>): string {
   const diff =
     p.published !== undefined && p.held !== undefined
-      ? `<table><tr><th>${esc(t('before', lang))}</th><th>${esc(t('after', lang))}</th></tr></table>${sideBySide(p.published, p.held)}`
+      ? `<table class="diff"><tr><th>${esc(t('before', lang))}</th><th>${esc(t('after', lang))}</th></tr></table>${sideBySide(p.published, p.held)}`
       : p.held !== undefined
         ? `<div class="mono add">${esc(p.held)}</div>`
         : '';

@@ -9,7 +9,14 @@ import { nodeClientAddress, startEdgeServer, type EdgeServer } from '../edge-ser
 import { createRepublisher, scheduleRepublish } from '../republisher.ts';
 import { LockedError } from '../../adapters/node/process-lock.ts';
 import { loadCheckTargets } from '../health-targets.ts';
-import { healthChoice, healthStoreFile, openHealthStore, startHealthService, type HealthService } from '../health-service.ts';
+import {
+  healthChoice,
+  healthStoreFile,
+  openHealthStore,
+  remoteVantagesFor,
+  startHealthService,
+  type HealthService,
+} from '../health-service.ts';
 import { createNodeDashboardBackend } from '../dashboard-backend.ts';
 import { createFileMaintainerStore } from '../../adapters/node/file-maintainer-store.ts';
 import { createJsonStateStore } from '../../adapters/node/json-state-store.ts';
@@ -55,6 +62,8 @@ export const command: Command = {
     const publicMirrors = await loadPublicMirrors(config.mirrors);
     // Set once the edge is up (runs before that have nothing to tell it).
     const local: { edge?: EdgeServer } = {};
+    // A missing Worker token is a config error at start, not a failure every round.
+    const remote = config.health.enabled ? remoteVantagesFor(config.health, io.env) : undefined;
     const healthStore = config.health.enabled ? openHealthStore(config) : undefined;
     const republisher = await createRepublisher({
       config,
@@ -160,6 +169,7 @@ export const command: Command = {
           store: healthStore,
           republisher: () => republisher,
           paused: async () => new Set(Object.keys((await maintainer.load()).paused)),
+          ...(remote === undefined ? {} : { remote }),
           log: (line) => io.out(line),
         });
         void health.job.runNow();
