@@ -126,7 +126,11 @@ describe('a size that differs from the signed manifest', () => {
   ] as const)('%s: the mirror is compromised, like a wrong hash; readers get the signed bytes', async (fault, reason) => {
     const bad = await mirror(fault);
     const good = await mirror();
-    const edge = await edgeOver([bad, good]);
+    // The bad mirror is always asked (and judged) before the good one: it fails fast, which asks the next at once.
+    const edge = await edgeOver([bad, good], {
+      hedge: { initialMs: 2000, minMs: 2000, maxMs: 2000 },
+      timeouts: { requestMs: 2000, fileDeadlineMs: 5000, manifestDeadlineMs: 2000, manifestGraceMs: 20 },
+    });
     for (const path of [PAGE, '/index.html', '/media/protest-1.png']) {
       const r = await get(edge, path);
       expect(r.status).toBe(200);
@@ -138,7 +142,10 @@ describe('a size that differs from the signed manifest', () => {
   });
 
   it('an error page bigger than the file is an error, not evidence', async () => {
-    const edge = await edgeOver([await mirror('bigerror'), await mirror()]);
+    const edge = await edgeOver([await mirror('bigerror'), await mirror()], {
+      hedge: { initialMs: 2000, minMs: 2000, maxMs: 2000 },
+      timeouts: { requestMs: 2000, fileDeadlineMs: 5000, manifestDeadlineMs: 2000, manifestGraceMs: 20 },
+    });
     expect((await get(edge, PAGE)).status).toBe(200);
     const m1 = (await health(edge)).mirrors.find((m) => m.id === 'm1');
     expect(m1?.state).toBe('degraded');
