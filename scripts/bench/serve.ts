@@ -1,11 +1,14 @@
 // Benchmark: a cached 20 KB page through the edge on Node (`ferry edge --workers N`, one process
-// per core sharing the port) against nginx serving the same snapshot folder. wrk, 50 connections, runs alternating.
-// Prints JSON. Needs nginx and wrk on PATH (apt-get install nginx-light wrk).
+// per core sharing the port, its state in a temporary --data folder) against nginx serving the
+// same snapshot folder. wrk, 50 connections, runs alternating nginx / edge (A/B/A/B). Besides
+// requests per second it reports CPU time per request of each server's processes (utime + stime
+// from /proc, the whole process tree), which is fairer than req/s on a machine others are using.
+// Prints JSON. Needs nginx and wrk on PATH (apt-get install nginx-light wrk), and Linux /proc.
 //   npx tsx scripts/bench/serve.ts [--seconds 8] [--rounds 3]
 import { execFile, spawn } from 'node:child_process';
-import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { chmod, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
-import { availableParallelism, tmpdir } from 'node:os';
+import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { encodePublicKeyPem, generateKeyPair } from '../../src/core/manifest.ts';
@@ -82,6 +85,8 @@ http {
       String(edgePort),
       '--workers',
       String(workers),
+      '--data',
+      join(dir, 'edge-state'),
     ],
     { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, NODE_ENV: 'production' } },
   );
@@ -103,13 +108,18 @@ http {
     // Warm: every edge worker verifies and caches the page (wrk spreads over them).
     await wrk(edgeUrl, 2);
     await wrk(nginxUrl, 1);
-    const runs: { target: string; rps: number; p50ms: number; p99ms: number }[] = [];
+    const pids = { nginx: nginx.pid ?? 0, edge: edgeProc.pid ?? 0 };
+    const tick = await clockTickMs();
+    const runs: { target: string; rps: number; p50ms: number; p99ms: number; requests: number; cpuUsPerRequest: number }[] = [];
     for (let r = 0; r < rounds; r++) {
       for (const [target, url] of [
         ['nginx', nginxUrl],
         ['edge', edgeUrl],
       ] as const) {
-        runs.push({ target, ...(await wrk(url, seconds)) });
+        const before = await treeCpuTicks(pids[target]);
+        const result = await wrk(url, seconds);
+        const cpuMs = ((await treeCpuTicks(pids[target])) - before) * tick;
+        runs.push({ target, ...result, cpuUsPerRequest: Math.round(((cpuMs * 1000) / Math.max(1, result.requests)) * 100) / 100 });
       }
     }
     const median = (xs: number[]): number => {
@@ -121,6 +131,7 @@ http {
       rps: median(of(t).map((x) => x.rps)),
       p50ms: median(of(t).map((x) => x.p50ms)),
       p99ms: median(of(t).map((x) => x.p99ms)),
+      cpuUsPerRequest: median(of(t).map((x) => x.cpuUsPerRequest)),
     });
     const edge = summary('edge');
     const ng = summary('nginx');
@@ -139,7 +150,10 @@ http {
           edge,
           nginx: ng,
           ratio: Math.round((edge.rps / ng.rps) * 100) / 100,
-          target: 0.5,
+          // nginx's CPU time per request over the edge's: the req/s ratio with the machine's other load taken out.
+          cpuRatio: Math.round((ng.cpuUsPerRequest / edge.cpuUsPerRequest) * 100) / 100,
+          loadAverage: loadavg().map((x) => Math.round(x * 100) / 100),
+          target: 0.6,
           runs,
         },
         null,
@@ -154,7 +168,7 @@ http {
   }
 }
 
-async function wrk(url: string, seconds: number): Promise<{ rps: number; p50ms: number; p99ms: number }> {
+async function wrk(url: string, seconds: number): Promise<{ rps: number; p50ms: number; p99ms: number; requests: number }> {
   const { stdout } = await run('wrk', ['-t2', '-c50', `-d${seconds}s`, '--latency', url]);
   const rps = Number(/Requests\/sec:\s+([\d.]+)/.exec(stdout)?.[1]);
   const pct = (p: string): number => {
@@ -165,7 +179,36 @@ async function wrk(url: string, seconds: number): Promise<{ rps: number; p50ms: 
   };
   const errors = /Non-2xx or 3xx responses: (\d+)/.exec(stdout);
   if (errors) throw new Error(`wrk saw ${errors[1]} error responses from ${url}`);
-  return { rps: Math.round(rps), p50ms: pct('50'), p99ms: pct('99') };
+  const requests = Number(/(\d+) requests in/.exec(stdout)?.[1]);
+  return { rps: Math.round(rps), p50ms: pct('50'), p99ms: pct('99'), requests };
+}
+
+/** Milliseconds per clock tick, the unit of /proc/<pid>/stat's CPU times. */
+async function clockTickMs(): Promise<number> {
+  const { stdout } = await run('getconf', ['CLK_TCK']);
+  const hz = Number(stdout.trim());
+  return 1000 / (Number.isFinite(hz) && hz > 0 ? hz : 100);
+}
+
+/** utime + stime, in clock ticks, of a process and every process below it (nginx workers, cluster workers). */
+async function treeCpuTicks(root: number): Promise<number> {
+  const stats = new Map<number, { ppid: number; ticks: number }>();
+  for (const name of await readdir('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    const text = await readFile(`/proc/${name}/stat`, 'utf8').catch(() => '');
+    // The command name is in parentheses and may hold spaces: fields count from after it.
+    const fields = text.slice(text.lastIndexOf(')') + 2).split(' ');
+    if (fields.length < 13) continue;
+    stats.set(Number(name), { ppid: Number(fields[1]), ticks: Number(fields[11]) + Number(fields[12]) });
+  }
+  let total = 0;
+  const queue = [root];
+  while (queue.length > 0) {
+    const pid = queue.pop() ?? 0;
+    total += stats.get(pid)?.ticks ?? 0;
+    for (const [child, st] of stats) if (st.ppid === pid) queue.push(child);
+  }
+  return total;
 }
 
 function freePort(): Promise<number> {

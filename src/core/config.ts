@@ -1,5 +1,6 @@
 // Ferry's configuration (ferry.config.json): data, validated once, defaults in one place, errors
 // that name the file, the field and the fix. Pure: the text comes in, paths stay as written.
+import { validateAlerts, type AlertConfig } from './alerts-config.ts';
 import { ConfigError } from './config-error.ts';
 import { DEFAULT_HEALTH_CONFIG, validateHealthConfig, type HealthConfig } from './health-config.ts';
 import { PINNER_KINDS, POINTER_KINDS, type PinnerConfig, type PointerConfig } from './ipfs-config.ts';
@@ -40,6 +41,8 @@ export interface FerryConfig {
   buildMemoryMb: number;
   /** The health checker `ferry serve` runs (health-config.ts). */
   health: HealthConfig;
+  /** Where the health checker's alerts go (src/core/alerts-config.ts; secrets by variable name). */
+  alerts: AlertConfig[];
 }
 
 export interface IpfsConfig {
@@ -66,6 +69,7 @@ export const DEFAULT_CONFIG: FerryConfig = {
   targets: [],
   buildMemoryMb: 512,
   health: DEFAULT_HEALTH_CONFIG,
+  alerts: [],
 };
 
 const HOST = /^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)*[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/i;
@@ -111,6 +115,7 @@ export function parseConfig(text: string, fileName: string): FerryConfig {
     targets: validateTargets(r.targets, fileName),
     buildMemoryMb: DEFAULT_CONFIG.buildMemoryMb,
     health: validateHealthConfig(r.health, fileName),
+    alerts: validateAlerts(r.alerts, fileName),
   };
   if (r.buildMemoryMb !== undefined) {
     if (typeof r.buildMemoryMb !== 'number' || !Number.isInteger(r.buildMemoryMb) || r.buildMemoryMb < 64 || r.buildMemoryMb > 65536) {

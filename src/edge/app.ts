@@ -8,15 +8,24 @@ import type { EdgeStateStore } from '../ports/edge-state.ts';
 import type { Mirror } from '../ports/mirror.ts';
 import { createMemoryEdgeState } from '../adapters/edge-state/memory-edge-state.ts';
 import { createWebCompressor, type Compressor } from './compression.ts';
-import { SECURITY_HEADERS } from './content-headers.ts';
+import { PUBLIC_HEADERS, SECURITY_HEADERS } from './content-headers.ts';
+import { preflightResponse } from './cors.ts';
 import { createExclusions, type Exclusions } from './exclusions.ts';
 import { createFerryRoutes } from './ferry-routes.ts';
 import { createFileCache } from './file-cache.ts';
+import { createLegacyFeedRoutes } from './legacy-feeds.ts';
+import { createManifestRoutes } from './manifest-routes.ts';
 import { createMirrorPool, type MirrorPool } from './mirror-pool.ts';
 import type { HedgePolicy, PoolHealth } from './pool-state.ts';
 import { unavailableResponse, type ConditionalHeader } from './responder.ts';
-import { createSnapshotReader, type ReaderEvent, type ReaderTimeouts, type SnapshotReader } from './snapshot-reader.ts';
-import { createSnapshotRoutes, createSnapshotServing, type ServingEvent } from './snapshot-routes.ts';
+import {
+  DEFAULT_READER_TIMEOUTS,
+  createSnapshotReader,
+  type ReaderEvent,
+  type ReaderTimeouts,
+  type SnapshotReader,
+} from './snapshot-reader.ts';
+import { createSnapshotRoutes, createSnapshotServing, type ServingEvent, type SnapshotServing } from './snapshot-routes.ts';
 
 export type EdgeEvent = ReaderEvent | ServingEvent | { type: 'mirror-state'; mirror: string; state: PoolHealth; error?: string };
 
@@ -56,6 +65,17 @@ export interface Edge {
   reader: SnapshotReader;
   /** Stop asking a mirror (the health checker's verdict, a maintainer's pause) and ask it again. */
   exclusions: Exclusions;
+  /**
+   * The answer for a GET or HEAD of a snapshot path that is verified, prepared and current, or
+   * undefined: then ask `app`. A runtime may call it first to skip building a Request (Node does).
+   */
+  cached: SnapshotServing['cached'];
+}
+
+const FERRY_PREFIX = '/_ferry/';
+
+function methodNotAllowed(): Response {
+  return new Response('Method Not Allowed\n', { status: 405, headers: { allow: 'GET, HEAD, OPTIONS', ...SECURITY_HEADERS } });
 }
 
 export function createEdgeApp(options: EdgeOptions): Hono {
@@ -74,6 +94,7 @@ export function createEdge(options: EdgeOptions): Edge {
     requestHeader = (c, name) => c.req.header(name),
   } = options;
 
+  const timeouts: ReaderTimeouts = { ...DEFAULT_READER_TIMEOUTS, ...options.timeouts };
   const exclusions = createExclusions({
     store,
     now,
@@ -99,7 +120,7 @@ export function createEdge(options: EdgeOptions): Edge {
     publicKey: options.publicKey,
     now,
     store,
-    ...(options.timeouts ? { timeouts: options.timeouts } : {}),
+    timeouts,
     onEvent,
   });
   const cache = createFileCache({ compressor, maxBytes: maxCacheBytes });
@@ -123,15 +144,39 @@ export function createEdge(options: EdgeOptions): Edge {
   if (options.ipfs !== undefined) app.route('/ipfs', createIpfsGateway({ blocks: options.ipfs }));
   app.route('/_ferry', createFerryRoutes({ reader, pool, cache, exclusions, serving }));
   if (options.dashboard !== undefined) app.route('/_ferry', options.dashboard);
+  // Routes mounted under /_ferry go above: the rest of /_ferry/ is not part of the snapshot, and
+  // answers without CORS headers.
+  app.all(`${FERRY_PREFIX}*`, (c) =>
+    c.req.method === 'GET' || c.req.method === 'HEAD'
+      ? new Response('Not Found\n', { status: 404, headers: { 'content-type': 'text/plain; charset=utf-8', ...SECURITY_HEADERS } })
+      : methodNotAllowed(),
+  );
+  app.options('*', () => preflightResponse(SECURITY_HEADERS));
+  app.route('/', createLegacyFeedRoutes());
+  app.route(
+    '/',
+    createManifestRoutes({
+      reader,
+      pool,
+      cache,
+      compressor,
+      publicKey: options.publicKey,
+      now,
+      requestHeader,
+      announcementTtlMs: missRefreshMs,
+      requestMs: timeouts.requestMs,
+      manifestMaxBytes: timeouts.manifestMaxBytes,
+    }),
+  );
   app.route('/', createSnapshotRoutes(serving));
 
   // Other methods fall through to here.
-  app.notFound(() => new Response('Method Not Allowed\n', { status: 405, headers: { allow: 'GET, HEAD', ...SECURITY_HEADERS } }));
+  app.notFound(methodNotAllowed);
 
-  app.onError((e) => {
+  app.onError((e, c) => {
     onEvent({ type: 'unavailable', path: '', error: e instanceof Error ? e.message : String(e) });
-    return unavailableResponse(reader.current()?.manifest);
+    return unavailableResponse(reader.current()?.manifest, c.req.path.startsWith(FERRY_PREFIX) ? SECURITY_HEADERS : PUBLIC_HEADERS);
   });
 
-  return { app, pool, reader, exclusions };
+  return { app, pool, reader, exclusions, cached: serving.cached };
 }

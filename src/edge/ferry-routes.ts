@@ -1,7 +1,8 @@
 // The edge's own routes, mounted at /_ferry: what it accepted and how its mirrors are doing
-// (counts and states only), and the mirror list. The maintainers' dashboard mounts here next.
+// (counts and states only), and the mirror list: both public, so other origins may read them. The
+// maintainers' dashboard mounts here next, without CORS headers.
 import { Hono } from 'hono';
-import { SECURITY_HEADERS } from './content-headers.ts';
+import { PUBLIC_HEADERS } from './content-headers.ts';
 import type { Exclusions } from './exclusions.ts';
 import type { FileCache } from './file-cache.ts';
 import type { MirrorPool } from './mirror-pool.ts';
@@ -38,13 +39,13 @@ export function createFerryRoutes({ reader, pool, cache, exclusions, serving }: 
       cache: { files: cache.size, bytes: cache.bytes },
     };
     return new Response(JSON.stringify(body, null, 2), {
-      headers: { 'content-type': 'application/json', 'cache-control': NO_STORE, ...SECURITY_HEADERS },
+      headers: { 'content-type': 'application/json', 'cache-control': NO_STORE, ...PUBLIC_HEADERS },
     });
   });
 
   ferry.get('/mirrors', async (c) => {
     const a = reader.current() ?? (await reader.ensure());
-    if (a === undefined) return unavailableResponse(undefined, reader.retryAfterMs());
+    if (a === undefined) return unavailableResponse(undefined, PUBLIC_HEADERS, reader.retryAfterMs());
     if (a.manifest.files['/mirrors.json'] !== undefined) {
       const res = await serving.serve(c, '/mirrors.json');
       if (res.status !== 503) return res;
@@ -55,7 +56,7 @@ export function createFerryRoutes({ reader, pool, cache, exclusions, serving }: 
       signature: a.signature.trim(),
     };
     return new Response(JSON.stringify(body, null, 2), {
-      headers: { 'content-type': 'application/json', 'cache-control': 'no-cache', ...SECURITY_HEADERS },
+      headers: { 'content-type': 'application/json', 'cache-control': 'no-cache', ...PUBLIC_HEADERS },
     });
   });
 

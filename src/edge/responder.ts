@@ -4,14 +4,15 @@
 // Also the edge's own answers: stale copies, 503 and the built-in 404.
 import type { Manifest } from '../core/manifest.ts';
 import { chooseEncoding, type Encoding } from './compression.ts';
-import { SECURITY_HEADERS, cacheControlFor, canonicalLink, contentTypeFor, onionLocation } from './content-headers.ts';
+import { PUBLIC_HEADERS, cacheControlFor, canonicalLink, contentTypeFor, onionLocation } from './content-headers.ts';
+import { parseRange, rangeStillValid } from './byte-range.ts';
 import type { CachedFile } from './file-cache.ts';
 import { notFoundPage, unavailablePage } from './pages.ts';
 
 export const NO_STORE = 'no-store';
 
 /** The request headers a response depends on. */
-export type ConditionalHeader = 'if-none-match' | 'accept-encoding';
+export type ConditionalHeader = 'if-none-match' | 'accept-encoding' | 'range' | 'if-range';
 
 /** How to read one request header (a runtime may pass a cheaper reader than Headers). */
 export type HeaderReader = (name: ConditionalHeader) => string | undefined;
@@ -25,6 +26,8 @@ type EncodedResponseInit = ResponseInit & { encodeBody?: 'automatic' | 'manual' 
 export interface Variant {
   body: Uint8Array;
   headers: Record<string, string>;
+  /** The same headers as [name, value, ...], for runtimes that write them directly. */
+  raw: string[];
 }
 
 /** Everything needed to answer for one file under one manifest version. */
@@ -33,29 +36,29 @@ export interface Prepared {
   sha256: string;
   identity: Variant;
   encoded: Partial<Record<Encoding, Variant>>;
-  notModified: Record<string, string>;
+  notModified: { headers: Record<string, string>; raw: string[] };
 }
 
-/** The answers for `file` at `requestPath` (status 200, or 404 for the snapshot's 404 page). */
-export function prepareFile(
-  file: CachedFile,
-  manifest: Manifest,
-  requestPath: string,
-  encodings: readonly Encoding[],
-  status = 200,
-): Prepared {
+/**
+ * The answers for `file` (status 200, or 404 for the snapshot's 404 page, which names no
+ * canonical URL: it stands for whatever address was asked).
+ */
+export function prepareFile(file: CachedFile, manifest: Manifest, encodings: readonly Encoding[], status = 200): Prepared {
   const base: Record<string, string> = {
     'content-type': contentTypeFor(file.path),
     'cache-control': status === 200 ? cacheControlFor(file.path) : NO_STORE,
-    ...SECURITY_HEADERS,
+    ...PUBLIC_HEADERS,
   };
-  const link = canonicalLink(manifest.canonical, requestPath);
-  if (link) base.link = link;
-  const onion = onionLocation(
-    manifest.mirrors.map((m) => m.url),
-    requestPath,
-  );
-  if (onion) base['onion-location'] = onion;
+  if (status === 200) {
+    base['accept-ranges'] = 'bytes';
+    const link = canonicalLink(manifest.canonical, file.path);
+    if (link) base.link = link;
+    const onion = onionLocation(
+      manifest.mirrors.map((m) => m.url),
+      file.path,
+    );
+    if (onion) base['onion-location'] = onion;
+  }
   const hasVariants = Object.keys(file.variants).length > 0;
   if (hasVariants) base.vary = 'Accept-Encoding';
   const etag = `"${file.sha256}"`;
@@ -63,21 +66,82 @@ export function prepareFile(
   for (const enc of encodings) {
     const body = file.variants[enc];
     if (body === undefined) continue;
-    encoded[enc] = {
-      body,
-      headers: { ...base, etag: `"${file.sha256}-${enc}"`, 'content-encoding': enc, 'content-length': String(body.length) },
-    };
+    encoded[enc] = variant(body, {
+      ...base,
+      etag: `"${file.sha256}-${enc}"`,
+      'content-encoding': enc,
+      'content-length': String(body.length),
+    });
   }
+  const notModified = { etag, 'cache-control': base['cache-control'] ?? NO_STORE, ...(hasVariants ? { vary: 'Accept-Encoding' } : {}) };
   return {
     version: manifest.version,
     sha256: file.sha256,
-    identity: { body: file.body, headers: { ...base, etag, 'content-length': String(file.body.length) } },
+    identity: variant(file.body, { ...base, etag, 'content-length': String(file.body.length) }),
     encoded,
-    notModified: { etag, 'cache-control': base['cache-control'] ?? NO_STORE, ...(hasVariants ? { vary: 'Accept-Encoding' } : {}) },
+    notModified: { headers: notModified, raw: flatten(notModified) },
   };
 }
 
+function variant(body: Uint8Array, headers: Record<string, string>): Variant {
+  return { body, headers, raw: flatten(headers) };
+}
+
+function flatten(headers: Record<string, string>): string[] {
+  return Object.entries(headers).flat();
+}
+
+/**
+ * What to send, runtime-neutral: a Response is made of it (toResponse), or a runtime writes it
+ * directly (Node's hot path, src/node/edge-server.ts). `raw` is `headers` as [name, value, ...],
+ * made once per variant, when no extra headers were added.
+ */
+export interface Answer {
+  status: number;
+  headers: Readonly<Record<string, string>>;
+  raw: string[] | undefined;
+  body: Uint8Array | null;
+  /** The body is a compressed variant (Content-Encoding set by the edge). */
+  encoded: boolean;
+}
+
 /** The answer to one request: 304 when the client has these bytes, else the best variant it accepts. */
+export function choose(
+  p: Prepared,
+  header: HeaderReader,
+  encodings: readonly Encoding[],
+  status = 200,
+  extra?: Record<string, string>,
+): Answer {
+  if (status === 200) {
+    const inm = header('if-none-match');
+    if (inm !== undefined && (inm.trim() === '*' || inm.includes(p.sha256))) {
+      return extra
+        ? { status: 304, headers: { ...p.notModified.headers, ...extra }, raw: undefined, body: null, encoded: false }
+        : { status: 304, headers: p.notModified.headers, raw: p.notModified.raw, body: null, encoded: false };
+    }
+    const range = header('range');
+    if (range !== undefined) {
+      const partial = rangeOf(p.identity, range, header('if-range'), extra);
+      if (partial !== undefined) return partial;
+    }
+  }
+  const enc = chooseEncoding(header('accept-encoding'), encodings);
+  const packed = enc !== undefined ? p.encoded[enc] : undefined;
+  const v = packed ?? p.identity;
+  return extra
+    ? { status, headers: { ...v.headers, ...extra }, raw: undefined, body: v.body, encoded: packed !== undefined }
+    : { status, headers: v.headers, raw: v.raw, body: v.body, encoded: packed !== undefined };
+}
+
+export function toResponse(a: Answer): Response {
+  const init: EncodedResponseInit = { status: a.status, headers: a.headers };
+  // The body is already compressed: tell the Workers runtime not to compress it again (Node
+  // ignores the field and sends the bytes as they are).
+  if (a.encoded) init.encodeBody = 'manual';
+  return new Response(a.body === null ? null : asBody(a.body), init);
+}
+
 export function respond(
   p: Prepared,
   header: HeaderReader,
@@ -85,18 +149,41 @@ export function respond(
   status = 200,
   extra?: Record<string, string>,
 ): Response {
-  const inm = header('if-none-match');
-  if (status === 200 && inm !== undefined && (inm.trim() === '*' || inm.includes(p.sha256))) {
-    return new Response(null, { status: 304, headers: extra ? { ...p.notModified, ...extra } : p.notModified });
+  return toResponse(choose(p, header, encodings, status, extra));
+}
+
+/**
+ * A single Range: always over the identity bytes (what Content-Length and the manifest's size
+ * describe), whatever encodings the client accepts. Undefined: answer with the whole file.
+ */
+function rangeOf(v: Variant, range: string, ifRange: string | undefined, extra: Record<string, string> | undefined): Answer | undefined {
+  const etag = v.headers.etag ?? '';
+  if (!rangeStillValid(ifRange, etag)) return undefined;
+  const size = v.body.length;
+  const ask = parseRange(range, size);
+  if (ask.type === 'whole') return undefined;
+  if (ask.type === 'unsatisfiable') {
+    const { 'content-length': _length, ...headers } = v.headers;
+    return {
+      status: 416,
+      headers: { ...headers, ...extra, 'content-range': `bytes */${size}` },
+      raw: undefined,
+      body: null,
+      encoded: false,
+    };
   }
-  const enc = chooseEncoding(header('accept-encoding'), encodings);
-  const packed = enc !== undefined ? p.encoded[enc] : undefined;
-  const v = packed ?? p.identity;
-  const init: EncodedResponseInit = { status, headers: extra ? { ...v.headers, ...extra } : v.headers };
-  // The body is already compressed: tell the Workers runtime not to compress it again (Node
-  // ignores the field and sends the bytes as they are).
-  if (packed !== undefined) init.encodeBody = 'manual';
-  return new Response(asBody(v.body), init);
+  return {
+    status: 206,
+    headers: {
+      ...v.headers,
+      ...extra,
+      'content-range': `bytes ${ask.start}-${ask.end}/${size}`,
+      'content-length': String(ask.end - ask.start + 1),
+    },
+    raw: undefined,
+    body: v.body.subarray(ask.start, ask.end + 1),
+    encoded: false,
+  };
 }
 
 /** The headers that mark a last verified copy served past its manifest or without a mirror. */
@@ -110,14 +197,19 @@ export function staleHeaders(nowMs: number, verifiedAt: number): Record<string, 
 }
 
 /**
- * No mirror can deliver: the 503 page, listing the other mirrors the manifest names. `retryAfterMs`:
- * when the edge will look again (with no manifest yet, the reader's backoff); default 30 s.
+ * No mirror can deliver: the 503 page, listing the other mirrors the manifest names. With
+ * `headers` = SECURITY_HEADERS where no CORS belongs (the /_ferry/ routes). `retryAfterMs`: when the
+ * edge will look again (with no manifest yet, the reader's backoff); default 30 s.
  */
-export function unavailableResponse(manifest: Manifest | undefined, retryAfterMs = 30_000): Response {
+export function unavailableResponse(
+  manifest: Manifest | undefined,
+  headers: Readonly<Record<string, string>> = PUBLIC_HEADERS,
+  retryAfterMs = 30_000,
+): Response {
   const retryAfter = String(Math.max(1, Math.ceil(retryAfterMs / 1000)));
   return new Response(unavailablePage(manifest ? manifest.mirrors.map((m) => m.url) : []), {
     status: 503,
-    headers: { 'content-type': 'text/html; charset=utf-8', 'cache-control': NO_STORE, 'retry-after': retryAfter, ...SECURITY_HEADERS },
+    headers: { 'content-type': 'text/html; charset=utf-8', 'cache-control': NO_STORE, 'retry-after': retryAfter, ...headers },
   });
 }
 
@@ -125,7 +217,7 @@ export function unavailableResponse(manifest: Manifest | undefined, retryAfterMs
 export function builtInNotFound(): Response {
   return new Response(notFoundPage(), {
     status: 404,
-    headers: { 'content-type': 'text/html; charset=utf-8', 'cache-control': NO_STORE, ...SECURITY_HEADERS },
+    headers: { 'content-type': 'text/html; charset=utf-8', 'cache-control': NO_STORE, ...PUBLIC_HEADERS },
   });
 }
 

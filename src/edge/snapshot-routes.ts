@@ -4,17 +4,22 @@
 // current manifest) is answered without a promise.
 import { Hono, type Context } from 'hono';
 import { sha256Hex } from '../core/bytes.ts';
+import { hrefOf } from '../core/paths.ts';
 import type { EdgeStateStore } from '../ports/edge-state.ts';
 import { background } from './background.ts';
 import type { Compressor } from './compression.ts';
 import type { Exclusions } from './exclusions.ts';
-import { toSnapshotPath } from './content-headers.ts';
+import { PUBLIC_HEADERS, toSnapshotPath } from './content-headers.ts';
 import type { CachedFile, FileCache } from './file-cache.ts';
 import { UnavailableError, type MirrorPool } from './mirror-pool.ts';
 import {
   builtInNotFound,
+  choose,
   prepareFile,
   respond,
+  toResponse,
+  type Answer,
+  type HeaderReader,
   staleHeaders,
   unavailableResponse,
   type ConditionalHeader,
@@ -41,6 +46,12 @@ export interface SnapshotServingOptions {
 export interface SnapshotServing {
   /** Answer one snapshot path (GET or HEAD). */
   serve(c: Context, requestPath: string): Response | Promise<Response>;
+  /**
+   * The hot path, without a Context: the answer for a request path (as Hono's c.req.path has it)
+   * already verified, prepared and current, or undefined (then `serve` it). `keepAlive` receives
+   * background work (a due manifest refresh).
+   */
+  cached: (requestPath: string, header: HeaderReader, keepAlive: (work: Promise<unknown>) => void) => Answer | undefined;
   /** Whether the manifest's expiry has passed. */
   expired(a: AcceptedManifest): boolean;
 }
@@ -64,8 +75,8 @@ export function createSnapshotServing(o: SnapshotServingOptions): SnapshotServin
   const send = (p: Prepared, c: Context, status = 200, extra?: Record<string, string>): Response =>
     respond(p, (name) => o.requestHeader(c, name), compressor.encodings, status, extra);
 
-  const prepare = (requestPath: string, file: CachedFile, a: AcceptedManifest, status = 200): Prepared =>
-    prepareFile(file, a.manifest, requestPath, compressor.encodings, status);
+  const prepare = (file: CachedFile, a: AcceptedManifest, status = 200): Prepared =>
+    prepareFile(file, a.manifest, compressor.encodings, status);
 
   /** Read a path through the pool (one request per path at a time), verified, cached. */
   const fetchFile = (path: string, c: Context): Promise<CachedFile> => {
@@ -87,7 +98,7 @@ export function createSnapshotServing(o: SnapshotServingOptions): SnapshotServin
   };
 
   /** No mirror delivered `path`: the last verified copy (stale unless it matches the manifest), or 503. */
-  const fallback = async (c: Context, requestPath: string, path: string, a: AcceptedManifest, error: string): Promise<Response> => {
+  const fallback = async (c: Context, path: string, a: AcceptedManifest, error: string): Promise<Response> => {
     const want = a.manifest.files[path]?.sha256;
     let copy = cache.get(path);
     if (copy === undefined) {
@@ -98,10 +109,10 @@ export function createSnapshotServing(o: SnapshotServingOptions): SnapshotServin
       }
     }
     const fresh = copy !== undefined && copy.sha256 === want && expiresMs(a) > now().getTime();
-    if (copy !== undefined && fresh) return send(prepare(requestPath, copy, a), c);
+    if (copy !== undefined && fresh) return send(prepare(copy, a), c);
     if (copy !== undefined) {
       onEvent({ type: 'served-stale', path });
-      return send(prepare(requestPath, copy, a), c, 200, staleHeaders(now().getTime(), copy.verifiedAt));
+      return send(prepare(copy, a), c, 200, staleHeaders(now().getTime(), copy.verifiedAt));
     }
     onEvent({ type: 'unavailable', path, error });
     return unavailableResponse(a.manifest);
@@ -112,7 +123,7 @@ export function createSnapshotServing(o: SnapshotServingOptions): SnapshotServin
     if (entry !== undefined) {
       const cached = cache.get('/404.html');
       const ok = cached?.sha256 === entry.sha256 ? cached : await fetchFile('/404.html', c).catch(() => undefined);
-      if (ok !== undefined) return send(prepare('/404.html', ok, a, 404), c, 404);
+      if (ok !== undefined) return send(prepare(ok, a, 404), c, 404);
     }
     return builtInNotFound();
   };
@@ -131,12 +142,15 @@ export function createSnapshotServing(o: SnapshotServingOptions): SnapshotServin
 
   const serveVerified = async (c: Context, requestPath: string): Promise<Response> => {
     let a = reader.current() ?? (await reader.ensure());
-    if (a === undefined) return unavailableResponse(undefined, reader.retryAfterMs());
+    if (a === undefined) return unavailableResponse(undefined, PUBLIC_HEADERS, reader.retryAfterMs());
     let path = resolvePath(requestPath, a);
     if (path === undefined) {
       if (!requestPath.endsWith('/') && a.manifest.files[`${requestPath}/index.html`] !== undefined) {
-        // Only ever a relative redirect on this same host.
-        return new Response(null, { status: 301, headers: { location: `${requestPath}/`, 'cache-control': 'public, max-age=300' } });
+        // Only ever a redirect on this same host, percent-encoded (a Chinese folder name too).
+        return new Response(null, {
+          status: 301,
+          headers: { location: `${hrefOf(requestPath)}/`, 'cache-control': 'public, max-age=300', ...PUBLIC_HEADERS },
+        });
       }
       const t = now().getTime();
       if (t - lastMissRefreshAt >= o.missRefreshMs) {
@@ -151,19 +165,19 @@ export function createSnapshotServing(o: SnapshotServingOptions): SnapshotServin
     if (expiresMs(a) <= now().getTime()) {
       // The manifest expired and no newer one came: only last verified copies, marked stale.
       a = (await reader.refresh()) ?? a;
-      if (expiresMs(a) <= now().getTime()) return fallback(c, requestPath, path, a, 'the manifest expired and no newer one was found');
+      if (expiresMs(a) <= now().getTime()) return fallback(c, path, a, 'the manifest expired and no newer one was found');
     }
     let file = cache.get(path);
     if (file === undefined || file.sha256 !== entry.sha256) {
       try {
         file = await fetchFile(path, c);
       } catch (e) {
-        if (e instanceof UnavailableError) return fallback(c, requestPath, path, a, e.message);
+        if (e instanceof UnavailableError) return fallback(c, path, a, e.message);
         throw e;
       }
       a = reader.current() ?? a;
     }
-    const p = prepare(requestPath, file, a);
+    const p = prepare(file, a);
     if (path === toSnapshotPath(requestPath)) {
       if (prepared.size >= MAX_PREPARED) prepared.clear();
       prepared.set(requestPath, p);
@@ -179,22 +193,32 @@ export function createSnapshotServing(o: SnapshotServingOptions): SnapshotServin
     return serveVerified(c, requestPath);
   };
 
+  const cached = (requestPath: string, header: HeaderReader, keepAlive: (work: Promise<unknown>) => void): Answer | undefined => {
+    const a = reader.current();
+    if (a === undefined) {
+      lastRefreshAt = now().getTime();
+      return undefined;
+    }
+    const t = now().getTime();
+    if (t - lastRefreshAt >= o.manifestTtlMs) {
+      lastRefreshAt = t;
+      keepAlive(reader.refresh());
+    }
+    const p = prepared.get(requestPath);
+    if (p !== undefined && p.version === a.manifest.version && expiresMs(a) > t) return choose(p, header, compressor.encodings);
+    return undefined;
+  };
+
   return {
     serve(c, requestPath) {
-      const a = reader.current();
-      if (a !== undefined) {
-        const t = now().getTime();
-        if (t - lastRefreshAt >= o.manifestTtlMs) {
-          lastRefreshAt = t;
-          background(c, reader.refresh());
-        }
-        const p = prepared.get(requestPath);
-        if (p !== undefined && p.version === a.manifest.version && expiresMs(a) > t) return send(p, c);
-      } else {
-        lastRefreshAt = now().getTime();
-      }
-      return serveSlow(c, requestPath);
+      const answer = cached(
+        requestPath,
+        (name) => o.requestHeader(c, name),
+        (work) => background(c, work),
+      );
+      return answer !== undefined ? toResponse(answer) : serveSlow(c, requestPath);
     },
+    cached,
     expired: (a) => expiresMs(a) <= now().getTime(),
   };
 }

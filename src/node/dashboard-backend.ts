@@ -127,6 +127,15 @@ export function createNodeDashboardBackend(deps: NodeDashboardDeps): DashboardBa
     };
   };
 
+  /** Once nothing is held back, a maintainer has reviewed what made the origin suspect: judge it afresh. */
+  const reviewedOrigin = async (): Promise<void> => {
+    const m = await deps.maintainer.load();
+    const left = (await deps.state.list()).some(
+      (s) => s.pending.some((q) => m.rejected[q.id] !== q.hash) || s.pendingOriginId !== undefined,
+    );
+    if (!left) await deps.health.forgetState(ORIGIN_TARGET);
+  };
+
   const mirrorIds = new Set(deps.targets.filter((t) => t.role === 'mirror').map((t) => t.id));
 
   const act = async (action: DashboardAction, who: string): Promise<{ ok: boolean; message: string }> => {
@@ -137,6 +146,7 @@ export function createNodeDashboardBackend(deps: NodeDashboardDeps): DashboardBa
         if (site === undefined || q === undefined) return { ok: false, message: `No post ${action.post} is held back.` };
         await deps.state.saveApprovals(site.siteId, { ...site.approvals, [q.id]: q.hash });
         const run = await deps.publish('manual');
+        await reviewedOrigin();
         return run.outcome === 'ok' || run.outcome === 'partial'
           ? { ok: true, message: `Approved "${q.title}"; published in version ${run.version ?? '?'}.` }
           : {
@@ -149,6 +159,7 @@ export function createNodeDashboardBackend(deps: NodeDashboardDeps): DashboardBa
         const q = site?.pending.find((p) => p.id === action.post);
         if (q === undefined) return { ok: false, message: `No post ${action.post} is held back.` };
         await deps.maintainer.update((s) => ({ ...s, rejected: { ...s.rejected, [q.id]: q.hash } }));
+        await reviewedOrigin();
         return { ok: true, message: `Rejected the change to "${q.title}": the published version stays.` };
       }
       case 'pause':
@@ -196,6 +207,14 @@ export function createNodeDashboardBackend(deps: NodeDashboardDeps): DashboardBa
         await deps.rotate();
         return { ok: true, message: `The canonical is now ${action.mirror}; the snapshot is re-signed with it.` };
       }
+      case 'clear': {
+        const known = deps.targets.some((t) => t.id === action.mirror);
+        if (!known) return { ok: false, message: `No target ${action.mirror}.` };
+        await deps.health.forgetState(action.mirror);
+        await deps.exclusions?.include(action.mirror);
+        await deps.check();
+        return { ok: true, message: `Cleared ${action.mirror}: the last round judged it afresh.` };
+      }
       case 'check':
         await deps.check();
         return { ok: true, message: 'Checked every mirror now.' };
@@ -210,7 +229,7 @@ export function createNodeDashboardBackend(deps: NodeDashboardDeps): DashboardBa
   };
 
   return {
-    actions: ['approve', 'reject', 'pause', 'resume', 'rotate', 'check', 'publish'],
+    actions: ['approve', 'reject', 'pause', 'resume', 'rotate', 'clear', 'check', 'publish'],
     view,
     act: async (action, who) => {
       let result: { ok: boolean; message: string };

@@ -1,9 +1,9 @@
 // Node runtime wiring for the edge: mirror adapters Node can build (http, ipfs-gateway, directory),
 // zlib compression (gzip + brotli, once per verified file), state in a folder or in memory, and
 // @hono/node-server. The app itself is runtime-agnostic (src/edge/app.ts).
-import { serve, type ServerType } from '@hono/node-server';
+import { getRequestListener } from '@hono/node-server';
 import type { Context } from 'hono';
-import { IncomingMessage } from 'node:http';
+import { IncomingMessage, createServer, type RequestListener, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { promisify } from 'node:util';
 import { brotliCompress, constants as zlib, gzip } from 'node:zlib';
@@ -17,6 +17,7 @@ import { createIpfsGatewayMirror } from '../adapters/mirrors/ipfs-gateway-mirror
 import { createLimitedFetch } from '../adapters/web/limited-fetch.ts';
 import { createEdge, type Edge, type EdgeOptions } from '../edge/app.ts';
 import type { Compressor } from '../edge/compression.ts';
+import type { Answer } from '../edge/responder.ts';
 import type { LimitedFetch } from '../ports/fetch.ts';
 import { createMirrors, type MirrorFactories } from '../ports/mirror.ts';
 
@@ -63,6 +64,49 @@ export function nodeRequestHeader(c: Context, name: string): string | undefined 
     return Array.isArray(v) ? v.join(', ') : v;
   }
   return c.req.header(name);
+}
+
+/**
+ * Request paths the hot path takes as they come: no percent-escapes to decode, no dot segments
+ * to normalise, so the raw path is exactly the path Hono would route (anything else goes to Hono).
+ */
+const PLAIN_PATH = /^\/[\w\-~./]*$/;
+
+/**
+ * GET and HEAD of a verified, prepared, current snapshot file are written straight from the
+ * edge's prepared answer (headers as a ready array, body as cached): no Request, Response or
+ * Headers objects. Everything else, and any doubt, goes to the Hono app.
+ */
+export function fastListener(edge: Edge, slow: (req: IncomingMessage, res: ServerResponse) => Promise<void>): RequestListener {
+  const keepAlive = (work: Promise<unknown>): void => void work.catch(() => undefined);
+  return (req, res) => {
+    const method = req.method;
+    const url = req.url;
+    if ((method === 'GET' || method === 'HEAD') && url !== undefined) {
+      const q = url.indexOf('?');
+      const path = q < 0 ? url : url.slice(0, q);
+      if (PLAIN_PATH.test(path) && !path.includes('/.')) {
+        const headers = req.headers;
+        const answer = edge.cached(path, (name) => headerText(headers[name]), keepAlive);
+        if (answer !== undefined) {
+          writeAnswer(res, answer, method === 'HEAD');
+          return;
+        }
+      }
+    }
+    // @hono/node-server answers errors itself; should it fail anyway, the connection is cut.
+    slow(req, res).catch(() => res.destroy());
+  };
+}
+
+function headerText(v: string | string[] | undefined): string | undefined {
+  return Array.isArray(v) ? v.join(', ') : v;
+}
+
+function writeAnswer(res: ServerResponse, a: Answer, head: boolean): void {
+  res.writeHead(a.status, a.raw ?? a.headers);
+  if (head || a.body === null) res.end();
+  else res.end(a.body);
 }
 
 /** The peer's address, for the dashboard's sign-in limit (kept a minute, never logged). */
@@ -129,9 +173,10 @@ export async function startEdgeServer({
     ...(rest.ipfs ? { ipfs: rest.ipfs } : {}),
     ...(rest.dashboard ? { dashboard: rest.dashboard } : {}),
   });
-  const server = await new Promise<ServerType>((resolve, reject) => {
-    const s = serve({ fetch: edge.app.fetch, port, hostname: host }, () => resolve(s));
+  const server = await new Promise<Server>((resolve, reject) => {
+    const s = createServer(fastListener(edge, getRequestListener(edge.app.fetch)));
     s.once('error', reject);
+    s.listen(port, host, () => resolve(s));
   });
   const address = server.address() as AddressInfo;
   const shownHost = address.family === 'IPv6' ? `[${address.address}]` : address.address;
@@ -142,10 +187,6 @@ export async function startEdgeServer({
     edge,
     close: ({ drainMs = 0 } = {}) =>
       new Promise<void>((resolve, reject) => {
-        if (!('closeAllConnections' in server)) {
-          server.close((e) => (e ? reject(e) : resolve()));
-          return;
-        }
         // A connection becomes idle when its response is done: close those as they appear.
         const idle = setInterval(() => server.closeIdleConnections(), 50);
         const cut = setTimeout(() => server.closeAllConnections(), drainMs);

@@ -20,6 +20,7 @@ import { createOoniSource } from '../adapters/probes/ooni-source.ts';
 import { createWorkerHealthClient } from '../adapters/probes/worker-health-client.ts';
 import { ConfigError } from '../core/config-error.ts';
 import type { HealthConfig } from '../core/health-config.ts';
+import type { GuardReport } from '../core/health/origin-evidence.ts';
 
 /** Where `ferry serve` keeps health states and history. */
 export function healthStoreFile(dataDir: string): string {
@@ -43,6 +44,8 @@ export interface HealthServiceOptions {
   after?(outcome: RoundOutcome, rotation: RotationResult, signal: AbortSignal): Promise<void>;
   /** Mirrors a maintainer paused (probed, never canonical), asked before every round. */
   paused?: () => Promise<ReadonlySet<string>>;
+  /** What the last ingest's guard saw at the origin (compromise evidence for the origin's probe). */
+  originReport?: () => Promise<GuardReport | undefined>;
   /** Vantage points that report on their own (OONI, the Worker): read before every round. */
   remote?: RemoteVantages;
 }
@@ -70,7 +73,14 @@ export function healthChoice(store: HealthStore, mirrors: readonly MirrorRef[]) 
 export function startHealthService(opts: HealthServiceOptions): HealthService {
   const { config, store } = opts;
   const health = config.health;
-  const prober = opts.prober ?? createLocalProber({ publicKey: opts.publicKey, health });
+  const prober =
+    opts.prober ??
+    createLocalProber({
+      publicKey: opts.publicKey,
+      health,
+      store,
+      ...(opts.originReport === undefined ? {} : { originReport: opts.originReport }),
+    });
   const rotateNow = async (): Promise<RotationResult> => {
     const rotation = await rotate({
       mirrors: opts.mirrors,

@@ -77,10 +77,12 @@ export type DashboardAction =
   | { kind: 'pause'; mirror: string }
   | { kind: 'resume'; mirror: string }
   | { kind: 'rotate'; mirror: string }
+  /** Forget a target's state (a compromised verdict stays until a maintainer clears it). */
+  | { kind: 'clear'; mirror: string }
   | { kind: 'check' }
   | { kind: 'publish' };
 
-export const ACTION_KINDS = ['approve', 'reject', 'pause', 'resume', 'rotate', 'check', 'publish'] as const;
+export const ACTION_KINDS = ['approve', 'reject', 'pause', 'resume', 'rotate', 'clear', 'check', 'publish'] as const;
 
 export interface DashboardBackend {
   view(): Promise<DashboardView>;

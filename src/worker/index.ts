@@ -12,12 +12,15 @@ import { createEdge, type Edge } from '../edge/app.ts';
 import type { LimitedFetch } from '../ports/fetch.ts';
 import { createMirrors, type MirrorFactories } from '../ports/mirror.ts';
 import { runHealthCron, workerHealthResponse } from './health-cron.ts';
+import { workerDashboard } from './dashboard.ts';
 
 export interface FerryEnv {
   FERRY_KV: KVNamespace;
   /** JSON text (or an object, when wrangler passes structured vars) in the mirrors file format. */
   FERRY_MIRRORS: unknown;
   FERRY_PUBLIC_KEY: string;
+  /** The maintainers' dashboard token (a Worker secret, at least 32 characters); unset, only the public status is served. */
+  FERRY_ADMIN_TOKEN?: string;
   /** Bearer token for GET /_ferry/health/worker (the Worker cron's probe results); unset, the route is off. */
   FERRY_HEALTH_TOKEN?: string;
 }
@@ -34,10 +37,16 @@ export const WORKER_MIRROR_FACTORIES: MirrorFactories<WorkerMirrorDeps> = {
 };
 
 /** One edge per isolate and configuration: the pool's observations and the cache live here. */
-let current: { config: unknown; key: string; kv: KVNamespace; edge: Edge } | undefined;
+let current: { config: unknown; key: string; kv: KVNamespace; admin: string | undefined; edge: Edge } | undefined;
 
 export function edgeFor(env: FerryEnv): Edge {
-  if (current && current.config === env.FERRY_MIRRORS && current.key === env.FERRY_PUBLIC_KEY && current.kv === env.FERRY_KV) {
+  if (
+    current &&
+    current.config === env.FERRY_MIRRORS &&
+    current.key === env.FERRY_PUBLIC_KEY &&
+    current.kv === env.FERRY_KV &&
+    current.admin === env.FERRY_ADMIN_TOKEN
+  ) {
     return current.edge;
   }
   const kinds = Object.keys(WORKER_MIRROR_FACTORIES);
@@ -45,12 +54,20 @@ export function edgeFor(env: FerryEnv): Edge {
     typeof env.FERRY_MIRRORS === 'string'
       ? parseMirrorsConfig(env.FERRY_MIRRORS, 'FERRY_MIRRORS', kinds)
       : validateMirrorsConfig(env.FERRY_MIRRORS, 'FERRY_MIRRORS', kinds);
+  // The dashboard reads the edge it is mounted on: bound once the edge exists.
+  const self: { edge?: Edge } = {};
+  const dashboard = workerDashboard(env, {
+    pool: { status: () => self.edge?.pool.status() ?? [] },
+    reader: { current: () => self.edge?.reader.current() },
+  });
   const edge = createEdge({
     mirrors: createMirrors(configs, WORKER_MIRROR_FACTORIES, { fetch: createLimitedFetch(), kv: env.FERRY_KV }),
     publicKey: publicKeyOf(env.FERRY_PUBLIC_KEY),
     store: createKvEdgeState(env.FERRY_KV),
+    dashboard,
   });
-  current = { config: env.FERRY_MIRRORS, key: env.FERRY_PUBLIC_KEY, kv: env.FERRY_KV, edge };
+  self.edge = edge;
+  current = { config: env.FERRY_MIRRORS, key: env.FERRY_PUBLIC_KEY, kv: env.FERRY_KV, admin: env.FERRY_ADMIN_TOKEN, edge };
   return edge;
 }
 

@@ -1,5 +1,4 @@
 // Runs the health store contract against every adapter, and kills a writer mid-round (SQLite).
-import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -7,6 +6,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { createMemoryHealthStore } from '../../src/adapters/health/memory-health-store.ts';
 import { createSqliteHealthStore } from '../../src/adapters/health/sqlite-health-store.ts';
 import { healthStoreContract } from './health-store.contract.ts';
+import { startChild } from '../helpers/child-process.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'ferry-health-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -37,16 +37,14 @@ describe('sqlite health store', () => {
         if (round === 20) process.stdout.write('going\\n');
       }
     `;
-    const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
-      stdio: ['ignore', 'pipe', 'inherit'],
+    const writer = startChild(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { timeoutMs: 20_000 });
+    await new Promise<void>((resolve, reject) => {
+      writer.child.stdout?.once('data', () => resolve());
+      void writer.exited.then(() => reject(new Error(`the writer ended before writing: ${writer.stderr()}`)));
     });
-    const killed = new Promise<NodeJS.Signals | null>((resolve) => child.once('exit', (_code, signal) => resolve(signal)));
-    const deadline = setTimeout(() => child.kill('SIGKILL'), 20_000);
-    await new Promise<void>((resolve) => child.stdout.once('data', () => resolve()));
     await new Promise((r) => setTimeout(r, 150));
-    child.kill('SIGKILL');
-    expect(await killed).toBe('SIGKILL');
-    clearTimeout(deadline);
+    await writer.stop('SIGKILL');
+    expect(await writer.exited).toMatchObject({ signal: 'SIGKILL', timedOut: false });
 
     const store = createSqliteHealthStore(file);
     const states = [...(await store.loadStates()).values()];

@@ -288,8 +288,11 @@ exit 0
       const names = (await git(['ls-tree', '-r', '-z', '--name-only', branch])).stdout.split('\0').filter((n) => n !== '');
       for (const name of names) {
         const blob = await new Promise<Buffer>((res, rej) =>
-          execFile('git', ['cat-file', 'blob', `${branch}:${name}`], { cwd: bare, encoding: 'buffer', maxBuffer: 1 << 26 }, (e, stdout) =>
-            e === null ? res(stdout) : rej(new Error(e.message)),
+          execFile(
+            'git',
+            ['cat-file', 'blob', `${branch}:${name}`],
+            { cwd: bare, encoding: 'buffer', maxBuffer: 1 << 26, timeout: 30_000 },
+            (e, stdout) => (e === null ? res(stdout) : rej(new Error(e.message))),
           ),
         );
         out.set(`/${name}`, new Uint8Array(blob));

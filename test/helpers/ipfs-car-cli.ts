@@ -1,15 +1,14 @@
-// Runs the ipfs-car CLI (the independent tool the IPFS tests check Ferry against).
-import { execFile } from 'node:child_process';
+// Runs the ipfs-car CLI (the independent tool the IPFS tests check Ferry against), each run with a
+// deadline and ended with its test (test/helpers/child-process.ts).
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
-import { promisify } from 'node:util';
+import { runChildOk } from './child-process.ts';
 
-const run = promisify(execFile);
 const require = createRequire(import.meta.url);
 const bin = join(dirname(require.resolve('ipfs-car/package.json')), 'bin.js');
 
-export async function ipfsCar(args: string[]): Promise<string> {
-  const { stdout } = await run(process.execPath, [bin, ...args], { maxBuffer: 64 * 1024 * 1024 });
+export async function ipfsCar(args: string[], timeoutMs = 60_000): Promise<string> {
+  const { stdout } = await runChildOk(process.execPath, [bin, ...args], { timeoutMs });
   return stdout.trim();
 }
 

@@ -1,7 +1,8 @@
 // `ferry serve` as a real child process for end-to-end tests: its output lines with the time they
 // arrived, a wait for a line, the address it serves on, and a stop that never leaves it running.
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { resolve } from 'node:path';
+import { startChild } from './child-process.ts';
 
 const BIN = resolve(import.meta.dirname, '../../bin/ferry.js');
 
@@ -20,11 +21,8 @@ export interface ServeProcess {
 
 export function startServe(args: string[], { cwd, env }: { cwd: string; env: Record<string, string> }): ServeProcess {
   const started = Date.now();
-  const child = spawn(process.execPath, [BIN, 'serve', ...args], {
-    cwd,
-    env: { ...process.env, ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  // In its own process group with a deadline; ended with its test or file if stop() never runs.
+  const { child } = startChild(process.execPath, [BIN, 'serve', ...args], { cwd, env: { ...process.env, ...env }, timeoutMs: 600_000 });
   const lines: ServeProcess['lines'] = [];
   for (const stream of [child.stdout, child.stderr]) {
     let buffered = '';

@@ -5,7 +5,6 @@
 // agent's. A wrong country is refused, and after ferry agent remove the same agent is refused.
 import { serve, type ServerType } from '@hono/node-server';
 import { Hono } from 'hono';
-import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -20,6 +19,7 @@ import type { AgentRegistry } from '../../src/ports/agent-registry.ts';
 import type { HealthStore } from '../../src/ports/health-store.ts';
 import { refusedUrl, startMirrorServer, type MirrorServer } from '../helpers/fault-mirrors.ts';
 import { makeSignedSnapshot, sampleFiles, testKeyPair } from '../helpers/signed-snapshot.ts';
+import { runChild } from '../helpers/child-process.ts';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const publisher = testKeyPair(5);
@@ -33,13 +33,9 @@ let store: HealthStore;
 let mirror: MirrorServer;
 const events: AgentReportEvent[] = [];
 
-function ferry(args: string[]): Promise<{ code: number; out: string; err: string }> {
-  return new Promise((resolve) => {
-    execFile(process.execPath, [join(ROOT, 'bin/ferry.js'), ...args], { cwd: dir, timeout: 60_000 }, (error, out, err) => {
-      const code = error === null ? 0 : typeof error.code === 'number' ? error.code : 1;
-      resolve({ code, out, err });
-    });
-  });
+async function ferry(args: string[]): Promise<{ code: number; out: string; err: string }> {
+  const run = await runChild(process.execPath, [join(ROOT, 'bin/ferry.js'), ...args], { cwd: dir, timeoutMs: 60_000 });
+  return { code: run.code ?? 1, out: run.stdout, err: run.stderr };
 }
 
 beforeAll(async () => {

@@ -20,7 +20,6 @@
 // Between kills a new post sometimes appears at the origin. At the end a normal run completes
 // 'ok' and the target verifies completely.
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { spawn } from 'node:child_process';
 import { readFile, readdir, rm, mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -37,6 +36,7 @@ import { createFileRunStore } from '../../src/adapters/node/file-run-store.ts';
 import { createJsonStateStore } from '../../src/adapters/node/json-state-store.ts';
 import { blockstoreDir } from '../../src/adapters/ipfs/fs-blockstore.ts';
 import { isBlockValid } from '../../src/adapters/ipfs/block-hash.ts';
+import { startChild } from '../helpers/child-process.ts';
 
 const SEED = Number(process.env.FERRY_CRASH_SEED ?? 0x5eed2026);
 const KILLS = 22;
@@ -104,15 +104,16 @@ interface Publish {
 
 function startPublish(extra: string[] = [], onLine: (text: string) => void = () => undefined): Publish {
   const started = performance.now();
-  const child = spawn(process.execPath, [BIN, 'publish', '--config', paths.config, '--key', paths.key, ...extra], {
+  // A deadline well past any publish here: a run that hangs is killed and fails its test.
+  const { child } = startChild(process.execPath, [BIN, 'publish', '--config', paths.config, '--key', paths.key, ...extra], {
     cwd: work,
     env: { PATH: process.env.PATH ?? '' },
-    stdio: ['ignore', 'pipe', 'pipe'],
+    timeoutMs: 60_000,
   });
   const lines: Publish['lines'] = [];
   let pending = '';
   let stdout = '';
-  child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
+  child.stderr?.setEncoding('utf8').on('data', (chunk: string) => {
     const ms = performance.now() - started;
     pending += chunk;
     const parts = pending.split('\n');
@@ -122,7 +123,7 @@ function startPublish(extra: string[] = [], onLine: (text: string) => void = () 
       onLine(text);
     }
   });
-  child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
+  child.stdout?.setEncoding('utf8').on('data', (chunk: string) => {
     stdout += chunk;
   });
   const exit = new Promise<{ code: number | null; signal: NodeJS.Signals | null; ms: number }>((resolve) =>
@@ -134,7 +135,9 @@ function startPublish(extra: string[] = [], onLine: (text: string) => void = () 
       return stdout;
     },
     exit,
-    kill: () => child.kill('SIGKILL'),
+    kill: () => {
+      if (child.pid !== undefined && child.exitCode === null && child.signalCode === null) process.kill(-child.pid, 'SIGKILL');
+    },
   };
 }
 
@@ -227,7 +230,7 @@ async function checkEdge(outManifest: Manifest): Promise<void> {
   }
 }
 
-it(`survives kill -9 at ${KILLS} random points of ferry publish (seed ${SEED})`, { timeout: 150_000 }, async () => {
+it(`survives kill -9 at ${KILLS} random points of ferry publish (seed ${SEED})`, { timeout: 300_000 }, async () => {
   const rand = seededRandom(SEED);
   console.log(`crash-safety: seed ${SEED} (set FERRY_CRASH_SEED to repeat with another)`);
 

@@ -1,6 +1,5 @@
 // One contract, every mirror adapter: found bytes, missing paths, the size limit, cancellation.
 // Plus the mirrors file validator and `ferry edge` / startEdgeServer end to end.
-import { spawn } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -18,6 +17,7 @@ import { startEdgeServer } from '../../src/node/edge-server.ts';
 import { MirrorError, type Mirror } from '../../src/ports/mirror.ts';
 import { startMirrorServer, type MirrorServer } from '../helpers/fault-mirrors.ts';
 import { makeSignedSnapshot, sampleFiles, testKeyPair, writeSnapshotDir } from '../helpers/signed-snapshot.ts';
+import { runChild, startChild } from '../helpers/child-process.ts';
 
 const key = testKeyPair(1);
 const snap = makeSignedSnapshot(sampleFiles(), {
@@ -145,38 +145,37 @@ describe('Node runtime', () => {
   it('`ferry edge` prints its address and serves through the mirrors file', async () => {
     await writeFile(join(dir, 'edge.json'), JSON.stringify({ mirrors: [{ id: 'a', kind: 'http', url: http.url, priority: 1 }] }));
     await writeFile(join(dir, 'pub.pem'), encodePublicKeyPem(key.publicKey));
-    const child = spawn(
+    const edge = startChild(
       process.execPath,
       ['bin/ferry.js', 'edge', '--mirrors', join(dir, 'edge.json'), '--pubkey', join(dir, 'pub.pem'), '--port', '0'],
-      { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, XDG_STATE_HOME: join(dir, 'xdg-state') } },
+      { timeoutMs: 30_000, env: { ...process.env, XDG_STATE_HOME: join(dir, 'xdg-state') } },
     );
     try {
       const url = await new Promise<string>((resolve, reject) => {
-        let out = '';
-        child.stdout.on('data', (d: Buffer) => {
-          out += d.toString();
-          const m = /Ferry edge listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(out);
+        edge.child.stdout?.on('data', () => {
+          const m = /Ferry edge listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(edge.stdout());
           if (m?.[1]) resolve(m[1]);
         });
-        child.once('exit', (code) => reject(new Error(`exited ${code}: ${out}`)));
+        void edge.exited.then(({ code }) => reject(new Error(`exited ${code}: ${edge.stdout()}${edge.stderr()}`)));
       });
       const res = await globalThis.fetch(`${url}/2016/06/27th-anniversary.html`);
       expect(new Uint8Array(await res.arrayBuffer())).toEqual(snap.get('/2016/06/27th-anniversary.html'));
     } finally {
-      child.kill('SIGTERM');
+      await edge.stop('SIGTERM');
     }
   });
 
   it('`ferry edge` names the file, mirror and field of a bad mirrors file', async () => {
     await writeFile(join(dir, 'bad.json'), '{"mirrors":[{"id":"a","kind":"http","url":"file:///etc/"}]}');
     await writeFile(join(dir, 'pub.pem'), encodePublicKeyPem(key.publicKey));
-    const child = spawn(process.execPath, ['bin/ferry.js', 'edge', '--mirrors', join(dir, 'bad.json'), '--pubkey', join(dir, 'pub.pem')], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let err = '';
-    child.stderr.on('data', (d: Buffer) => (err += d.toString()));
-    const code = await new Promise<number | null>((r) => child.once('exit', r));
-    expect(code).toBe(1);
-    expect(err).toContain("bad.json: mirror 'a': url must be http(s)");
+    const run = await runChild(
+      process.execPath,
+      ['bin/ferry.js', 'edge', '--mirrors', join(dir, 'bad.json'), '--pubkey', join(dir, 'pub.pem')],
+      {
+        timeoutMs: 30_000,
+      },
+    );
+    expect(run.code).toBe(1);
+    expect(run.stderr).toContain("bad.json: mirror 'a': url must be http(s)");
   });
 });

@@ -1,7 +1,7 @@
 // `ferry edge` as a real process: it keeps the highest accepted manifest version on disk by default
 // (a restart does not reopen the door to a rollback), and it stops within 5 s on SIGTERM/SIGINT,
 // sent to the primary or to the whole process group, after finishing the requests in flight.
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { readFileSync, readdirSync } from 'node:fs';
 import { mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -11,6 +11,7 @@ import { encodePublicKeyPem } from '../../src/core/manifest.ts';
 import { startMirrorServer, type MirrorServer } from '../helpers/fault-mirrors.ts';
 import { makeSignedSnapshot, sampleFiles, testKeyPair } from '../helpers/signed-snapshot.ts';
 import { runCli } from '../helpers/run-cli.ts';
+import { startChild } from '../helpers/child-process.ts';
 
 const key = testKeyPair(3);
 const snapshot = (version: number): Map<string, Uint8Array> =>
@@ -58,10 +59,10 @@ interface Edge {
 async function startEdge(mirror: MirrorServer, extra: string[], env: Record<string, string> = {}): Promise<Edge> {
   const mirrorsFile = join(dir, `mirrors-${started.length}.json`);
   await writeFile(mirrorsFile, JSON.stringify({ mirrors: [{ id: 'm', kind: 'http', url: mirror.url, priority: 1 }] }));
-  const child = spawn(
+  const { child } = startChild(
     process.execPath,
     ['bin/ferry.js', 'edge', '--mirrors', mirrorsFile, '--pubkey', join(dir, 'ferry.pub'), '--port', '0', ...extra],
-    { stdio: ['ignore', 'pipe', 'pipe'], detached: true, env: { ...process.env, ...env } },
+    { timeoutMs: 60_000, env: { ...process.env, ...env } },
   );
   started.push(child);
   let out = '';

@@ -1,18 +1,17 @@
 // `npx wrangler deploy --dry-run` bundles the Worker (no account, no network), and the bundle
 // carries none of the Node-only adapters.
-import { execFile } from 'node:child_process';
 import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { expect, it } from 'vitest';
+import { runChildOk } from '../helpers/child-process.ts';
 
 it('wrangler deploy --dry-run bundles src/worker/index.ts', async () => {
   const outdir = await mkdtemp(join(tmpdir(), 'ferry-worker-'));
   try {
-    await promisify(execFile)('npx', ['wrangler', 'deploy', '--dry-run', '--outdir', outdir], {
+    await runChildOk('npx', ['wrangler', 'deploy', '--dry-run', '--outdir', outdir], {
       env: { ...process.env, WRANGLER_SEND_METRICS: 'false', CLOUDFLARE_CF_FETCH_ENABLED: 'false', CI: '1' },
-      timeout: 120_000,
+      timeoutMs: 110_000,
     });
     const files = await readdir(outdir);
     expect(files).toContain('index.js');

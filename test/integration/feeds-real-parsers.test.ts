@@ -1,7 +1,6 @@
 // The feeds as real readers see them: two independent npm parsers (rss-parser, feedsmith) and
 // Debian's python3-feedparser (the Universal Feed Parser, used by many readers and planets).
 // Without python3-feedparser its part is skipped loudly (and fails under FERRY_TEST_STRICT=1, as in CI).
-import { execFile } from 'node:child_process';
 import { parseAtomFeed, parseJsonFeed, parseRssFeed } from 'feedsmith';
 import Parser from 'rss-parser';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -9,6 +8,7 @@ import { FEED_PATHS, renderFeeds } from '../../src/core/feeds.ts';
 import { isRecord as isObj } from '../../src/core/is-record.ts';
 import type { Post } from '../../src/core/model.ts';
 import { SAMPLE_CANONICAL, SPECIAL_TITLE, createSampleSite } from '../helpers/sample-site.ts';
+import { runChild } from '../helpers/child-process.ts';
 import { PYTHON, needSystem } from '../helpers/system-deps.ts';
 
 const CANONICAL = SAMPLE_CANONICAL;
@@ -312,19 +312,10 @@ function toFpResult(v: unknown, what: string): FpResult {
   };
 }
 
-function runPython(args: string[], input: string): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = execFile(
-      PYTHON,
-      ['-c', FEEDPARSER_SCRIPT, ...args],
-      { timeout: 20_000, maxBuffer: 8 * 1024 * 1024 },
-      (error, stdout, stderr) => {
-        const code = error === null ? 0 : typeof error.code === 'number' ? error.code : -1;
-        resolve({ code, stdout, stderr: stderr || (error?.message ?? '') });
-      },
-    );
-    child.stdin?.end(input);
-  });
+async function runPython(args: string[], input: string): Promise<{ code: number; stdout: string; stderr: string }> {
+  const run = await runChild(PYTHON, ['-c', FEEDPARSER_SCRIPT, ...args], { timeoutMs: 20_000, input });
+  const code = run.code ?? -1;
+  return { code, stdout: run.stdout, stderr: run.timedOut ? `no answer within 20 s: ${run.stderr}` : run.stderr };
 }
 
 describe.skipIf(system.skip)('python3-feedparser (Debian)', () => {

@@ -2,12 +2,12 @@
 // overlap, within a process or across processes; a lock left by a dead process or held past its
 // stale age is taken over; a live holder makes a waiter give up at its deadline, naming the holder.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { spawn } from 'node:child_process';
 import { mkdir, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { LockTimeoutError, withFileLock } from '../../src/adapters/node/file-lock.ts';
 import { createJsonStateStore } from '../../src/adapters/node/json-state-store.ts';
+import { startChild } from '../helpers/child-process.ts';
 
 let work: string;
 let n = 0;
@@ -52,23 +52,22 @@ describe('file lock', () => {
         await new Promise((r) => setTimeout(r, 700));
         await (await import('node:fs/promises')).writeFile(${JSON.stringify(join(d, 'child'))}, 'done');
       });`;
-    const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', code], { stdio: ['ignore', 'pipe', 'inherit'] });
-    const killer = setTimeout(() => child.kill('SIGKILL'), 30_000);
-    const exited = new Promise<number | null>((r) => child.once('close', r));
-    await new Promise<void>((r) => child.stdout.once('data', () => r()));
+    const holder = startChild(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', code], { timeoutMs: 30_000 });
+    await new Promise<void>((r, fail) => {
+      holder.child.stdout?.once('data', () => r());
+      void holder.exited.then(() => fail(new Error(`the lock holder ended early: ${holder.stderr()}`)));
+    });
     const seen = await withFileLock(lock, () => readFile(join(d, 'child'), 'utf8').catch(() => 'not yet'));
     expect(seen).toBe('done');
-    expect(await exited).toBe(0);
-    clearTimeout(killer);
+    expect(await holder.exited).toMatchObject({ code: 0, timedOut: false });
   });
 
   it('takes over a lock whose process is gone', async () => {
     const d = await dir();
     const lock = join(d, 'lock');
-    const dead = await new Promise<number>((r) => {
-      const c = spawn(process.execPath, ['-e', '']);
-      c.once('close', () => r(c.pid ?? 0));
-    });
+    const gone = startChild(process.execPath, ['-e', ''], { timeoutMs: 10_000 });
+    await gone.exited;
+    const dead = gone.child.pid ?? 0;
     await writeFile(lock, JSON.stringify({ pid: dead, token: 'abc', at: Date.now() }));
     expect(await withFileLock(lock, () => Promise.resolve('ran'), { timeoutMs: 1000 })).toBe('ran');
     expect(await readdir(d)).toEqual([]);

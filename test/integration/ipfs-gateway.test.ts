@@ -100,7 +100,8 @@ describe('trustless gateway', () => {
     expect((await fetch(`${base}/ipfs/${root}/no-such-file?format=car`)).status).toBe(404);
   });
 
-  it('serves the whole DAG as a CAR that CarReader, ipfs-car unpack and verifyCar accept', async () => {
+  // Real work (1,100 files, an ipfs-car child): room for a loaded machine, each child with its own deadline.
+  it('serves the whole DAG as a CAR that CarReader, ipfs-car unpack and verifyCar accept', { timeout: 90_000 }, async () => {
     const res = await fetch(`${base}/ipfs/${root}`, { headers: { accept: 'application/vnd.ipld.car' } });
     expect(res.status).toBe(200);
     expect(res.headers.get('content-type')).toBe('application/vnd.ipld.car; version=1; order=dfs; dups=n');
@@ -198,7 +199,7 @@ async function readUntilError(res: Response): Promise<{ bytes: Uint8Array; error
 }
 
 describe('ferry car', () => {
-  it('writes a CARv1 with the ipfs-car root, readable and unpackable by ipfs-car', async () => {
+  it('writes a CARv1 with the ipfs-car root, readable and unpackable by ipfs-car', { timeout: 90_000 }, async () => {
     const dir = join(work, 'site');
     for (const [path, bytes] of snapshot) {
       const file = join(dir, ...path.slice(1).split('/'));

@@ -3,7 +3,6 @@
 // store, run records. One failing target never stops another; a failed build changes nothing
 // readers see; retries back off 1x, 2x; runs never overlap; config errors name file and field.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { spawn } from 'node:child_process';
 import { mkdir, mkdtemp, readFile, readdir, readlink, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -26,6 +25,7 @@ import { createKvPublisher } from '../../src/adapters/publishers/kv-publisher.ts
 import { createFileRunStore } from '../../src/adapters/node/file-run-store.ts';
 import { LockedError } from '../../src/adapters/node/process-lock.ts';
 import { blockstoreDir, createFsBlockstore } from '../../src/adapters/ipfs/fs-blockstore.ts';
+import { startChild } from '../helpers/child-process.ts';
 
 const POSTS = 7; // blogger-clean
 
@@ -311,9 +311,9 @@ describe('createRepublisher', () => {
     await expect(readFile(lockFile)).rejects.toThrow(/ENOENT/); // released
 
     // Held by another live process: refused, naming it.
-    const child = spawn(process.execPath, ['-e', 'setTimeout(() => {}, 30000)'], { stdio: 'ignore' });
+    const holder = startChild(process.execPath, ['-e', 'setTimeout(() => {}, 30000)'], { timeoutMs: 30_000 });
     try {
-      const pid = child.pid ?? 0;
+      const pid = holder.child.pid ?? 0;
       await writeFile(lockFile, `${pid}\n`);
       await expect(republisher.run('manual')).rejects.toThrow(new RegExp(`already running \\(process ${pid}`));
       // `ferry build` on the same data folder waits its turn too (same state, same versions).
@@ -321,8 +321,7 @@ describe('createRepublisher', () => {
       expect(built.code).not.toBe(0);
       expect(built.err).toMatch(new RegExp(`a build or republish is already running \\(process ${pid}`));
     } finally {
-      child.kill('SIGKILL');
-      await new Promise((r) => child.once('exit', r));
+      await holder.stop();
     }
     // The holder died (kill -9): its lock is taken over.
     expect((await republisher.run('manual')).run).toMatchObject({ outcome: 'ok', version: 2 });

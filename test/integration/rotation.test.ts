@@ -4,6 +4,8 @@
 // re-signed with b as the canonical (rel=canonical, feeds, the mirror list, the manifest) and
 // without a in its mirror list; when a serves clean bytes again the canonical does not swing back.
 import { mkdtemp, readFile, rm, writeFile, cp } from 'node:fs/promises';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -22,6 +24,9 @@ let a: StaticHost;
 let b: StaticHost;
 let tamper = false;
 let serve: ServeProcess;
+let hook: Server;
+/** What the maintainers' webhook received, as JSON. */
+const alerts: Array<Record<string, unknown>> = [];
 
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'ferry-rotation-'));
@@ -33,6 +38,17 @@ beforeAll(async () => {
         : body,
   });
   b = await startStaticHost(join(dir, 'mirror-b'), '/blog/');
+  hook = createServer((req, res) => {
+    let body = '';
+    req.setEncoding('utf8');
+    req.on('data', (c: string) => (body += c));
+    req.on('end', () => {
+      alerts.push(JSON.parse(body) as Record<string, unknown>);
+      res.writeHead(204).end();
+    });
+  });
+  await new Promise<void>((r) => hook.listen(0, '127.0.0.1', () => r()));
+  const hookUrl = `http://127.0.0.1:${(hook.address() as AddressInfo).port}/ferry`;
   await writeFile(
     join(dir, 'mirrors.json'),
     JSON.stringify({
@@ -55,6 +71,7 @@ beforeAll(async () => {
       ],
       ipfs: { embedded: false },
       health: { every: EVERY, cooldownSeconds: 3600 },
+      alerts: [{ id: 'ops', kind: 'webhook', url: hookUrl }],
     }),
   );
   serve = startServe(['--config', join(dir, 'ferry.config.json'), '--port', '0'], {
@@ -66,7 +83,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await serve?.stop();
-  await Promise.all([a?.close(), b?.close()]);
+  await Promise.all([a?.close(), b?.close(), new Promise((r) => hook?.close(r))]);
   await rm(dir, { recursive: true, force: true });
 });
 
@@ -105,6 +122,13 @@ describe('rotation in ferry serve', () => {
     expect(report.mirrors.find((m) => m.id === 'a')?.verdict).toBe('compromised');
     expect(report.canonical).toBe('b');
     expect(check.code).toBe(0);
+
+    // The maintainers heard of it, in both languages, naming the mirror and the new canonical.
+    await serve.waitFor(/alert ops: sent: /, 20_000, t0);
+    const told = JSON.stringify(alerts);
+    expect(told).toMatch(/compromised/);
+    expect(told).toContain('被篡改');
+    expect(told).toContain(a.url);
 
     // a serves clean bytes again: compromised stays until a maintainer clears it, so no swing back.
     tamper = false;

@@ -3,7 +3,6 @@
 // build has loaded the state and is still reading the origin while the approval is written, then
 // saves); the others start both at random offsets, so the approval also meets the build's save.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { spawn } from 'node:child_process';
 import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -13,6 +12,7 @@ import { createJsonStateStore } from '../../src/adapters/node/json-state-store.t
 import { FEED_PATH, startBloggerServer, type BloggerServer } from '../helpers/blogger-server.ts';
 import { bloggerFeedPages, postId } from '../helpers/blogger-feed.ts';
 import { seededRandom } from '../helpers/generate-origin.ts';
+import { runChild } from '../helpers/child-process.ts';
 
 const BIN = resolve(import.meta.dirname, '../../bin/ferry.js');
 const key = generateKeyPair(new Uint8Array(32).fill(5)).privateKey;
@@ -54,19 +54,9 @@ afterAll(async () => {
 });
 
 /** `ferry approve <id>` as its own process, ended if it runs past 30 s. */
-function approve(id: string, data: string): Promise<{ code: number | null; out: string }> {
-  return new Promise((done, fail) => {
-    const child = spawn(process.execPath, [BIN, 'approve', id, '--data', data], { cwd: work, stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (out += d.toString()));
-    const deadline = setTimeout(() => child.kill('SIGKILL'), 30_000);
-    child.once('error', fail);
-    child.once('close', (code) => {
-      clearTimeout(deadline);
-      done({ code, out });
-    });
-  });
+async function approve(id: string, data: string): Promise<{ code: number | null; out: string }> {
+  const run = await runChild(process.execPath, [BIN, 'approve', id, '--data', data], { cwd: work, timeoutMs: 30_000 });
+  return { code: run.code, out: run.stdout + run.stderr };
 }
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));

@@ -2,7 +2,7 @@
 // loads a built snapshot into the local KV wrangler dev persists, with its PNG intact (which
 // `wrangler kv bulk put` does not do: workers-sdk#15192), and `npm run dev:worker` takes a fresh
 // copy of the project to the blog served in workerd in one command.
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { cp, mkdir, mkdtemp, readFile, rm, symlink } from 'node:fs/promises';
 import { request, type IncomingHttpHeaders } from 'node:http';
 import { createServer } from 'node:net';
@@ -14,6 +14,7 @@ import { toBase64 } from '../../src/core/bytes.ts';
 import { readPublicKey } from '../../src/node/keys.ts';
 import { buildSnapshot, type BuiltSnapshot } from '../helpers/built-snapshot.ts';
 import { runCli } from '../helpers/run-cli.ts';
+import { startChild } from '../helpers/child-process.ts';
 
 const REPO = resolve(import.meta.dirname, '../..');
 const WRANGLER = join(REPO, 'node_modules', 'wrangler', 'bin', 'wrangler.js');
@@ -43,12 +44,8 @@ async function freePort(): Promise<number> {
 
 /** Start a command in its own process group; resolves once its output says wrangler is ready. */
 async function startReady(args: string[], cwd: string, timeoutMs = 90_000): Promise<{ child: ChildProcess; log: () => string }> {
-  const child = spawn(process.execPath, args, {
-    cwd,
-    env: { ...process.env, ...quiet },
-    stdio: ['ignore', 'pipe', 'pipe'],
-    detached: true,
-  });
+  // Ended by stopGroup in afterAll, or at its deadline (test/helpers/child-process.ts) if that never runs.
+  const { child } = startChild(process.execPath, args, { cwd, env: { ...process.env, ...quiet }, timeoutMs: 300_000 });
   running.push(child);
   let log = '';
   await new Promise<void>((resolve, reject) => {
@@ -169,6 +166,15 @@ describe('ferry kv-put --local, then wrangler dev', () => {
         expect(res.status, accept).toBe(200);
         expect(res.body, `Accept-Encoding: ${accept} (${res.headers['content-encoding'] ?? 'no encoding'})`).toEqual(signed);
       }
+      // One range, over the identity bytes: workerd passes the edge's 206 on as it is.
+      const part = await get(`http://127.0.0.1:${port}${built.pngPath}`, { range: 'bytes=8-99' });
+      expect(part.status).toBe(206);
+      expect(part.headers['content-range']).toBe(`bytes 8-99/${built.png.length}`);
+      expect(part.body).toEqual(built.png.subarray(8, 100));
+      const pagePart = await get(`http://127.0.0.1:${port}/index.html`, { range: 'bytes=0-63', 'accept-encoding': 'gzip, br' });
+      expect(pagePart.status).toBe(206);
+      expect(pagePart.body).toEqual(signed.subarray(0, 64));
+      expect(pagePart.headers['access-control-allow-origin']).toBe('*');
       const feed = await get(`http://127.0.0.1:${port}/atom.xml`, { 'accept-encoding': 'gzip' });
       expect(feed.body).toEqual(new Uint8Array(await readFile(join(built.out, 'atom.xml'))));
     } finally {

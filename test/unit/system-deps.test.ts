@@ -1,8 +1,8 @@
 // The system-package helper itself: a missing package skips loudly and is noted for the summary,
 // strict mode fails, and what is there is found.
-import { mkdtemp, rm, writeFile, chmod } from 'node:fs/promises';
+import { chmod, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   APT_INSTALL,
@@ -80,5 +80,15 @@ describe('the package list', () => {
     expect(Object.keys(SYSTEM_DEPS).sort()).toEqual(
       ['chromium', 'fonts-wqy-microhei', 'newsboat', 'nginx', 'promtool', 'python3-feedparser', 'wrk'].sort(),
     );
+  });
+
+  it('is what the README lists and .ci/run installs, and CI runs strict', async () => {
+    const repo = resolve(import.meta.dirname, '../..');
+    const readme = await readFile(join(repo, 'README.md'), 'utf8');
+    expect(readme).toContain(APT_INSTALL);
+    const ci = await readFile(join(repo, '.ci/run'), 'utf8');
+    const aptLine = /apt-get install[^\n]*\\\n([^\n]*)/.exec(ci)?.[1] ?? '';
+    for (const pkg of new Set(Object.values(SYSTEM_DEPS).map((d) => d.package))) expect(aptLine.split(/\s+/), pkg).toContain(pkg);
+    expect(ci).toMatch(/^export FERRY_TEST_STRICT=1\nnpm test$/m);
   });
 });

@@ -62,6 +62,34 @@ describe('Worker entry (wrangler.toml, KV mirror)', () => {
     });
   });
 
+  it('is a mirror itself (manifest and signature byte for byte), with CORS, a preflight, ranges and the old feed addresses', async () => {
+    const v1 = snap(1);
+    await putSnapshot('snapshot', v1);
+    const get = (path: string, init: RequestInit = {}) => exports.default.fetch(new Request(`https://blog.example.org${path}`, init));
+    for (const path of ['/manifest.json', '/manifest.json.sig']) {
+      const res = await get(path);
+      expect(res.status, path).toBe(200);
+      expect(new Uint8Array(await res.arrayBuffer()), path).toEqual(v1.get(path));
+      expect(res.headers.get('access-control-allow-origin'), path).toBe('*');
+    }
+    const pre = await get('/rss.xml', {
+      method: 'OPTIONS',
+      headers: { origin: 'https://r.example', 'access-control-request-method': 'GET' },
+    });
+    expect(pre.status).toBe(204);
+    expect(pre.headers.get('access-control-allow-origin')).toBe('*');
+    const png = v1.get('/media/protest-1.png') ?? new Uint8Array();
+    const part = await get('/media/protest-1.png', { headers: { range: 'bytes=10-19' } });
+    expect(part.status).toBe(206);
+    expect(part.headers.get('content-range')).toBe(`bytes 10-19/${png.length}`);
+    expect(new Uint8Array(await part.arrayBuffer())).toEqual(png.subarray(10, 20));
+    const feed = await get('/feeds/posts/default?alt=rss', { redirect: 'manual' });
+    expect(feed.status).toBe(301);
+    expect(new URL(feed.headers.get('location') ?? '', 'https://blog.example.org/feeds/posts/default').pathname).toBe('/rss.xml');
+    const admin = await get('/_ferry/anything', { headers: { origin: 'https://r.example' } });
+    expect(admin.headers.get('access-control-allow-origin')).toBeNull();
+  });
+
   it('never serves tampered KV bytes', async () => {
     const v1 = snap(1);
     await putSnapshot('snapshot', v1);

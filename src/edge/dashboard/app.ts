@@ -190,7 +190,8 @@ function toAction(kind: string, form: Record<string, unknown>): DashboardAction 
     }
     case 'pause':
     case 'resume':
-    case 'rotate': {
+    case 'rotate':
+    case 'clear': {
       const mirror = field('mirror');
       return mirror === undefined ? undefined : { kind, mirror };
     }

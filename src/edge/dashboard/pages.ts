@@ -72,6 +72,7 @@ function targetRow(m: TargetView, lang: Lang, csrf: string, can: ReadonlySet<str
           .map((e) => `${esc(e.layer)}: ${esc(e.message)}`)
           .join('<br>');
   const acts: string[] = [];
+  if (m.state === 'compromised' && can.has('clear')) acts.push(actionForm(csrf, 'clear', { mirror: m.id }, t('clear', lang)));
   if (m.id.startsWith('@')) {
     // the origin: nothing to pause or make canonical
   } else {

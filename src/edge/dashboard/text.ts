@@ -27,6 +27,7 @@ export const TEXT = {
   resume: { zh: '恢复', en: 'Resume' },
   paused: { zh: '已暂停', en: 'paused' },
   makeCanonical: { zh: '设为主地址', en: 'Make canonical' },
+  clear: { zh: '已修复，清除', en: 'Fixed: clear' },
   runCheck: { zh: '立即检查', en: 'Run a check now' },
   runPublish: { zh: '立即发布', en: 'Publish now' },
   publishes: { zh: '最近发布', en: 'Last publishes' },

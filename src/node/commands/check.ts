@@ -50,7 +50,7 @@ export const command: Command = {
     try {
       outcome = await runCheckRound({
         targets,
-        prober: createLocalProber({ publicKey, health }),
+        prober: createLocalProber({ publicKey, health, store }),
         store,
         vantage: LOCAL_VANTAGE,
         policies: toRoundPolicies(health),

@@ -24,8 +24,32 @@ import { createMemoryHealthStore } from '../../adapters/health/memory-health-sto
 import { createDashboard, createPublicStatus } from '../../edge/dashboard/app.ts';
 import type { CheckTarget } from '../../health/check-round.ts';
 import { Hono } from 'hono';
+import { openAlertService } from '../alerters.ts';
+import type { GuardReport } from '../../core/health/origin-evidence.ts';
+import type { SiteState } from '../../ports/state.ts';
 import { createAgentReports } from '../../health/agent-reports.ts';
 import { createSqliteAgentRegistry } from '../../adapters/health/sqlite-agent-registry.ts';
+
+/** What the last ingest's guard saw at the origin, from the state it left: compromise evidence for the origin's probe. */
+export function guardReportOf(sites: readonly SiteState[], rejected: Readonly<Record<string, string>> = {}): GuardReport | undefined {
+  let heldBack = 0;
+  let activeContentRemoved = 0;
+  let feedIdChanged: GuardReport['feedIdChanged'];
+  for (const site of sites) {
+    // A change a maintainer rejected is reviewed: the published version stays, nothing is pending.
+    const pending = site.pending.filter((q) => rejected[q.id] !== q.hash);
+    heldBack += pending.length;
+    activeContentRemoved += pending.filter((q) => q.reasons.some((r) => r.startsWith('active content removed'))).length;
+    if (site.pendingOriginId !== undefined && site.originId !== undefined)
+      feedIdChanged = { from: site.originId, to: site.pendingOriginId };
+  }
+  if (heldBack === 0 && feedIdChanged === undefined) return undefined;
+  return {
+    heldBack,
+    ...(activeContentRemoved > 0 ? { activeContentRemoved } : {}),
+    ...(feedIdChanged === undefined ? {} : { feedIdChanged }),
+  };
+}
 
 export const command: Command = {
   name: 'serve',
@@ -65,6 +89,17 @@ export const command: Command = {
     // A missing Worker token is a config error at start, not a failure every round.
     const remote = config.health.enabled ? remoteVantagesFor(config.health, io.env) : undefined;
     const healthStore = config.health.enabled ? openHealthStore(config) : undefined;
+    // Alerters are built first: an unset secret variable stops the start, naming it.
+    const alerts =
+      config.health.enabled && config.alerts.length > 0
+        ? openAlertService({
+            alerts: config.alerts,
+            file: config.file ?? 'ferry.config.json',
+            env: io.env,
+            logFile: healthStoreFile(config.data),
+            urls: Object.fromEntries(publicMirrors.map((m) => [m.id, m.url])),
+          })
+        : undefined;
     const republisher = await createRepublisher({
       config,
       env: io.env,
@@ -97,6 +132,7 @@ export const command: Command = {
     );
     const targets: CheckTarget[] = hasMirrorList ? await loadCheckTargets(config.mirrors, config.source) : [];
     const closers: Array<() => Promise<void>> = [];
+    const stateStore = createJsonStateStore(config.data);
     const maintainer = createFileMaintainerStore(join(config.data, 'maintainer.json'));
     let health: HealthService | undefined;
     const backend = createNodeDashboardBackend({
@@ -104,7 +140,7 @@ export const command: Command = {
       mirrors: publicMirrors,
       health: healthStore ?? createMemoryHealthStore(),
       runs: republisher.runs,
-      state: createJsonStateStore(config.data),
+      state: stateStore,
       maintainer,
       publish: async (trigger) => (await republisher.run(trigger)).run,
       check: async () => {
@@ -113,6 +149,7 @@ export const command: Command = {
       rotate: async () => {
         await health?.rotateNow();
       },
+      ...(alerts === undefined ? {} : { alerts: () => alerts.views(20) }),
     });
     let dashboard: Hono;
     const token = io.env.FERRY_ADMIN_TOKEN;
@@ -170,6 +207,16 @@ export const command: Command = {
           republisher: () => republisher,
           paused: async () => new Set(Object.keys((await maintainer.load()).paused)),
           ...(remote === undefined ? {} : { remote }),
+          originReport: async () => guardReportOf(await stateStore.list(), (await maintainer.load()).rejected),
+          ...(alerts === undefined
+            ? {}
+            : {
+                after: async (outcome, _rotation, signal) => {
+                  const sent = await alerts.dispatch(outcome, signal);
+                  for (const a of sent.attempts)
+                    io.out(`alert ${a.alerter}: ${a.ok ? 'sent' : `not sent (${a.error ?? 'failed'}; retried next round)`}: ${a.subject}`);
+                },
+              }),
           log: (line) => io.out(line),
         });
         void health.job.runNow();
@@ -184,6 +231,7 @@ export const command: Command = {
           .then(() => job.stop())
           .then(() => server.close())
           .then(() => Promise.all(closers.map((close) => close())))
+          .then(() => alerts?.close())
           .then(() => healthStore?.close())
           .then(() => republisher.close())
           .then(done, done);
