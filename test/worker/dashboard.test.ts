@@ -16,7 +16,11 @@ const MIRRORS = JSON.stringify({
   ],
 });
 
-async function call(path: string, init: RequestInit<IncomingRequestCfProperties> = {}, vars: Partial<Cloudflare.Env> = {}): Promise<Response> {
+async function call(
+  path: string,
+  init: RequestInit<IncomingRequestCfProperties> = {},
+  vars: Partial<Cloudflare.Env> = {},
+): Promise<Response> {
   const ctx = createExecutionContext();
   const res = await worker.fetch(
     new Request(`https://blog.example.org${path}`, { redirect: 'manual', ...init }),
