@@ -7,10 +7,10 @@ import type { BlockGetter } from '../ports/ipfs.ts';
 import type { EdgeStateStore } from '../ports/edge-state.ts';
 import type { Mirror } from '../ports/mirror.ts';
 import { createMemoryEdgeState } from '../adapters/edge-state/memory-edge-state.ts';
-import { createCompromisedMarks } from './compromised-marks.ts';
 import { createWebCompressor, type Compressor } from './compression.ts';
 import { PUBLIC_HEADERS, SECURITY_HEADERS } from './content-headers.ts';
 import { preflightResponse } from './cors.ts';
+import { createExclusions, type Exclusions } from './exclusions.ts';
 import { createFerryRoutes } from './ferry-routes.ts';
 import { createFileCache } from './file-cache.ts';
 import { createLegacyFeedRoutes } from './legacy-feeds.ts';
@@ -42,6 +42,8 @@ export interface EdgeOptions {
   manifestTtlMs?: number;
   /** Least time between manifest refreshes caused by unknown paths, ms (default 5 s). */
   missRefreshMs?: number;
+  /** How often exclusions made elsewhere (another process or isolate) are read from the store, ms (default 10 s). */
+  exclusionsTtlMs?: number;
   compressor?: Compressor;
   /** Upper bound for the verified bytes kept in memory (default 256 MB). */
   maxCacheBytes?: number;
@@ -61,6 +63,8 @@ export interface Edge {
   app: Hono;
   pool: MirrorPool;
   reader: SnapshotReader;
+  /** Stop asking a mirror (the health checker's verdict, a maintainer's pause) and ask it again. */
+  exclusions: Exclusions;
   /**
    * The answer for a GET or HEAD of a snapshot path that is verified, prepared and current, or
    * undefined: then ask `app`. A runtime may call it first to skip building a Request (Node does).
@@ -91,12 +95,18 @@ export function createEdge(options: EdgeOptions): Edge {
   } = options;
 
   const timeouts: ReaderTimeouts = { ...DEFAULT_READER_TIMEOUTS, ...options.timeouts };
-  const marks = createCompromisedMarks(store);
+  const exclusions = createExclusions({
+    store,
+    now,
+    ...(options.exclusionsTtlMs !== undefined ? { ttlMs: options.exclusionsTtlMs } : {}),
+    // Asked again: the checker's verdict replaces what this edge saw, so it starts afresh.
+    onIncluded: (id) => pool.clear(id),
+  });
   const pool = createMirrorPool({
     mirrors: options.mirrors,
     ...(options.hedge ? { hedge: options.hedge } : {}),
+    exclusion: (id) => exclusions.reason(id),
     onStateChange: (mirror, state, obs) => {
-      marks.observed(obs);
       onEvent({
         type: 'mirror-state',
         mirror: mirror.id,
@@ -119,7 +129,7 @@ export function createEdge(options: EdgeOptions): Edge {
     pool,
     cache,
     store,
-    marks,
+    exclusions,
     compressor,
     now,
     manifestTtlMs,
@@ -132,7 +142,7 @@ export function createEdge(options: EdgeOptions): Edge {
   // Content-addressed: every block is verified by its CID, by the client, so the gateway needs no
   // manifest check of its own.
   if (options.ipfs !== undefined) app.route('/ipfs', createIpfsGateway({ blocks: options.ipfs }));
-  app.route('/_ferry', createFerryRoutes({ reader, pool, cache, marks, serving }));
+  app.route('/_ferry', createFerryRoutes({ reader, pool, cache, exclusions, serving }));
   if (options.dashboard !== undefined) app.route('/_ferry', options.dashboard);
   // Routes mounted under /_ferry go above: the rest of /_ferry/ is not part of the snapshot, and
   // answers without CORS headers.
@@ -168,5 +178,5 @@ export function createEdge(options: EdgeOptions): Edge {
     return unavailableResponse(reader.current()?.manifest, c.req.path.startsWith(FERRY_PREFIX) ? SECURITY_HEADERS : PUBLIC_HEADERS);
   });
 
-  return { app, pool, reader, cached: serving.cached };
+  return { app, pool, reader, exclusions, cached: serving.cached };
 }

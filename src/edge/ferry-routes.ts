@@ -3,7 +3,7 @@
 // maintainers' dashboard mounts here next, without CORS headers.
 import { Hono } from 'hono';
 import { PUBLIC_HEADERS } from './content-headers.ts';
-import type { CompromisedMarks } from './compromised-marks.ts';
+import type { Exclusions } from './exclusions.ts';
 import type { FileCache } from './file-cache.ts';
 import type { MirrorPool } from './mirror-pool.ts';
 import { NO_STORE, unavailableResponse } from './responder.ts';
@@ -14,15 +14,15 @@ export interface FerryRoutesOptions {
   reader: SnapshotReader;
   pool: MirrorPool;
   cache: FileCache;
-  marks: CompromisedMarks;
+  exclusions: Exclusions;
   serving: SnapshotServing;
 }
 
-export function createFerryRoutes({ reader, pool, cache, marks, serving }: FerryRoutesOptions): Hono {
+export function createFerryRoutes({ reader, pool, cache, exclusions, serving }: FerryRoutesOptions): Hono {
   const ferry = new Hono();
 
   ferry.get('/health', async () => {
-    await marks.load(pool);
+    await exclusions.ready();
     const a = reader.current() ?? (await reader.ensure());
     const body = {
       manifest: a
@@ -45,7 +45,7 @@ export function createFerryRoutes({ reader, pool, cache, marks, serving }: Ferry
 
   ferry.get('/mirrors', async (c) => {
     const a = reader.current() ?? (await reader.ensure());
-    if (a === undefined) return unavailableResponse(undefined);
+    if (a === undefined) return unavailableResponse(undefined, PUBLIC_HEADERS, reader.retryAfterMs());
     if (a.manifest.files['/mirrors.json'] !== undefined) {
       const res = await serving.serve(c, '/mirrors.json');
       if (res.status !== 503) return res;

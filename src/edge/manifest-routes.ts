@@ -13,6 +13,7 @@ import {
   verifySignatureText,
 } from '../core/manifest.ts';
 import type { Compressor } from './compression.ts';
+import { PUBLIC_HEADERS } from './content-headers.ts';
 import type { FileCache } from './file-cache.ts';
 import type { MirrorPool } from './mirror-pool.ts';
 import { builtInNotFound, prepareFile, respond, unavailableResponse, type ConditionalHeader, type Prepared } from './responder.ts';
@@ -109,11 +110,15 @@ export function createManifestRoutes(o: ManifestRoutesOptions): Hono {
   const routes = new Hono();
   routes.get(MANIFEST_PATH, async (c) => {
     const a = await accepted();
-    return a === undefined ? unavailableResponse(undefined) : send(c, (await currentPair(a)).manifest);
+    return a === undefined
+      ? unavailableResponse(undefined, PUBLIC_HEADERS, reader.retryAfterMs())
+      : send(c, (await currentPair(a)).manifest);
   });
   routes.get(SIGNATURE_PATH, async (c) => {
     const a = await accepted();
-    return a === undefined ? unavailableResponse(undefined) : send(c, (await currentPair(a)).signature);
+    return a === undefined
+      ? unavailableResponse(undefined, PUBLIC_HEADERS, reader.retryAfterMs())
+      : send(c, (await currentPair(a)).signature);
   });
   routes.get(NEXT_MANIFEST_PATH, async (c) => {
     const a = await accepted();

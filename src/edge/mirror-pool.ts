@@ -31,6 +31,8 @@ export class UnavailableError extends Error {
   constructor(
     readonly what: string,
     readonly reasons: readonly string[],
+    /** The race's deadline passed (rather than every mirror failing). */
+    readonly timedOut = false,
   ) {
     super(`no mirror delivered ${what}${reasons.length ? `: ${reasons.join('; ')}` : ' (no usable mirror)'}`);
   }
@@ -48,12 +50,14 @@ export interface MirrorStatus {
   successes: number;
   lastError: string | null;
   compromisedReason: string | null;
+  /** Why it is not asked at all (the health checker or a maintainer excluded it), or null. */
+  excluded: string | null;
 }
 
 export interface RaceOptions {
   /** Overall deadline for the whole race, ms. */
   deadlineMs: number;
-  /** Which mirrors may be asked (default: every mirror not compromised). */
+  /** Which mirrors may be asked (default: every one, in the pool's order). */
   only?: (mirror: Mirror) => boolean;
 }
 
@@ -64,10 +68,10 @@ export interface RaceWin<T> {
 
 export interface MirrorPool {
   readonly mirrors: readonly Mirror[];
-  /** Mirrors in the order they would be asked (compromised ones left out). */
+  /** Mirrors in the order they would be asked (compromised ones last, excluded ones never). */
   ordered(): Mirror[];
   observe(id: string, observation: Observation): void;
-  /** Lift `compromised` (and every counter) for a mirror: the health checker calls it. */
+  /** Lift `compromised` (and every counter) for a mirror at once. */
   clear(id: string): void;
   status(): MirrorStatus[];
   state(id: string): PoolState | undefined;
@@ -81,7 +85,12 @@ export interface MirrorPoolOptions {
   /** Monotonic milliseconds, for latencies. */
   clock?: () => number;
   onStateChange?: (mirror: Mirror, state: PoolState, observation: Observation) => void;
+  /** Why a mirror must not be asked at all, if it must not (read at every decision: honoured at once). */
+  exclusion?: (id: string) => string | undefined;
 }
+
+/** Pause between the first and the second round of a race, ms. */
+const SECOND_ROUND_PAUSE_MS = 150;
 
 export const DEFAULT_HEDGE: HedgePolicy = { initialMs: 100, minMs: 50, maxMs: 500 };
 
@@ -91,6 +100,7 @@ export function createMirrorPool({
   hedge = DEFAULT_HEDGE,
   clock = () => performance.now(),
   onStateChange,
+  exclusion = () => undefined,
 }: MirrorPoolOptions): MirrorPool {
   const ids = new Set<string>();
   for (const m of mirrors) {
@@ -114,10 +124,17 @@ export function createMirrorPool({
   };
 
   const ordered = (): Mirror[] =>
-    orderMirrors(mirrors.map((m) => ({ id: m.id, priority: m.priority, state: stateOf(m.id), mirror: m }))).map((r) => r.mirror);
+    orderMirrors(
+      mirrors
+        .filter((m) => exclusion(m.id) === undefined)
+        .map((m) => ({ id: m.id, priority: m.priority, state: stateOf(m.id), mirror: m })),
+    ).map((r) => r.mirror);
 
   const race = <T>(attempt: (mirror: Mirror, signal: AbortSignal) => Promise<T>, options: RaceOptions): Promise<RaceWin<T>> => {
-    const candidates = ordered().filter((m) => options.only?.(m) ?? true);
+    const round = ordered().filter((m) => options.only?.(m) ?? true);
+    // Two rounds: mirrors change state (one that failed a moment ago may answer now), so after
+    // the first round is out, and a short pause, each mirror whose first attempt is over is asked once more.
+    const candidates = [...round, ...round];
     return new Promise<RaceWin<T>>((resolve, reject) => {
       if (candidates.length === 0) {
         reject(new UnavailableError('anything', []));
@@ -130,6 +147,8 @@ export function createMirrorPool({
       let settled = false;
       let won = false;
       let hedgeTimer: ReturnType<typeof setTimeout> | undefined;
+      const busy = new Set<string>();
+      let secondRoundAt: number | undefined;
       const finish = (winner?: AbortController): void => {
         settled = true;
         clearTimeout(deadline);
@@ -139,15 +158,34 @@ export function createMirrorPool({
       const deadline = setTimeout(() => {
         if (settled) return;
         finish();
-        reject(new UnavailableError('in time', [...reasons, `deadline of ${options.deadlineMs} ms passed`]));
+        reject(new UnavailableError('in time', [...reasons, `deadline of ${options.deadlineMs} ms passed`], true));
       }, options.deadlineMs);
 
       const launch = (): void => {
         if (hedgeTimer !== undefined) clearTimeout(hedgeTimer);
+        // Excluded while the race ran, or (second round) still busy with its first attempt: not asked.
+        const skip = (m: Mirror | undefined): boolean =>
+          m !== undefined && (exclusion(m.id) !== undefined || (next >= round.length && busy.has(m.id)));
+        while (next < candidates.length && skip(candidates[next])) next += 1;
+        if (!settled && next >= round.length && next < candidates.length) {
+          secondRoundAt ??= clock() + SECOND_ROUND_PAUSE_MS;
+          const wait = secondRoundAt - clock();
+          if (wait > 0) {
+            hedgeTimer = setTimeout(launch, wait);
+            return;
+          }
+        }
         const mirror = candidates[next];
-        if (settled || mirror === undefined) return;
+        if (settled || mirror === undefined) {
+          if (!settled && running === 0) {
+            finish();
+            reject(new UnavailableError('it', reasons));
+          }
+          return;
+        }
         next += 1;
         running += 1;
+        busy.add(mirror.id);
         const controller = new AbortController();
         controllers.push(controller);
         const t0 = clock();
@@ -155,6 +193,7 @@ export function createMirrorPool({
         attempt(mirror, controller.signal).then(
           (value) => {
             running -= 1;
+            busy.delete(mirror.id);
             if (settled) return;
             observe(mirror.id, { type: 'success', latencyMs: clock() - t0 });
             won = true;
@@ -163,6 +202,7 @@ export function createMirrorPool({
           },
           (e: unknown) => {
             running -= 1;
+            busy.delete(mirror.id);
             const ownMs = clock() - t0;
             const observation = toObservation(e, won, Math.round(ownMs));
             // A hedge that was cancelled before it had its own fair time says nothing about its mirror.
@@ -203,6 +243,7 @@ export function createMirrorPool({
           successes: s.successes,
           lastError: s.lastError ?? null,
           compromisedReason: s.compromisedReason ?? null,
+          excluded: exclusion(m.id) ?? null,
         };
       }),
     race,

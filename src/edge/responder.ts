@@ -198,12 +198,18 @@ export function staleHeaders(nowMs: number, verifiedAt: number): Record<string, 
 
 /**
  * No mirror can deliver: the 503 page, listing the other mirrors the manifest names. With
- * `headers` = SECURITY_HEADERS where no CORS belongs (the /_ferry/ routes).
+ * `headers` = SECURITY_HEADERS where no CORS belongs (the /_ferry/ routes). `retryAfterMs`: when the
+ * edge will look again (with no manifest yet, the reader's backoff); default 30 s.
  */
-export function unavailableResponse(manifest: Manifest | undefined, headers: Readonly<Record<string, string>> = PUBLIC_HEADERS): Response {
+export function unavailableResponse(
+  manifest: Manifest | undefined,
+  headers: Readonly<Record<string, string>> = PUBLIC_HEADERS,
+  retryAfterMs = 30_000,
+): Response {
+  const retryAfter = String(Math.max(1, Math.ceil(retryAfterMs / 1000)));
   return new Response(unavailablePage(manifest ? manifest.mirrors.map((m) => m.url) : []), {
     status: 503,
-    headers: { 'content-type': 'text/html; charset=utf-8', 'cache-control': NO_STORE, 'retry-after': '30', ...headers },
+    headers: { 'content-type': 'text/html; charset=utf-8', 'cache-control': NO_STORE, 'retry-after': retryAfter, ...headers },
   });
 }
 

@@ -15,7 +15,7 @@ import {
 } from '../core/manifest.ts';
 import { acceptManifest, checkFile, ExpiredError, IntegrityError, RollbackError } from '../core/verify.ts';
 import type { EdgeStateStore } from '../ports/edge-state.ts';
-import { MirrorError, type Mirror } from '../ports/mirror.ts';
+import { MirrorError, type Mirror, type MirrorResponse } from '../ports/mirror.ts';
 import { AttemptError, type MirrorPool } from './mirror-pool.ts';
 
 export interface AcceptedManifest {
@@ -33,6 +33,12 @@ export interface VerifiedFile {
   /** The manifest it was verified against (may be newer than the one asked with: see getFile). */
   accepted: AcceptedManifest;
   mirror: string;
+}
+
+interface SignedPair {
+  manifest: Manifest;
+  bytes: Uint8Array;
+  signature: string;
 }
 
 export interface ReaderTimeouts {
@@ -56,14 +62,29 @@ export const DEFAULT_READER_TIMEOUTS: ReaderTimeouts = {
   manifestMaxBytes: 16 * 1024 * 1024,
 };
 
+/** How a missing manifest is looked for again: after each empty lookup, wait, doubling up to maxMs. */
+export interface ManifestRetryPolicy {
+  initialMs: number;
+  maxMs: number;
+}
+
+export const DEFAULT_MANIFEST_RETRY: ManifestRetryPolicy = { initialMs: 250, maxMs: 10_000 };
+
 export type ReaderEvent =
   { type: 'manifest-accepted'; version: number; source: string } | { type: 'manifest-rejected'; mirror: string; error: string };
 
 export interface SnapshotReader {
   /** The last accepted manifest (loaded from the state store or the mirrors on first use). */
   current(): AcceptedManifest | undefined;
-  /** Make sure a manifest was loaded at least once (state store, then mirrors). */
+  /**
+   * The manifest, loaded on first use (state store, then mirrors; every caller waits for that
+   * first lookup). While none was found, a later call looks again (one lookup at a time, the
+   * caller that starts it waits for it) once the backoff has passed; during the backoff, or while
+   * another caller's lookup runs, it answers undefined at once, so a dead pool never stalls readers.
+   */
   ensure(): Promise<AcceptedManifest | undefined>;
+  /** With no manifest yet: ms until the next lookup may start (0 when one may start now); else undefined. */
+  retryAfterMs(): number | undefined;
   /** Ask every usable mirror for its manifest; adopt the highest valid version. Never overlaps itself. */
   refresh(): Promise<AcceptedManifest | undefined>;
   /** Read one path from the mirrors and verify it; throws UnavailableError when none delivers. */
@@ -76,6 +97,9 @@ export interface SnapshotReaderOptions {
   now: () => Date;
   store: EdgeStateStore;
   timeouts?: Partial<ReaderTimeouts>;
+  retry?: ManifestRetryPolicy;
+  /** Monotonic milliseconds, for the retry backoff. */
+  clock?: () => number;
   onEvent?: (event: ReaderEvent) => void;
 }
 
@@ -85,11 +109,17 @@ export function createSnapshotReader({
   now,
   store,
   timeouts: partial = {},
+  retry = DEFAULT_MANIFEST_RETRY,
+  clock = () => performance.now(),
   onEvent = () => undefined,
 }: SnapshotReaderOptions): SnapshotReader {
   const t: ReaderTimeouts = { ...DEFAULT_READER_TIMEOUTS, ...partial };
   let current: AcceptedManifest | undefined;
   let loaded: Promise<AcceptedManifest | undefined> | undefined;
+  /** A later lookup while there is still no manifest (at most one at a time), and its backoff. */
+  let lookup: Promise<AcceptedManifest | undefined> | undefined;
+  let retryAt = 0;
+  let retryDelayMs = retry.initialMs;
   let refreshing: Promise<AcceptedManifest | undefined> | undefined;
 
   /** Adopt a candidate if it is newer than what we have; persist it. */
@@ -168,7 +198,7 @@ export function createSnapshotReader({
         const t0 = performance.now();
         fetchManifest(mirror, controller.signal)
           .then(async (candidate) => {
-            pool.observe(mirror.id, { type: 'success', latencyMs: performance.now() - t0 });
+            pool.observe(mirror.id, { type: 'success', latencyMs: performance.now() - t0, what: 'manifest' });
             await adopt(candidate);
             graceTimer ??= setTimeout(done, t.manifestGraceMs);
           })
@@ -194,55 +224,100 @@ export function createSnapshotReader({
     return refreshing;
   };
 
+  /** One look for a manifest: the state store (another process may have saved one), then the mirrors. */
+  const lookFor = async (): Promise<AcceptedManifest | undefined> => {
+    await loadFromStore().catch(() => undefined);
+    const expired = current === undefined || Date.parse(current.manifest.expires) <= now().getTime();
+    // A stored manifest that is still valid serves at once; the mirrors are asked meanwhile.
+    if (expired) await refresh();
+    else void refresh().catch(() => undefined);
+    if (current === undefined) {
+      retryAt = clock() + retryDelayMs;
+      retryDelayMs = Math.min(retry.maxMs, retryDelayMs * 2);
+    }
+    return current;
+  };
+
   const ensure = (): Promise<AcceptedManifest | undefined> => {
-    loaded ??= (async () => {
-      await loadFromStore().catch(() => undefined);
-      const expired = current === undefined || Date.parse(current.manifest.expires) <= now().getTime();
-      // A stored manifest that is still valid serves at once; the mirrors are asked meanwhile.
-      if (expired) await refresh();
-      else void refresh().catch(() => undefined);
-      return current;
-    })();
-    return loaded.then(() => current);
+    if (loaded === undefined) {
+      loaded = lookFor();
+      return loaded;
+    }
+    if (current !== undefined) return Promise.resolve(current);
+    return loaded.then(() => {
+      if (current !== undefined || lookup !== undefined || clock() < retryAt) return current;
+      lookup = lookFor().finally(() => {
+        lookup = undefined;
+      });
+      return lookup;
+    });
+  };
+
+  const retryAfterMs = (): number | undefined => {
+    if (current !== undefined) return undefined;
+    return lookup !== undefined ? retryDelayMs : Math.max(0, retryAt - clock());
   };
 
   const getFile = async (path: string): Promise<VerifiedFile> => {
     const asked = current;
     const entry = asked?.manifest.files[path];
     if (asked === undefined || entry === undefined) throw new Error(`${path} is not in the manifest`);
-    const { value } = await pool.race(
-      async (mirror, signal) => {
-        const res = await mirror.get(path, { signal, maxBytes: entry.size, timeoutMs: t.requestMs });
-        if (!res.found) throw new AttemptError({ type: 'failure', error: `${path}: not found (mirror outdated?)` });
-        try {
-          checkFile(asked.manifest, path, res.body, `mirror '${mirror.id}'`);
-          return { path, entry, body: res.body, accepted: asked, mirror: mirror.id };
-        } catch (e) {
-          if (!(e instanceof IntegrityError)) throw e;
-          return recheck(mirror, signal, path, res.body, e);
-        }
-      },
-      { deadlineMs: t.fileDeadlineMs },
-    );
-    return value;
+    const attempt = async (mirror: Mirror, signal: AbortSignal): Promise<VerifiedFile> => {
+      let res: MirrorResponse;
+      try {
+        // Asked with the signed size: an answer that does not fit it is no longer, whatever it holds.
+        res = await mirror.get(path, { signal, maxBytes: entry.size, timeoutMs: t.requestMs });
+      } catch (e) {
+        if (!(e instanceof MirrorError && e.problem === 'too-large')) throw e;
+        return recheck(
+          mirror,
+          path,
+          undefined,
+          `mirror '${mirror.id}': ${path} is bigger than the ${entry.size} bytes the manifest signs (${e.message})`,
+        );
+      }
+      if (!res.found) throw new AttemptError({ type: 'failure', error: `${path}: not found (mirror outdated?)` });
+      try {
+        checkFile(asked.manifest, path, res.body, `mirror '${mirror.id}'`);
+        return { path, entry, body: res.body, accepted: asked, mirror: mirror.id };
+      } catch (e) {
+        if (!(e instanceof IntegrityError)) throw e;
+        return recheck(mirror, path, res.body, e.message);
+      }
+    };
+    return (await pool.race(attempt, { deadlineMs: t.fileDeadlineMs })).value;
   };
 
   /**
-   * Bytes that do not match our manifest. Before calling the mirror compromised, look at ITS
-   * manifest: mid-publish it may already serve a newer signed version (adopt it, serve the bytes if
-   * they match it), or it may lag behind (bytes match an older signed manifest: outdated, not
-   * compromised). Anything else is tampering.
+   * Bytes that do not match our manifest (`body` undefined: more bytes than it signs). Before
+   * calling the mirror compromised, look at ITS manifest: mid-publish it may already serve a newer
+   * signed version (adopt it, serve the bytes if they match it), or it may lag behind (bytes match
+   * an older signed manifest: outdated, not compromised). Anything else is tampering.
+   * The recheck has its own deadline and is not cancelled when another mirror wins the race, so its
+   * verdict is still recorded; a recheck that could not ask (timed out, unreachable) proves nothing.
    */
-  const recheck = async (
+  const recheck = async (mirror: Mirror, path: string, got: Uint8Array | undefined, mismatch: string): Promise<VerifiedFile> => {
+    try {
+      return await explain(mirror, AbortSignal.timeout(t.fileDeadlineMs), path, got, mismatch);
+    } catch (e) {
+      if (e instanceof MirrorError && (e.problem === 'aborted' || e.problem === 'timeout' || e.problem === 'unreachable')) {
+        throw new AttemptError({ type: 'unreachable', error: `${mismatch}; could not read its manifest to tell why: ${e.message}` });
+      }
+      throw e;
+    }
+  };
+
+  const explain = async (
     mirror: Mirror,
     signal: AbortSignal,
     path: string,
-    body: Uint8Array,
-    mismatch: IntegrityError,
+    got: Uint8Array | undefined,
+    mismatch: string,
   ): Promise<VerifiedFile> => {
-    const theirs = await readPair(mirror, signal, MANIFEST_PATH, SIGNATURE_PATH);
     const ours = current;
-    if (theirs !== undefined && ours !== undefined && matches(theirs.manifest.files[path], body)) {
+    const theirs = await readPair(mirror, signal, MANIFEST_PATH, SIGNATURE_PATH);
+    const body = got ?? (await readAgain(mirror, signal, path, theirs));
+    if (theirs !== undefined && ours !== undefined && body !== undefined && matches(theirs.manifest.files[path], body)) {
       const fresh = Date.parse(theirs.manifest.expires) > now().getTime();
       if (theirs.manifest.version > ours.manifest.version && fresh) {
         const accepted = { ...theirs, source: mirror.id };
@@ -258,39 +333,77 @@ export function createSnapshotReader({
     // Updated in place, the mirror may be between its first new file and its new manifest: it
     // announced that manifest (signed, newer) beforehand, and the bytes match it.
     const next = await readPair(mirror, signal, NEXT_MANIFEST_PATH, NEXT_SIGNATURE_PATH);
+    const nextBody = body ?? (await readAgain(mirror, signal, path, next));
     if (
       next !== undefined &&
       ours !== undefined &&
+      nextBody !== undefined &&
       next.manifest.version > ours.manifest.version &&
-      matches(next.manifest.files[path], body)
+      matches(next.manifest.files[path], nextBody)
     ) {
       throw new AttemptError({ type: 'failure', error: `${path}: publishing version ${next.manifest.version} (not complete yet)` });
     }
-    throw new AttemptError({ type: 'compromised', error: mismatch.message });
+    throw new AttemptError({ type: 'compromised', error: mismatch });
   };
 
-  /** A mirror's manifest and signature at these paths, if present and signed by the pinned key. */
+  /**
+   * The body refused as bigger than our manifest signs, read once more within the size the
+   * mirror's own signed manifest gives it (when that one is bigger), to compare with that manifest.
+   */
+  const readAgain = async (
+    mirror: Mirror,
+    signal: AbortSignal,
+    path: string,
+    pair: SignedPair | undefined,
+  ): Promise<Uint8Array | undefined> => {
+    const size = pair?.manifest.files[path]?.size;
+    const ours = current?.manifest.files[path]?.size;
+    if (size === undefined || ours === undefined || size <= ours) return undefined;
+    try {
+      const res = await mirror.get(path, { signal, maxBytes: size, timeoutMs: t.requestMs });
+      return res.found ? res.body : undefined;
+    } catch (e) {
+      if (e instanceof MirrorError && e.problem === 'too-large') return undefined;
+      throw e;
+    }
+  };
+
+  /**
+   * A mirror's manifest and signature at these paths, if present and signed by the pinned key.
+   * A transport failure is thrown (it proves nothing); anything else unusable is undefined.
+   */
   const readPair = async (
     mirror: Mirror,
     signal: AbortSignal,
     manifestPath: string,
     signaturePath: string,
-  ): Promise<{ manifest: Manifest; bytes: Uint8Array; signature: string } | undefined> => {
+  ): Promise<SignedPair | undefined> => {
     try {
       const [m, s] = await Promise.all([
         mirror.get(manifestPath, { signal, timeoutMs: t.requestMs, maxBytes: t.manifestMaxBytes }),
         mirror.get(signaturePath, { signal, timeoutMs: t.requestMs, maxBytes: 1024 }),
       ]);
       if (!m.found || !s.found) return undefined;
+      // The very bytes of the manifest already accepted: verified and parsed before.
+      const ours = current;
+      if (ours !== undefined && sameBytes(m.body, ours.bytes))
+        return { manifest: ours.manifest, bytes: ours.bytes, signature: ours.signature };
       const signature = new TextDecoder().decode(s.body);
       if (!verifySignatureText(m.body, signature, publicKey)) return undefined;
       return { manifest: parseManifest(utf8ToString(m.body, manifestPath)), bytes: m.body, signature };
-    } catch {
+    } catch (e) {
+      if (e instanceof MirrorError && (e.problem === 'aborted' || e.problem === 'timeout' || e.problem === 'unreachable')) throw e;
       return undefined;
     }
   };
 
-  return { current: () => current, ensure, refresh, getFile };
+  return { current: () => current, ensure, retryAfterMs, refresh, getFile };
+}
+
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
 }
 
 function matches(entry: FileEntry | undefined, body: Uint8Array): boolean {

@@ -7,8 +7,8 @@ import { sha256Hex } from '../core/bytes.ts';
 import { hrefOf } from '../core/paths.ts';
 import type { EdgeStateStore } from '../ports/edge-state.ts';
 import { background } from './background.ts';
-import type { CompromisedMarks } from './compromised-marks.ts';
 import type { Compressor } from './compression.ts';
+import type { Exclusions } from './exclusions.ts';
 import { PUBLIC_HEADERS, toSnapshotPath } from './content-headers.ts';
 import type { CachedFile, FileCache } from './file-cache.ts';
 import { UnavailableError, type MirrorPool } from './mirror-pool.ts';
@@ -34,7 +34,7 @@ export interface SnapshotServingOptions {
   pool: MirrorPool;
   cache: FileCache;
   store: EdgeStateStore;
-  marks: CompromisedMarks;
+  exclusions: Exclusions;
   compressor: Compressor;
   now: () => Date;
   manifestTtlMs: number;
@@ -60,7 +60,7 @@ export interface SnapshotServing {
 const MAX_PREPARED = 10_000;
 
 export function createSnapshotServing(o: SnapshotServingOptions): SnapshotServing {
-  const { reader, pool, cache, store, marks, compressor, now, onEvent } = o;
+  const { reader, cache, store, exclusions, compressor, now, onEvent } = o;
   const prepared = new Map<string, Prepared>();
   const inflight = new Map<string, Promise<CachedFile>>();
   let lastRefreshAt = 0;
@@ -142,7 +142,7 @@ export function createSnapshotServing(o: SnapshotServingOptions): SnapshotServin
 
   const serveVerified = async (c: Context, requestPath: string): Promise<Response> => {
     let a = reader.current() ?? (await reader.ensure());
-    if (a === undefined) return unavailableResponse(undefined);
+    if (a === undefined) return unavailableResponse(undefined, PUBLIC_HEADERS, reader.retryAfterMs());
     let path = resolvePath(requestPath, a);
     if (path === undefined) {
       if (!requestPath.endsWith('/') && a.manifest.files[`${requestPath}/index.html`] !== undefined) {
@@ -187,13 +187,10 @@ export function createSnapshotServing(o: SnapshotServingOptions): SnapshotServin
 
   /** Everything but the hot cached case. */
   const serveSlow = async (c: Context, requestPath: string): Promise<Response> => {
-    await marks.load(pool);
-    try {
-      return await serveVerified(c, requestPath);
-    } finally {
-      const saving = marks.flush(pool);
-      if (saving !== undefined) background(c, saving);
-    }
+    await exclusions.ready();
+    const reading = exclusions.refreshIfStale();
+    if (reading !== undefined) background(c, reading);
+    return serveVerified(c, requestPath);
   };
 
   const cached = (requestPath: string, header: HeaderReader, keepAlive: (work: Promise<unknown>) => void): Answer | undefined => {

@@ -131,6 +131,7 @@ export interface StartEdgeServerOptions {
   hedge?: EdgeOptions['hedge'];
   timeouts?: EdgeOptions['timeouts'];
   manifestTtlMs?: number;
+  exclusionsTtlMs?: number;
   onEvent?: EdgeOptions['onEvent'];
   /** Serve these blocks as a trustless IPFS gateway at /ipfs/. */
   ipfs?: EdgeOptions['ipfs'];
@@ -167,6 +168,7 @@ export async function startEdgeServer({
     ...(rest.hedge ? { hedge: rest.hedge } : {}),
     ...(rest.timeouts ? { timeouts: rest.timeouts } : {}),
     ...(rest.manifestTtlMs !== undefined ? { manifestTtlMs: rest.manifestTtlMs } : {}),
+    ...(rest.exclusionsTtlMs !== undefined ? { exclusionsTtlMs: rest.exclusionsTtlMs } : {}),
     ...(rest.onEvent ? { onEvent: rest.onEvent } : {}),
     ...(rest.ipfs ? { ipfs: rest.ipfs } : {}),
     ...(rest.dashboard ? { dashboard: rest.dashboard } : {}),

@@ -24,6 +24,10 @@ export interface Mirror {
   get(path: string, options: MirrorGetOptions): Promise<MirrorResponse>;
 }
 
+/**
+ * 'too-large': the mirror's answer for the path (not an error page) is bigger than maxBytes; the
+ * edge asks with the size the manifest signs, so there it is an integrity failure.
+ */
 export type MirrorProblem = 'unreachable' | 'timeout' | 'too-large' | 'http-status' | 'aborted' | 'bad-path';
 
 export class MirrorError extends Error {

@@ -25,7 +25,7 @@ export function edgeStateContract(name: string, harness: EdgeStateHarness): void
       const store = harness.open();
       expect(await store.loadManifest()).toBeUndefined();
       expect(await store.loadFile('/index.html')).toBeUndefined();
-      expect(await store.loadCompromised()).toEqual({});
+      expect(await store.loadExclusions()).toEqual({});
     });
 
     it('keeps the manifest byte for byte, with its signature text, the latest save winning', async () => {
@@ -59,15 +59,28 @@ export function edgeStateContract(name: string, harness: EdgeStateHarness): void
       expect((await store.loadFile('/media/a.png'))?.body).toEqual(BINARY);
     });
 
-    it('keeps the compromised marks as saved (a copy: changing what was loaded changes nothing), and clears them', async () => {
+    it('keeps the exclusions as saved (a copy: changing what was loaded changes nothing), replaced whole', async () => {
       const store = harness.open();
-      await store.saveCompromised({ gh: 'served /index.html with sha256 00… (planted script)', 'ipfs.1': '镜像' });
-      const got = await store.loadCompromised();
-      expect(got).toEqual({ gh: 'served /index.html with sha256 00… (planted script)', 'ipfs.1': '镜像' });
-      got.other = 'x';
-      expect(await store.loadCompromised()).not.toHaveProperty('other');
-      await store.saveCompromised({});
-      expect(await store.loadCompromised()).toEqual({});
+      const paused = { reason: 'paused by a maintainer', since: '2026-12-01T00:00:00.000Z' };
+      await store.saveExclusions({ gh: paused, 'ipfs.1': { reason: 'health checker: 镜像', since: '2026-12-02T00:00:00.000Z' } });
+      const got = await store.loadExclusions();
+      expect(got).toEqual({ gh: paused, 'ipfs.1': { reason: 'health checker: 镜像', since: '2026-12-02T00:00:00.000Z' } });
+      got.other = paused;
+      expect(await store.loadExclusions()).not.toHaveProperty('other');
+      await store.saveExclusions({ gh: paused });
+      expect(await store.loadExclusions()).toEqual({ gh: paused });
+      await store.saveExclusions({});
+      expect(await store.loadExclusions()).toEqual({});
+    });
+
+    it('keeps an exclusion whose id is __proto__ as a plain entry', async () => {
+      const store = harness.open();
+      const odd: Record<string, { reason: string; since: string }> = {};
+      Object.defineProperty(odd, '__proto__', { value: { reason: 'x', since: 'y' }, enumerable: true });
+      await store.saveExclusions(odd);
+      const back = await store.loadExclusions();
+      expect(Object.keys(back)).toEqual(['__proto__']);
+      expect(Object.getPrototypeOf(back)).toBe(Object.prototype);
     });
 
     const { reopen } = harness;
@@ -76,7 +89,7 @@ export function edgeStateContract(name: string, harness: EdgeStateHarness): void
         const store = harness.open();
         await store.saveManifest({ manifest: MANIFEST, signature: SIGNATURE });
         await store.saveFile('/media/a.png', { sha256: 'a'.repeat(64), body: BINARY, verifiedAt: '2026-12-01T00:00:00.000Z' });
-        await store.saveCompromised({ gh: 'tampered' });
+        await store.saveExclusions({ gh: { reason: 'tampered', since: '2026-12-01T00:00:00.000Z' } });
         const again = reopen();
         expect(await again.loadManifest()).toEqual({ manifest: MANIFEST, signature: SIGNATURE });
         expect(await again.loadFile('/media/a.png')).toEqual({
@@ -84,7 +97,7 @@ export function edgeStateContract(name: string, harness: EdgeStateHarness): void
           body: BINARY,
           verifiedAt: '2026-12-01T00:00:00.000Z',
         });
-        expect(await again.loadCompromised()).toEqual({ gh: 'tampered' });
+        expect(await again.loadExclusions()).toEqual({ gh: { reason: 'tampered', since: '2026-12-01T00:00:00.000Z' } });
         // A restarted edge that verifies the same file again and saves it finds it unchanged.
         await again.saveFile('/media/a.png', { sha256: 'a'.repeat(64), body: BINARY, verifiedAt: '2026-12-02T00:00:00.000Z' });
         expect((await reopen().loadFile('/media/a.png'))?.body).toEqual(BINARY);

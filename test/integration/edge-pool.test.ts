@@ -26,11 +26,33 @@ describe('pool state', () => {
       'compromised',
     ],
     [[{ type: 'compromised', error: 'bad bytes' }, { type: 'cleared' }], 'healthy'],
+    // Trusted again after three verified files; a valid manifest or a failure to answer does not count.
+    [[{ type: 'compromised', error: 'bad bytes' }, ...[1, 2, 3].map(() => ({ type: 'success', latencyMs: 5 }) as const)], 'healthy'],
+    [
+      [
+        { type: 'compromised', error: 'bad bytes' },
+        ...[1, 2, 3].map(() => ({ type: 'success', latencyMs: 5, what: 'manifest' }) as const),
+        { type: 'unreachable', error: 'x' },
+        { type: 'success', latencyMs: 5 },
+      ],
+      'compromised',
+    ],
+    [
+      [
+        { type: 'compromised', error: 'bad bytes' },
+        { type: 'success', latencyMs: 5 },
+        { type: 'success', latencyMs: 5 },
+        { type: 'compromised', error: 'bad bytes again' },
+        { type: 'success', latencyMs: 5 },
+        { type: 'success', latencyMs: 5 },
+      ],
+      'compromised',
+    ],
   ] as const)('%j -> %s', (obs, health) => {
     expect(apply(...obs).health).toBe(health);
   });
 
-  it('orders by health, then priority, then latency; never a compromised mirror', () => {
+  it('orders by health, then priority, then latency; a compromised mirror last', () => {
     const at = (id: string, priority: number, state: PoolState) => ({ id, priority, state });
     const fast = apply({ type: 'success', latencyMs: 5 });
     const slow = apply({ type: 'success', latencyMs: 80 });
@@ -41,7 +63,7 @@ describe('pool state', () => {
       at('fast', 2, fast),
       at('first', 1, slow),
     ]).map((m) => m.id);
-    expect(order).toEqual(['first', 'fast', 'slow', 'down']);
+    expect(order).toEqual(['first', 'fast', 'slow', 'down', 'bad']);
   });
 
   it('hedge delay follows observed latency within bounds', () => {

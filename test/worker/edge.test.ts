@@ -156,20 +156,16 @@ describe('edge app in workerd', () => {
     expect(health).toMatchObject({ manifest: { version: 2 } });
   });
 
-  it('shares compromised marks through KV: a second isolate never asks the tampering mirror', async () => {
+  it('exclusions are kept in KV: every isolate on it stops asking the mirror, and asks it again once included', async () => {
     const v1 = snap(1);
     const asked: string[] = [];
-    const bad = hostFetch(
-      () => v1,
-      (path, body) => (path.endsWith('.html') ? new TextEncoder().encode(decode(body).replace('<h1>', '<h2>')) : undefined),
-    );
     const counting: typeof fetch = async (input, init) => {
       asked.push(new URL(input instanceof Request ? input.url : String(input)).pathname);
-      return bad(input, init);
+      return hostFetch(() => v1)(input, init);
     };
     const mirrors = () => [
       createHttpMirror(
-        { id: 'bad', kind: 'http', url: 'https://bad.example/', priority: 1 },
+        { id: 'paused', kind: 'http', url: 'https://paused.example/', priority: 1 },
         { fetch: createLimitedFetch({ fetch: counting }) },
       ),
       createHttpMirror(
@@ -177,27 +173,41 @@ describe('edge app in workerd', () => {
         { fetch: createLimitedFetch({ fetch: hostFetch(() => v1) }) },
       ),
     ];
-    const store = createKvEdgeState(env.FERRY_KV, 'marks-test/');
-    const first = createEdge({ mirrors: mirrors(), publicKey: key.publicKey, store });
-    expect((await first.app.request('/')).status).toBe(200);
-    expect(first.pool.status().find((m) => m.id === 'bad')?.state).toBe('compromised');
-    await new Promise((r) => setTimeout(r, 50)); // the background KV write
+    const store = createKvEdgeState(env.FERRY_KV, 'exclusions-test/');
+    const files = (): string[] => asked.filter((p) => !p.startsWith('/manifest'));
+    // An isolate that is already running, reading exclusions again on every slow request.
+    const running = createEdge({ mirrors: mirrors(), publicKey: key.publicKey, store, exclusionsTtlMs: 0 });
+    expect((await running.app.request('/')).status).toBe(200);
+    expect(files()).toEqual(['/index.html']);
 
-    // Another isolate on the same KV: it knows before its first request, and does not ask 'bad'.
+    const first = createEdge({ mirrors: mirrors(), publicKey: key.publicKey, store });
+    await first.exclusions.exclude('paused', 'paused by a maintainer');
+    expect(await env.FERRY_KV.get('exclusions-test/exclusions.json', 'json')).toMatchObject({
+      paused: { reason: 'paused by a maintainer' },
+    });
+
+    // A new isolate knows before its first request; the running one at its next slow request.
     const second = createEdge({ mirrors: mirrors(), publicKey: key.publicKey, store });
     const health: unknown = await (await second.app.request('/_ferry/health')).json();
-    expect(health).toMatchObject({ mirrors: [{ id: 'bad', state: 'compromised' }, { id: 'good' }] });
+    expect(health).toMatchObject({
+      mirrors: [
+        { id: 'paused', excluded: 'paused by a maintainer' },
+        { id: 'good', excluded: null },
+      ],
+    });
     asked.length = 0;
-    const res = await second.app.request('/2016/06/');
-    expect(res.status).toBe(200);
-    expect(asked.filter((p) => p.endsWith('.html'))).toEqual([]);
-
-    // Cleared by the health checker: the mark is lifted for everyone.
-    second.pool.clear('bad');
-    await second.app.request('/rss.xml');
+    expect((await second.app.request('/2016/06/')).status).toBe(200);
+    await running.app.request('/no/such/page'); // starts reading the store again (in the background)
     await new Promise((r) => setTimeout(r, 50));
+    asked.length = 0;
+    expect((await running.app.request('/rss.xml')).status).toBe(200);
+    expect(files()).toEqual([]);
+
+    // Included again: asked again, by every isolate.
+    await second.exclusions.include('paused');
     const third = createEdge({ mirrors: mirrors(), publicKey: key.publicKey, store });
-    const after: unknown = await (await third.app.request('/_ferry/health')).json();
-    expect(after).toMatchObject({ mirrors: [{ id: 'bad', state: 'healthy' }, { id: 'good' }] });
+    expect((await third.app.request('/media/protest-1.png')).status).toBe(200);
+    expect(files()).toEqual(['/media/protest-1.png']);
+    expect(await third.exclusions.list()).toEqual([]);
   });
 });

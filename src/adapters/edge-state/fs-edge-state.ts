@@ -1,10 +1,11 @@
-// Edge state in a folder (Node): manifest.json, manifest.json.sig and files/<sha256 of path>.{bin,json}.
+// Edge state in a folder (Node): manifest.json, manifest.json.sig, exclusions.json (mirrors not to
+// ask) and files/<sha256 of path>.{bin,json}.
 // Writes go through a temporary file and a rename, so a crash never leaves half a file.
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { sha256Hex } from '../../core/bytes.ts';
 import type { EdgeStateStore } from '../../ports/edge-state.ts';
-import { parseMarks } from './kv-edge-state.ts';
+import { fromExclusionsJson, toExclusionsJson } from './exclusions-json.ts';
 
 export function createFsEdgeState(dir: string): EdgeStateStore {
   const filesDir = join(dir, 'files');
@@ -23,11 +24,11 @@ export function createFsEdgeState(dir: string): EdgeStateStore {
     }
   };
   return {
-    async loadCompromised() {
-      return parseMarks((await get(join(dir, 'compromised.json')))?.toString('utf8') ?? null);
+    async loadExclusions() {
+      return fromExclusionsJson((await get(join(dir, 'exclusions.json')))?.toString('utf8') ?? null);
     },
-    async saveCompromised(marks) {
-      await put(join(dir, 'compromised.json'), JSON.stringify(marks));
+    async saveExclusions(exclusions) {
+      await put(join(dir, 'exclusions.json'), toExclusionsJson(exclusions));
     },
     async loadManifest() {
       const manifest = await get(join(dir, 'manifest.json'));

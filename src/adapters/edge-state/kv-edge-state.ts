@@ -1,8 +1,9 @@
 // Edge state in Workers KV: keys <prefix>manifest.json, <prefix>manifest.json.sig,
-// <prefix>compromised.json (mirrors every isolate must skip) and <prefix>file:<path> (metadata:
+// <prefix>exclusions.json (mirrors no isolate may ask) and <prefix>file:<path> (metadata:
 // sha256, verifiedAt). A file is written only when its digest
 // changed, to stay within KV's write limits.
 import type { EdgeStateStore, StoredFile } from '../../ports/edge-state.ts';
+import { fromExclusionsJson, toExclusionsJson } from './exclusions-json.ts';
 
 export interface KvStore {
   get(key: string, type: 'text'): Promise<string | null>;
@@ -13,11 +14,11 @@ export interface KvStore {
 export function createKvEdgeState(kv: KvStore, prefix = 'ferry-state/'): EdgeStateStore {
   const known = new Map<string, string>();
   return {
-    async loadCompromised() {
-      return parseMarks(await kv.get(`${prefix}compromised.json`, 'text'));
+    async loadExclusions() {
+      return fromExclusionsJson(await kv.get(`${prefix}exclusions.json`, 'text'));
     },
-    async saveCompromised(marks) {
-      await kv.put(`${prefix}compromised.json`, JSON.stringify(marks));
+    async saveExclusions(exclusions) {
+      await kv.put(`${prefix}exclusions.json`, toExclusionsJson(exclusions));
     },
     async loadManifest() {
       const text = await kv.get(`${prefix}manifest.json`, 'text');
@@ -42,19 +43,6 @@ export function createKvEdgeState(kv: KvStore, prefix = 'ferry-state/'): EdgeSta
       known.set(path, file.sha256);
     },
   };
-}
-
-/** Stored JSON is parsed and checked, never cast: id -> reason strings only. */
-export function parseMarks(text: string | null): Record<string, string> {
-  if (text === null) return {};
-  let raw: unknown;
-  try {
-    raw = JSON.parse(text);
-  } catch {
-    return {};
-  }
-  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) return {};
-  return Object.fromEntries(Object.entries(raw).filter((e): e is [string, string] => typeof e[1] === 'string'));
 }
 
 function isMeta(v: unknown): v is { sha256: string; verifiedAt: string } {

@@ -1,14 +1,14 @@
 // Edge state in memory: the default, and what tests use. Lost on restart.
-import type { EdgeStateStore, StoredFile, StoredManifest } from '../../ports/edge-state.ts';
+import type { EdgeStateStore, StoredExclusion, StoredFile, StoredManifest } from '../../ports/edge-state.ts';
 
 export function createMemoryEdgeState(): EdgeStateStore {
   let manifest: StoredManifest | undefined;
   const files = new Map<string, StoredFile>();
-  let compromised: Record<string, string> = {};
+  let exclusions: Record<string, StoredExclusion> = {};
   return {
-    loadCompromised: async () => ({ ...compromised }),
-    saveCompromised: async (marks) => {
-      compromised = { ...marks };
+    loadExclusions: async () => structuredClone(exclusions),
+    saveExclusions: async (e) => {
+      exclusions = structuredClone(e);
     },
     loadManifest: async () => manifest,
     saveManifest: async (m) => {

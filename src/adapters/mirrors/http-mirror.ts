@@ -36,8 +36,12 @@ export function createUrlMirror(config: Pick<MirrorConfig, 'id' | 'kind' | 'prio
         return { found: true, body: res.body };
       } catch (e) {
         if (e instanceof FetchError) {
-          // 'too-large' stays a plain failure: the limit is checked before the status is known
-          // (a big 404 page looks the same), so it is no proof of tampering.
+          // Over the limit: only a success status makes it the mirror's answer for this path (the
+          // edge asks with the signed size, so that is evidence); a big error page is not.
+          if (e.problem === 'too-large' && e.status !== undefined && (e.status < 200 || e.status > 299)) {
+            if (e.status === 404 || e.status === 410) return { found: false };
+            throw new MirrorError(config.id, 'http-status', `${url}: HTTP ${e.status}`);
+          }
           // A refused redirect is a failing mirror, like an error status.
           throw new MirrorError(
             config.id,

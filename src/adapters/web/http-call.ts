@@ -62,7 +62,7 @@ export function createHttpCall({ fetch = globalThis.fetch }: { fetch?: typeof gl
         const location = REDIRECTS.has(response.status) ? response.headers.get('location') : null;
         if (location === null) {
           // A HEAD answer has no body; its Content-Length describes the object, not the answer.
-          const body = method === 'HEAD' ? new Uint8Array(0) : await readResponseCapped(response, request.maxBytes);
+          const body = method === 'HEAD' ? new Uint8Array(0) : await readBody(url, response, request.maxBytes);
           return { url: current.href, status: response.status, headers: response.headers, body };
         }
         await response.body?.cancel().catch(() => undefined);
@@ -80,6 +80,16 @@ export function createHttpCall({ fetch = globalThis.fetch }: { fetch?: typeof gl
       throw toFetchError(url, e, { deadline, timeoutMs: request.timeoutMs, signal: request.signal });
     }
   };
+}
+
+/** The capped body; over the limit, a FetchError that carries the status (an error page or the answer?). */
+async function readBody(url: string, response: Response, maxBytes: number): Promise<Uint8Array> {
+  try {
+    return await readResponseCapped(response, maxBytes);
+  } catch (e) {
+    if (e instanceof TooLargeError) throw new FetchError(url, 'too-large', e.message, response.status);
+    throw e;
+  }
 }
 
 function nextHop(url: string, from: URL, location: string, hop: number, policy: RedirectPolicy): URL {
