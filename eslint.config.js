@@ -12,7 +12,7 @@ export default tseslint.config(
   {
     languageOptions: {
       parserOptions: {
-        project: ['./tsconfig.json', './tsconfig.worker.json'],
+        project: ['./tsconfig.json', './tsconfig.worker.json', './tsconfig.sw.json'],
         tsconfigRootDir: import.meta.dirname,
       },
     },

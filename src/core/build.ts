@@ -1,4 +1,5 @@
-// Build: the site model in, a deterministic snapshot out (path -> bytes), then signed.
+// Build: the site model in, a deterministic snapshot out (path -> bytes: pages, feeds, media, the
+// mirror list, the reader's service worker), then signed.
 // Same site and options give byte-identical files: nothing here reads the clock.
 import type { MirrorRef, Site } from './model.ts';
 import { REUSED, generatePages, type PageCache } from './render.ts';
@@ -15,7 +16,8 @@ import {
   signBytes,
   type Manifest,
 } from './manifest.ts';
-import { utf8ToBytes } from './bytes.ts';
+import { toBase64, utf8ToBytes } from './bytes.ts';
+import { SERVICE_WORKER_PATH } from './reader-paths.ts';
 
 export const MIRRORS_JSON_PATH = '/mirrors.json';
 
@@ -32,6 +34,14 @@ export interface SnapshotInput {
   ipfsCid?: string;
   /** For an incremental build: which post pages need not be rendered again. */
   pageCache?: PageCache;
+  /** The reader's service worker: its bundled code (src/node/service-worker-bundle.ts) and the key it pins. */
+  serviceWorker: { code: string; publicKey: Uint8Array };
+}
+
+/** /sw.js: the publisher's public key, then the worker's code (which reads FERRY_PUBLIC_KEY). */
+export function serviceWorkerScript(code: string, publicKey: Uint8Array): string {
+  if (publicKey.length !== 32) throw new BuildError(`the service worker needs a 32-byte ed25519 public key, got ${publicKey.length} bytes`);
+  return `"use strict";const FERRY_PUBLIC_KEY=${JSON.stringify(toBase64(publicKey))};\n${code}`;
 }
 
 export class BuildError extends Error {
@@ -77,6 +87,7 @@ export function* generateSnapshot(input: SnapshotInput): Generator<[string, Uint
   };
   if (input.ipfsCid !== undefined) mirrorList.ipfs = `ipfs://${input.ipfsCid}`;
   yield entry(MIRRORS_JSON_PATH, `${JSON.stringify(mirrorList, null, 2)}\n`);
+  yield entry(SERVICE_WORKER_PATH, serviceWorkerScript(input.serviceWorker.code, input.serviceWorker.publicKey));
 }
 
 export interface SignOptions {

@@ -58,6 +58,11 @@ export const UI = {
     en: 'Nothing lives at this address. Try the home page or the archive, or another mirror.',
   },
   otherMirrors: { zh: '本站的其他镜像', en: 'This site on other mirrors' },
+  offline: { zh: '暂时无法连接', en: 'No connection for now' },
+  offlineHelp: {
+    zh: '这个页面您还没有读过，而本站的地址和镜像现在都无法连接。您读过的页面仍可离线阅读。请稍后再试，或从下面任何一个地址进入。',
+    en: 'You have not read this page yet, and neither this address nor any mirror answers right now. Pages you have read still open offline. Try again later, or come in through any of the addresses below.',
+  },
 } as const satisfies Record<string, Bilingual>;
 
 /** "首页 Home": Chinese first, then English. */

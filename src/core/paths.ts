@@ -5,7 +5,7 @@ import { sha256Hex } from './bytes.ts';
 
 /** Paths the build writes itself; a post may not take them. */
 const RESERVED =
-  /^\/(index\.html|archive\.html|about\.html|mirrors\.html|mirrors\.json|404\.html|style\.css|rss\.xml|atom\.xml|feed\.json|manifest\.json(\.sig)?|sw\.js|(page|labels|media|_ferry|ipfs)\/.*|\d{4}\/\d{2}\/index\.html)$/;
+  /^\/(index\.html|archive\.html|about\.html|mirrors\.html|mirrors\.json|404\.html|offline\.html|style\.css|rss\.xml|atom\.xml|feed\.json|manifest\.json(\.sig)?|sw\.js|(page|labels|media|_ferry|ipfs)\/.*|\d{4}\/\d{2}\/index\.html)$/;
 
 /** The year and month of an RFC 3339 time in its own offset ("2016-06-08T21:03-07:00" -> 2016, 06). */
 export function yearMonth(rfc3339: string): { year: string; month: string } {

@@ -1,9 +1,13 @@
 // HTML building blocks for the snapshot's pages: escaping, links and the shared page shell.
-// Pages carry no scripts, no inline styles and no third-party URLs, so a strict CSP holds. Every
+// Pages carry no scripts but the service worker's registration, no inline styles and no
+// third-party URLs, so a strict CSP holds. Every
 // link between pages is relative to the page, so a snapshot reads the same at a domain root, under
 // a sub-path and under an IPFS path gateway; only rel=canonical (and feeds) carry absolute URLs.
 import { UI, bilingual } from './i18n.ts';
 import { hrefOf, relativeHref } from './paths.ts';
+import { sha256 } from '@noble/hashes/sha2';
+import { toBase64, utf8ToBytes } from './bytes.ts';
+import { SERVICE_WORKER_PATH } from './reader-paths.ts';
 
 /** Escape text for element content and for quoted attribute values. */
 export function escapeHtml(text: string): string {
@@ -75,10 +79,34 @@ const NAV = [
   { path: '/mirrors.html', text: UI.mirrors },
 ] as const;
 
+export { OFFLINE_PATH, SERVICE_WORKER_PATH } from './reader-paths.ts';
+
+/**
+ * The one script a page carries: it registers the snapshot's service worker, named (relative to
+ * the page) by its data-sw attribute, with the snapshot's root as scope. The same text in every
+ * page, so one hash allows it; without JavaScript, or without service workers, it does nothing.
+ */
+export const REGISTER_SCRIPT =
+  '(function(){var n=navigator.serviceWorker,s=document.currentScript,p=s&&s.getAttribute("data-sw");' +
+  'if(n&&p){var u=new URL(p,location.href);n.register(u.href,{scope:new URL("./",u).href}).catch(function(){})}})();';
+
+/** The CSP source that allows REGISTER_SCRIPT and nothing else. */
+export const REGISTER_SCRIPT_SOURCE = `'sha256-${toBase64(sha256(utf8ToBytes(REGISTER_SCRIPT)))}'`;
+
+/**
+ * No script but the registration (by its hash: no other inline script, no script file, no eval),
+ * a service worker only from this origin, nothing from another origin. (frame-ancestors only
+ * works as a header.)
+ */
+export const PAGE_CSP = `default-src 'self'; script-src ${REGISTER_SCRIPT_SOURCE}; worker-src 'self'; object-src 'none'; base-uri 'none'; form-action 'none'; img-src 'self'; style-src 'self'`;
+
+/**
+ * The service worker's own policy (sent with sw.js by the edge): it may fetch (the signed mirrors,
+ * which it alone chooses), and load or evaluate no code.
+ */
+export const WORKER_CSP = "default-src 'none'; connect-src *";
+
 /** The full document around a page's main content. */
-/** No script at all, nothing from another origin. (frame-ancestors only works as a header.) */
-export const PAGE_CSP =
-  "default-src 'self'; script-src 'none'; object-src 'none'; base-uri 'none'; form-action 'none'; img-src 'self'; style-src 'self'";
 
 export function renderShell(input: ShellInput): string {
   const { path, title, siteTitle, lang, canonical, main, headLinks = '', anyAddress = false } = input;
@@ -105,7 +133,8 @@ export function renderShell(input: ShellInput): string {
     (anyAddress
       ? ''
       : `<link rel="icon" type="image/svg+xml" href="${link('/favicon.svg')}">\n` +
-        `<link rel="stylesheet" href="${link('/style.css')}">\n`) +
+        `<link rel="stylesheet" href="${link('/style.css')}">\n` +
+        `<script data-sw="${link(SERVICE_WORKER_PATH)}">${REGISTER_SCRIPT}</script>\n`) +
     `</head>\n` +
     `<body>\n` +
     `<header class="site-header">\n` +

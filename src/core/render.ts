@@ -6,7 +6,7 @@ import { UI, bilingual, monthName, type Bilingual } from './i18n.ts';
 import { isSafeSnapshotPath } from './manifest.ts';
 import { sortPosts, type MirrorRef, type Post, type Site } from './model.ts';
 import { relinkHtml } from './html-urls.ts';
-import { FEEDS, canonicalUrlOf, escapeHtml as e, isLanguageTag, isWebUrl, linkFrom, renderShell } from './render-html.ts';
+import { FEEDS, OFFLINE_PATH, canonicalUrlOf, escapeHtml as e, isLanguageTag, isWebUrl, linkFrom, renderShell } from './render-html.ts';
 import { FAVICON_SVG, STYLE_CSS } from './render-style.ts';
 import { excerptOf, formatLocalDate, toLocalDate, type LocalDate } from './render-text.ts';
 
@@ -29,7 +29,7 @@ export interface RenderOptions {
  * Bump whenever the HTML of a page changes for the same input (templates, escaping, i18n): it is
  * part of every page's render key, so an incremental build renders every page again.
  */
-export const RENDER_VERSION = 'pages/4';
+export const RENDER_VERSION = 'pages/5';
 
 /** Marks a page that an incremental build keeps from the previous snapshot instead of rendering. */
 export const REUSED = Symbol('reused');
@@ -321,6 +321,20 @@ export function* generatePages(site: Site, opts: RenderOptions, cache?: PageCach
       anyAddress: true,
     }),
   );
+  // What the service worker shows for a page never read when no mirror answers: shown at any
+  // address too, so it is built the same way as the 404 page.
+  yield add(
+    OFFLINE_PATH,
+    renderShell({
+      path: OFFLINE_PATH,
+      title: `${bilingual(UI.offline)} · ${siteTitle}`,
+      siteTitle,
+      lang: siteLang,
+      canonical,
+      main: offlineMain(opts, canonical),
+      anyAddress: true,
+    }),
+  );
   yield add('/style.css', STYLE_CSS);
   yield add('/favicon.svg', FAVICON_SVG);
 }
@@ -494,6 +508,29 @@ function notFoundMain(canonical: string, mirrors: readonly MirrorRef[]): string 
     `<li><a href="${e(canonicalUrlOf(canonical, '/mirrors.html'))}">${e(bilingual(UI.mirrors))}</a></li>\n` +
     `</ul>\n` +
     (others.length === 0 ? '' : `<h2>${e(bilingual(UI.otherMirrors))}</h2>\n<ul class="mirror-list">\n${others.join('')}</ul>\n`)
+  );
+}
+
+/**
+ * The offline page's content: every way in that does not need this address (each signed mirror,
+ * the IPFS address, the feeds), absolute, Chinese first.
+ */
+function offlineMain(opts: RenderOptions, canonical: string): string {
+  const mirrors = sortMirrors(opts.mirrors)
+    .filter((m) => isWebUrl(m.url))
+    .map((m) => `<li><a href="${e(m.url)}" rel="noreferrer">${e(m.url)}</a> <span class="meta">(${e(m.kind)})</span></li>\n`);
+  return (
+    `<h1>${e(bilingual(UI.offline))}</h1>\n` +
+    para(UI.offlineHelp) +
+    `<h2>${e(bilingual(UI.mirrors))}</h2>\n` +
+    (mirrors.length === 0 ? para(UI.noMirrors) : `<ul class="mirror-list">\n${mirrors.join('')}</ul>\n`) +
+    (opts.ipfsCid === undefined
+      ? ''
+      : `<h2>${e(bilingual(UI.ipfs))}</h2>\n<ul>\n<li><code>ipfs://${e(opts.ipfsCid)}</code></li>\n<li><code>/ipfs/${e(opts.ipfsCid)}/</code></li>\n</ul>\n` +
+        para(UI.ipfsHelp)) +
+    `<h2>${e(bilingual(UI.feeds))}</h2>\n<ul>\n` +
+    FEEDS.map((f) => `<li>${e(f.name)} <code>${e(canonicalUrlOf(canonical, f.path))}</code></li>\n`).join('') +
+    `</ul>\n`
   );
 }
 

@@ -2,7 +2,7 @@
 // answer carries (content types by name are core/content-type.ts, shared with the publishers). Pure.
 import { extensionOf, fileName, isFeedPath } from '../core/content-type.ts';
 
-import { canonicalUrlOf } from '../core/render-html.ts';
+import { PAGE_CSP, SERVICE_WORKER_PATH, WORKER_CSP, canonicalUrlOf } from '../core/render-html.ts';
 import { CORS_HEADERS } from './cors.ts';
 
 export { contentTypeFor, extensionOf, fileName, isFeedPath } from '../core/content-type.ts';
@@ -16,14 +16,14 @@ const HASHED = /[.-][0-9a-f]{8,64}\.[a-z0-9]+$/i;
 
 export function cacheControlFor(path: string): string {
   if (path.startsWith('/media/') || HASHED.test(fileName(path))) return 'public, max-age=31536000, immutable';
-  if (path.startsWith('/manifest.') || path === '/mirrors.json') return 'no-cache';
+  if (path.startsWith('/manifest.') || path === '/mirrors.json' || path === SERVICE_WORKER_PATH) return 'no-cache';
   if (isFeedPath(path)) return 'public, max-age=300';
   if (extensionOf(path) === 'html' || extensionOf(path) === '') return 'public, max-age=60, stale-while-revalidate=600';
   return 'public, max-age=3600';
 }
 
-export const CONTENT_SECURITY_POLICY =
-  "default-src 'self'; script-src 'none'; object-src 'none'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'; img-src 'self'; style-src 'self'";
+/** The pages' own policy (as their meta tag has it), plus what only a header can say. */
+export const CONTENT_SECURITY_POLICY = `${PAGE_CSP}; frame-ancestors 'none'`;
 
 export const SECURITY_HEADERS: Readonly<Record<string, string>> = {
   'content-security-policy': CONTENT_SECURITY_POLICY,
@@ -33,6 +33,11 @@ export const SECURITY_HEADERS: Readonly<Record<string, string>> = {
 
 /** Every public answer (snapshot files, the edge's own 404 and 503 pages): security and CORS headers. */
 export const PUBLIC_HEADERS: Readonly<Record<string, string>> = { ...SECURITY_HEADERS, ...CORS_HEADERS };
+
+/** The public headers for a snapshot file: the service worker gets its own policy (it fetches mirrors). */
+export function publicHeadersFor(path: string): Readonly<Record<string, string>> {
+  return path === SERVICE_WORKER_PATH ? { ...PUBLIC_HEADERS, 'content-security-policy': WORKER_CSP } : PUBLIC_HEADERS;
+}
 
 /**
  * `Link: <canonical URL>; rel="canonical"` for a snapshot path: the same URL as the page's own

@@ -3,7 +3,7 @@
 // (or failed), ask the next one too; the first answer that passes `attempt` (which verifies) wins
 // and the others are aborted. Works for any kind: the pool only sees the Mirror port.
 import type { Mirror } from '../ports/mirror.ts';
-import { MirrorError } from '../ports/mirror.ts';
+import { MirrorError } from '../ports/mirror-error.ts';
 import {
   DEFAULT_POOL_POLICY,
   hedgeDelayMs,

@@ -4,7 +4,7 @@
 // Also the edge's own answers: stale copies, 503 and the built-in 404.
 import type { Manifest } from '../core/manifest.ts';
 import { chooseEncoding, type Encoding } from './compression.ts';
-import { PUBLIC_HEADERS, cacheControlFor, canonicalLink, contentTypeFor, onionLocation } from './content-headers.ts';
+import { PUBLIC_HEADERS, cacheControlFor, publicHeadersFor, canonicalLink, contentTypeFor, onionLocation } from './content-headers.ts';
 import { parseRange, rangeStillValid } from './byte-range.ts';
 import type { CachedFile } from './file-cache.ts';
 import { notFoundPage, unavailablePage } from './pages.ts';
@@ -47,7 +47,7 @@ export function prepareFile(file: CachedFile, manifest: Manifest, encodings: rea
   const base: Record<string, string> = {
     'content-type': contentTypeFor(file.path),
     'cache-control': status === 200 ? cacheControlFor(file.path) : NO_STORE,
-    ...PUBLIC_HEADERS,
+    ...publicHeadersFor(file.path),
   };
   if (status === 200) {
     base['accept-ranges'] = 'bytes';

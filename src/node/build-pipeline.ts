@@ -36,7 +36,15 @@ import { sha256Hex } from '../core/bytes.ts';
 import { entryDigestOf, nativeSha256, nativeSignEd25519 } from '../adapters/node/native-crypto.ts';
 import { REUSED, generateSnapshot, signedManifestFiles, type PageCache } from '../core/build.ts';
 import type { RenderMemo } from '../core/render.ts';
-import { MAX_SIGNATURE_LINES, createManifestFromDigests, decodeSignatures, type FileEntry, type Manifest } from '../core/manifest.ts';
+import {
+  MAX_SIGNATURE_LINES,
+  createManifestFromDigests,
+  decodeSignatures,
+  publicKeyOf,
+  type FileEntry,
+  type Manifest,
+} from '../core/manifest.ts';
+import { bundleServiceWorker } from './service-worker-bundle.ts';
 import { createLimitedFetch, isLocalHost } from '../adapters/web/limited-fetch.ts';
 import { createGuardedFetch } from '../adapters/node/guarded-fetch.ts';
 import { openSource } from '../adapters/sources/open-source.ts';
@@ -293,6 +301,7 @@ async function writeVersion(input: {
   const writer = await openSnapshotWriter(opts.out, `v${version}`);
   try {
     const digests = new Map<string, FileEntry>();
+    const serviceWorker = { code: await bundleServiceWorker(), publicKey: publicKeyOf(opts.privateKey) };
     for (const [path, bytes] of generateSnapshot({
       site,
       media: mediaFiles,
@@ -300,6 +309,7 @@ async function writeVersion(input: {
       mirrors: opts.mirrors,
       ...(opts.ipfsCid === undefined ? {} : { ipfsCid: opts.ipfsCid }),
       pageCache,
+      serviceWorker,
     })) {
       if (bytes === REUSED) {
         const entry = current?.files[path];

@@ -24,22 +24,7 @@ export interface Mirror {
   get(path: string, options: MirrorGetOptions): Promise<MirrorResponse>;
 }
 
-/**
- * 'too-large': the mirror's answer for the path (not an error page) is bigger than maxBytes; the
- * edge asks with the size the manifest signs, so there it is an integrity failure.
- */
-export type MirrorProblem = 'unreachable' | 'timeout' | 'too-large' | 'http-status' | 'aborted' | 'bad-path';
-
-export class MirrorError extends Error {
-  override name = 'MirrorError';
-  constructor(
-    readonly mirrorId: string,
-    readonly problem: MirrorProblem,
-    detail: string,
-  ) {
-    super(`mirror '${mirrorId}': ${detail}`);
-  }
-}
+export { MirrorError, type MirrorProblem } from './mirror-error.ts';
 
 /** kind -> factory (core's MIRROR_KINDS types each one). Each runtime lists the kinds it supports. */
 export type MirrorFactories<Deps> = Partial<KindFactories<typeof MIRROR_KINDS, Deps, Mirror>>;

@@ -1,7 +1,7 @@
 // A mirror is updated signature file first (it signs the new manifest and still the previous one),
 // manifest last: a publish stopped between any two writes leaves a manifest whose signature is
 // there. (Found by the crash-safety test: manifest first left a new manifest with an old signature.)
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -13,10 +13,15 @@ import { snapshotFilesOf } from '../../src/adapters/node/snapshot-source.ts';
 import { folderReader, verifySnapshot } from '../../src/node/verify-snapshot.ts';
 import { createSampleSite } from '../helpers/sample-site.ts';
 import { testKeyPair } from '../helpers/signed-snapshot.ts';
+import { bundleServiceWorker } from '../../src/node/service-worker-bundle.ts';
 
 const keys = testKeyPair(4);
 const now = new Date('2026-11-26T00:00:00Z');
 let dir: string;
+let workerCode: string;
+beforeAll(async () => {
+  workerCode = await bundleServiceWorker();
+});
 beforeEach(async () => {
   dir = await mkdtemp(join(tmpdir(), 'ferry-sig-'));
 });
@@ -29,6 +34,7 @@ function snapshot(version: number, title: string, previous?: Map<string, Uint8Ar
     media: new Map(),
     canonical: 'https://blog.example.org/',
     mirrors: [],
+    serviceWorker: { code: workerCode, publicKey: keys.publicKey },
   });
   const manifest = createManifest({
     files,

@@ -1,0 +1,116 @@
+// The reader's sources (core/reader-sources.ts) as the edge's Mirror port, so the service worker
+// races them with the edge's own hedged pool (edge/mirror-pool.ts). Every request has a deadline,
+// a size cap (the size the manifest signs), no credentials, no referrer and no redirects (a
+// redirect could lead to a host the signed manifest does not list).
+import type { Mirror, MirrorGetOptions, MirrorResponse } from '../ports/mirror.ts';
+import { MirrorError } from '../ports/mirror-error.ts';
+import { RAW_BLOCK_MAX_BYTES, rawCidOf } from '../core/raw-cid.ts';
+import type { ReaderSource } from '../core/reader-sources.ts';
+import type { FileEntry } from '../core/signed-manifest.ts';
+
+export type FetchLike = (input: string, init: RequestInit) => Promise<Response>;
+
+export interface SourceMirror extends Mirror {
+  readonly source: ReaderSource;
+  /** Whether it can be asked for manifest.json (an IPFS block source cannot: its CID is unknown). */
+  readonly servesManifest: boolean;
+}
+
+export interface SourceMirrorOptions {
+  fetch: FetchLike;
+  /** The signed entry for a path, for sources that address files by their hash. */
+  entryOf: (path: string) => FileEntry | undefined;
+}
+
+export function createSourceMirror(source: ReaderSource, { fetch, entryOf }: SourceMirrorOptions): SourceMirror {
+  const urlFor = (path: string): { url: string; accept?: string } | undefined => {
+    if (source.kind === 'http') return { url: source.base + path.slice(1).split('/').map(encodeURIComponent).join('/') };
+    const entry = entryOf(path);
+    if (entry === undefined || entry.size > RAW_BLOCK_MAX_BYTES) return undefined;
+    return { url: `${source.base}ipfs/${rawCidOf(entry.sha256)}?format=raw`, accept: 'application/vnd.ipld.raw' };
+  };
+  return {
+    id: source.id,
+    kind: source.kind,
+    location: source.base,
+    priority: source.priority,
+    source,
+    servesManifest: source.kind === 'http',
+    async get(path: string, options: MirrorGetOptions): Promise<MirrorResponse> {
+      const target = urlFor(path);
+      if (target === undefined) return { found: false };
+      return fetchCapped(fetch, source.id, target.url, options, target.accept);
+    },
+  };
+}
+
+/** GET url within options.timeoutMs, reading at most options.maxBytes. 404 is `found: false`. */
+export async function fetchCapped(
+  fetch: FetchLike,
+  id: string,
+  url: string,
+  { signal, maxBytes, timeoutMs }: MirrorGetOptions,
+  accept?: string,
+): Promise<MirrorResponse> {
+  const timer = AbortSignal.timeout(timeoutMs);
+  const combined = signal === undefined ? timer : AbortSignal.any([signal, timer]);
+  let res: Response;
+  try {
+    res = await fetch(url, {
+      signal: combined,
+      credentials: 'omit',
+      mode: 'cors',
+      redirect: 'error',
+      referrerPolicy: 'no-referrer',
+      cache: 'no-store',
+      ...(accept === undefined ? {} : { headers: { accept } }),
+    });
+  } catch (e) {
+    throw abortOr(id, signal, timer, timeoutMs, e);
+  }
+  if (res.status === 404 || res.status === 410) {
+    await res.body?.cancel().catch(() => undefined);
+    return { found: false };
+  }
+  if (res.status !== 200) {
+    await res.body?.cancel().catch(() => undefined);
+    throw new MirrorError(id, 'http-status', `HTTP ${res.status} for ${url}`);
+  }
+  const declared = Number(res.headers.get('content-length') ?? NaN);
+  if (declared > maxBytes) {
+    await res.body?.cancel().catch(() => undefined);
+    throw new MirrorError(id, 'too-large', `${url}: ${declared} bytes, more than the ${maxBytes} expected`);
+  }
+  const reader = res.body?.getReader();
+  if (reader === undefined) return { found: true, body: new Uint8Array(0) };
+  const chunks: Uint8Array[] = [];
+  let total = 0;
+  try {
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      total += value.length;
+      if (total > maxBytes) {
+        await reader.cancel().catch(() => undefined);
+        throw new MirrorError(id, 'too-large', `${url}: more than the ${maxBytes} bytes expected`);
+      }
+      chunks.push(value);
+    }
+  } catch (e) {
+    if (e instanceof MirrorError) throw e;
+    throw abortOr(id, signal, timer, timeoutMs, e);
+  }
+  const body = new Uint8Array(total);
+  let at = 0;
+  for (const c of chunks) {
+    body.set(c, at);
+    at += c.length;
+  }
+  return { found: true, body };
+}
+
+function abortOr(id: string, signal: AbortSignal | undefined, timer: AbortSignal, timeoutMs: number, e: unknown): MirrorError {
+  if (signal?.aborted === true) return new MirrorError(id, 'aborted', 'aborted');
+  if (timer.aborted) return new MirrorError(id, 'timeout', `no answer within ${timeoutMs} ms`);
+  return new MirrorError(id, 'unreachable', e instanceof Error ? e.message : String(e));
+}
