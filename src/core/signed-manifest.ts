@@ -164,7 +164,6 @@ export function decodeSignatures(text: string): Uint8Array[] {
   });
 }
 
-
 export class IntegrityError extends Error {
   override name = 'IntegrityError';
   constructor(

@@ -187,7 +187,10 @@ export function createReader(opts: ReaderOptions): Reader {
 
   /** Before any manifest: the reader's own address is the only source there is. */
   const originOnly = (): { pool: MirrorPool; mirrors: Map<string, SourceMirror> } => {
-    const origin = createSourceMirror({ id: 'origin', kind: 'http', base: scope, priority: 0, origin: true }, { fetch, entryOf: () => undefined });
+    const origin = createSourceMirror(
+      { id: 'origin', kind: 'http', base: scope, priority: 0, origin: true },
+      { fetch, entryOf: () => undefined },
+    );
     return { pool: poolOf([origin]), mirrors: new Map([[origin.id, origin]]) };
   };
 

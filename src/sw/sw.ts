@@ -75,7 +75,10 @@ async function answer(request: Request, path: string, navigation: boolean): Prom
     if (!navigation) return new Response('', { status: 504, headers: { 'x-ferry-error': errorText(e) } });
     const offline = await reader.kept(OFFLINE_PATH);
     if (offline !== undefined) return respond(OFFLINE_PATH, offline, 503);
-    return new Response('暂时无法连接 · No connection for now\n', { status: 503, headers: { 'content-type': 'text/plain; charset=utf-8' } });
+    return new Response('暂时无法连接 · No connection for now\n', {
+      status: 503,
+      headers: { 'content-type': 'text/plain; charset=utf-8' },
+    });
   }
 }
 

@@ -3,6 +3,7 @@
 // down (connections refused) and come back on the same port; and a URL whose port refuses connections.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { contentTypeFor } from '../../src/core/content-type.ts';
 
 export type Fault =
   | 'good'
@@ -30,6 +31,12 @@ export interface MirrorServerOptions {
   delayFor?: (path: string) => number;
   /** Called with each request's path before it is answered (under the fault in force then). */
   onRequest?: (path: string) => void;
+  /**
+   * Answer as a public static host does (GitHub Pages, an IPFS gateway): a Content-Type by file name
+   * and `Access-Control-Allow-Origin: *` on every answer, so browsers on other origins (the reader's
+   * service worker failing over) can read it. Off by default: the edge reads mirrors without either.
+   */
+  publicHost?: boolean;
 }
 
 /** What 'inject' plants in every page: a bigger body with a script in it. */
@@ -54,7 +61,13 @@ const MANIFEST_FILES = new Set(['/manifest.json', '/manifest.json.sig']);
 
 export async function startMirrorServer(
   snapshot: ReadonlyMap<string, Uint8Array>,
-  { fault: initialFault = 'good', delayMs = 300, delayFor = () => 0, onRequest = () => undefined }: MirrorServerOptions = {},
+  {
+    fault: initialFault = 'good',
+    delayMs = 300,
+    delayFor = () => 0,
+    onRequest = () => undefined,
+    publicHost = false,
+  }: MirrorServerOptions = {},
 ): Promise<MirrorServer> {
   let files = snapshot;
   let currentFault = initialFault;
@@ -68,6 +81,10 @@ export async function startMirrorServer(
     // The fault this request is answered under (a hook may set the next one).
     const fault = currentFault;
     onRequest(path);
+    if (publicHost) {
+      res.setHeader('access-control-allow-origin', '*');
+      if (files.has(path)) res.setHeader('content-type', contentTypeFor(path));
+    }
     if (fault === 'hang') return;
     const answer = (): void => {
       if (fault === 'error500') {

@@ -3,9 +3,23 @@ import { isSafeSnapshotPath } from '../../src/core/manifest.ts';
 import type { MirrorRef, Post, Site } from '../../src/core/model.ts';
 import { RenderError, labelPath, renderPages, type RenderOptions } from '../../src/core/render.ts';
 import { excerptOf, htmlToText, toLocalDate } from '../../src/core/render-text.ts';
+import { REGISTER_SCRIPT } from '../../src/core/render-html.ts';
 
 const CANONICAL = 'https://mirror-a.example.org/';
 const FEEDS = ['/atom.xml', '/rss.xml', '/feed.json'];
+/** Pages shown at any address (the 404 page, the worker's offline page): absolute links, nothing loaded, no script. */
+const ANY_ADDRESS = ['/404.html', '/offline.html'];
+
+/**
+ * The page without its one script, the service worker's registration (exactly once, naming sw.js
+ * relative to the page, in every page but those shown at any address, which have none).
+ */
+function withoutRegistration(path: string, text: string): string {
+  const tag = `<script data-sw="${'../'.repeat(path.split('/').length - 2)}sw.js">${REGISTER_SCRIPT}</script>\n`;
+  const count = text.split(tag).length - 1;
+  expect(count, path).toBe(!path.endsWith('.html') || ANY_ADDRESS.includes(path) ? 0 : 1);
+  return text.replace(tag, '');
+}
 
 const MIRRORS: MirrorRef[] = [
   { id: 'gh-pages', kind: 'http', url: 'https://ferry.github.io/blog/', priority: 2 },
@@ -161,6 +175,7 @@ describe('renderPages', () => {
       '/favicon.svg',
       '/index.html',
       '/mirrors.html',
+      '/offline.html',
       '/style.css',
     ]);
     expect(brokenLinks(empty)).toEqual([]);
@@ -178,12 +193,12 @@ describe('renderPages', () => {
     expect(files.get('/index.html')).toContain('<li lang="zh-Hans"><h2>');
   });
 
-  it('puts a canonical link to CANONICAL + path on every page but 404, percent-encoded, indexes as directories', () => {
+  it('puts a canonical link to CANONICAL + path on every page but 404 and offline, percent-encoded, indexes as directories', () => {
     const files = renderPages(makeSite([makePost(1, { tags: ['人权'] })]), OPTS);
     for (const [path, text] of files) {
       if (!path.endsWith('.html')) continue;
       const links = [...text.matchAll(/<link rel="canonical" href="([^"]*)">/g)].map((m) => m[1]);
-      const expected = path === '/404.html' ? [] : [CANONICAL + encodeURI(path.slice(1).replace(/(^|\/)index\.html$/, '$1'))];
+      const expected = ANY_ADDRESS.includes(path) ? [] : [CANONICAL + encodeURI(path.slice(1).replace(/(^|\/)index\.html$/, '$1'))];
       expect(links, path).toEqual(expected);
     }
     expect(files.get('/index.html')).toContain(`<link rel="canonical" href="${CANONICAL}">`);
@@ -215,7 +230,8 @@ describe('renderPages', () => {
     expect(mirrors).toContain('<strong>&lt;b&gt;evil&lt;/b&gt;</strong>');
     expect(mirrors).toContain('<a href="https://x.example/?a=1&amp;b=2" rel="noreferrer">');
     expect(mirrors).toContain('<code>https://q.example/&quot;&gt;&lt;script&gt;x()&lt;/script&gt;</code>');
-    for (const [path, text] of files) {
+    for (const [path, page] of files) {
+      const text = withoutRegistration(path, page);
       expect(text, path).not.toMatch(/<script/i);
       expect(text, path).not.toMatch(/<style/i);
       // The hostile text itself contains " onerror=" as escaped text; no real tag may carry it.
@@ -335,7 +351,7 @@ describe('renderPages', () => {
     const files = renderPages(makeSite(posts), { ...OPTS, pageSize: 4 });
     expect(brokenLinks(files).filter((l) => !l.endsWith('/media/x.png'))).toEqual([]);
     for (const [path, text] of files) {
-      expect(text, path).not.toMatch(/<script|\son\w+=|style=|<style/i);
+      expect(withoutRegistration(path, text), path).not.toMatch(/<script|\son\w+=|style=|<style/i);
     }
     const mirrorUrls = MIRRORS.map((m) => m.url);
     for (const [path, text] of files) {
@@ -347,8 +363,8 @@ describe('renderPages', () => {
         // Absolute: rel=canonical, the 404 page's links (to the canonical mirror) and mirror addresses.
         const allowed =
           text.includes(`<link rel="canonical" href="${url}">`) ||
-          (path === '/404.html' && url.startsWith(CANONICAL)) ||
-          ((path === '/mirrors.html' || path === '/404.html') && mirrorUrls.includes(url)) ||
+          (ANY_ADDRESS.includes(path) && url.startsWith(CANONICAL)) ||
+          ((path === '/mirrors.html' || ANY_ADDRESS.includes(path)) && mirrorUrls.includes(url)) ||
           (path === '/mirrors.html' && url === CANONICAL);
         expect(allowed, `${path}: ${url}`).toBe(true);
       }
@@ -383,7 +399,7 @@ describe('renderPages', () => {
     expect(page).toMatch(
       /<figure class="qr" role="img" aria-label="QR: [^"]+"><svg width="180" height="180" aria-hidden="true" xmlns="http:\/\/www.w3.org\/2000\/svg" viewBox="0 0 \d+ \d+"><rect fill="white"[^>]*\/><path fill="black" d="M[0-9,hvzM.-]+"\/><\/svg>/,
     );
-    expect(page).not.toMatch(/<script/i);
+    expect(withoutRegistration('/mirrors.html', page)).not.toMatch(/<script/i);
     // The QR code holds the canonical address: the same text gives the same code, another text another.
     const other = renderPages(makeSite([]), { canonical: 'https://other.example/', mirrors: MIRRORS }).get('/mirrors.html') ?? '';
     const path = (html: string) => /<path fill="black" d="([^"]+)"/.exec(html)?.[1];
@@ -440,15 +456,15 @@ describe('renderPages', () => {
       expect(text).toContain('<meta charset="utf-8">');
       expect(text).toContain('<meta name="viewport" content="width=device-width, initial-scale=1">');
       // From the page back to the snapshot's root: '' at the root, '../' per directory below it.
-      const root = path === '/404.html' ? CANONICAL : '../'.repeat(path.split('/').length - 2);
+      const root = ANY_ADDRESS.includes(path) ? CANONICAL : '../'.repeat(path.split('/').length - 2);
       expect(text, path).toContain(`<link rel="alternate" type="application/atom+xml" href="${root}atom.xml"`);
       expect(text, path).toContain(`<link rel="alternate" type="application/rss+xml" href="${root}rss.xml"`);
       expect(text, path).toContain(`<link rel="alternate" type="application/feed+json" href="${root}feed.json"`);
-      if (path !== '/404.html') {
+      if (!ANY_ADDRESS.includes(path)) {
         expect(text, path).toContain(`<link rel="stylesheet" href="${root}style.css">`);
         expect(text, path).toContain(`<link rel="icon" type="image/svg+xml" href="${root}favicon.svg">`);
       }
-      const home = path === '/404.html' ? CANONICAL : `${root}index.html`;
+      const home = ANY_ADDRESS.includes(path) ? CANONICAL : `${root}index.html`;
       expect(text, path).toContain(`<a class="site-title" href="${home}">公民自由联盟 Coalition for Citizens Rights</a>`);
       for (const nav of ['首页 Home', '归档 Archive', '关于 About', '镜像 Mirrors']) expect(text, path).toContain(`${nav}</a>`);
       expect(text, path).toContain(`<footer class="site-footer">\n<p><a href="${root}mirrors.html">`);
