@@ -518,7 +518,7 @@ function notFoundMain(canonical: string, mirrors: readonly MirrorRef[]): string 
 function offlineMain(opts: RenderOptions, canonical: string): string {
   const mirrors = sortMirrors(opts.mirrors)
     .filter((m) => isWebUrl(m.url))
-    .map((m) => `<li><a href="${e(m.url)}" rel="noreferrer">${e(m.url)}</a> <span class="meta">(${e(m.kind)})</span></li>\n`);
+    .map((m) => `<li><a href="${e(m.url)}" rel="noreferrer">${breakable(m.url)}</a> <span class="meta">(${e(m.kind)})</span></li>\n`);
   return (
     `<h1>${e(bilingual(UI.offline))}</h1>\n` +
     para(UI.offlineHelp) +
@@ -526,12 +526,21 @@ function offlineMain(opts: RenderOptions, canonical: string): string {
     (mirrors.length === 0 ? para(UI.noMirrors) : `<ul class="mirror-list">\n${mirrors.join('')}</ul>\n`) +
     (opts.ipfsCid === undefined
       ? ''
-      : `<h2>${e(bilingual(UI.ipfs))}</h2>\n<ul>\n<li><code>ipfs://${e(opts.ipfsCid)}</code></li>\n<li><code>/ipfs/${e(opts.ipfsCid)}/</code></li>\n</ul>\n` +
+      : `<h2>${e(bilingual(UI.ipfs))}</h2>\n<ul>\n<li><code>${breakable(`ipfs://${opts.ipfsCid}`)}</code></li>\n<li><code>${breakable(`/ipfs/${opts.ipfsCid}/`)}</code></li>\n</ul>\n` +
         para(UI.ipfsHelp)) +
     `<h2>${e(bilingual(UI.feeds))}</h2>\n<ul>\n` +
-    FEEDS.map((f) => `<li>${e(f.name)} <code>${e(canonicalUrlOf(canonical, f.path))}</code></li>\n`).join('') +
+    FEEDS.map((f) => `<li>${e(f.name)} <code>${breakable(canonicalUrlOf(canonical, f.path))}</code></li>\n`).join('') +
     `</ul>\n`
   );
+}
+
+/**
+ * Escaped text that may wrap after each '/' and every 16 characters: the offline page loads no
+ * stylesheet (it is shown at any address), and a long address or CID would widen a phone's page.
+ * <wbr> adds nothing to the text a reader copies.
+ */
+function breakable(text: string): string {
+  return (text.match(/[^/]{1,16}\/?|\//g) ?? []).map(e).join('<wbr>');
 }
 
 /** Mirrors in the order they are shown: by priority, then id. */

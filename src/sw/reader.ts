@@ -9,7 +9,9 @@ import { MirrorError } from '../ports/mirror-error.ts';
 import { readerSources } from '../core/reader-sources.ts';
 import { isRecord } from '../core/is-record.ts';
 import {
+  ExpiredError,
   MANIFEST_PATH,
+  RollbackError,
   SIGNATURE_PATH,
   acceptManifestWith,
   checkDigest,
@@ -52,10 +54,15 @@ export interface ReadResult {
   source: string;
   /** A kept copy that the current manifest no longer lists as is (or none could be checked). */
   stale: boolean;
+  /** Settles once a freshly verified copy is in the store (the answer need not wait for it). */
+  kept: Promise<void>;
 }
 
 export interface Reader {
-  /** The verified file, or undefined when path is not in the snapshot (then the worker leaves the request alone). */
+  /**
+   * The verified file, or undefined when path is not in the snapshot or no manifest was ever
+   * accepted (then the worker leaves the request alone).
+   */
   read(path: string): Promise<ReadResult | undefined>;
   /** The accepted manifest (after loading the kept one or fetching the origin's), if any. */
   manifest(): Promise<Manifest | undefined>;
@@ -174,7 +181,11 @@ export function createReader(opts: ReaderOptions): Reader {
             return await tryManifest(mirror, signal);
           } catch (e) {
             if (e instanceof MirrorError) throw e;
-            throw new AttemptError({ type: 'compromised', error: `${mirror.id}: ${e instanceof Error ? e.message : String(e)}` });
+            const error = `${mirror.id}: ${e instanceof Error ? e.message : String(e)}`;
+            // As the edge sees it: an outdated or expired manifest is a failure; one that does not
+            // verify (a block page, a forgery) is bad bytes.
+            const stale = e instanceof RollbackError || e instanceof ExpiredError;
+            throw new AttemptError({ type: stale ? 'failure' : 'compromised', error });
           }
         },
         { deadlineMs, only: (m) => mirrors.get(m.id)?.servesManifest === true },
@@ -253,8 +264,8 @@ export function createReader(opts: ReaderOptions): Reader {
       { deadlineMs },
     );
     note(`${path} from ${win.mirror.id}`);
-    await store.put(FILE_KEY + path, win.value).catch(() => undefined);
-    return { bytes: win.value, source: win.mirror.id, stale: false };
+    const kept = store.put(FILE_KEY + path, win.value).catch((e: unknown) => note(`${path}: not kept: ${String(e)}`));
+    return { bytes: win.value, source: win.mirror.id, stale: false, kept };
   };
 
   const kept = async (path: string, manifest: Manifest | undefined): Promise<ReadResult | undefined> => {
@@ -270,15 +281,18 @@ export function createReader(opts: ReaderOptions): Reader {
       }
     }
     note(`${path} from the cache${stale ? ' (stale)' : ''}`);
-    return { bytes, source: 'cache', stale };
+    return { bytes, source: 'cache', stale, kept: Promise.resolve() };
   };
 
   const read = async (path: string): Promise<ReadResult | undefined> => {
     if (!isSafeSnapshotPath(path) || path === MANIFEST_PATH || path === SIGNATURE_PATH) return undefined;
     const manifest = await fresh();
+    // Never accepted a manifest (the first visit's check failed): nothing to verify against and
+    // nothing kept, so the request goes to the network as if there were no worker.
+    if (state === undefined) return undefined;
     if (manifest === undefined) {
-      // No fresh signed manifest anywhere: only what was verified before may be shown.
-      return (await kept(path, state?.manifest)) ?? unavailable(path, 'no fresh signed manifest');
+      // No fresh signed manifest anywhere: only what was verified before may be shown, as stale.
+      return (await kept(path, undefined)) ?? unavailable(path, 'no fresh signed manifest');
     }
     let current = manifest;
     if (current.files[path] === undefined) {

@@ -5,8 +5,8 @@ import { verifyAsync } from '@noble/ed25519';
 import type { VerifySignature } from '../core/signed-manifest.ts';
 
 export interface SignatureVerifierOptions {
-  /** WebCrypto; undefined (or one without Ed25519) makes every check go through @noble/ed25519. */
-  subtle?: SubtleCrypto;
+  /** WebCrypto (default: the global one); null, or one without Ed25519, makes every check go through @noble/ed25519. */
+  subtle?: SubtleCrypto | null;
 }
 
 export interface SignatureVerifier {
@@ -16,7 +16,7 @@ export interface SignatureVerifier {
 }
 
 export function createSignatureVerifier({ subtle = globalThis.crypto?.subtle }: SignatureVerifierOptions = {}): SignatureVerifier {
-  let webcrypto = subtle !== undefined;
+  let webcrypto = subtle !== null && subtle !== undefined;
   let last: 'webcrypto' | 'noble' | undefined;
   const keys = new Map<string, Promise<CryptoKey>>();
   const keyFor = (s: SubtleCrypto, publicKey: Uint8Array): Promise<CryptoKey> => {
@@ -29,7 +29,7 @@ export function createSignatureVerifier({ subtle = globalThis.crypto?.subtle }: 
     return key;
   };
   const verify = async (bytes: Uint8Array, signature: Uint8Array, publicKey: Uint8Array): Promise<boolean> => {
-    if (webcrypto && subtle !== undefined) {
+    if (webcrypto && subtle !== null && subtle !== undefined) {
       let key: CryptoKey | undefined;
       try {
         key = await keyFor(subtle, publicKey);

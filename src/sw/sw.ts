@@ -62,14 +62,16 @@ self.addEventListener('fetch', (event) => {
     lastRefresh = Date.now();
     event.waitUntil(reader.refresh().catch(() => undefined));
   }
-  event.respondWith(answer(request, path, navigation));
+  event.respondWith(answer(request, path, navigation, (p) => event.waitUntil(p)));
 });
 
-async function answer(request: Request, path: string, navigation: boolean): Promise<Response> {
+async function answer(request: Request, path: string, navigation: boolean, keepAlive: (p: Promise<void>) => void): Promise<Response> {
   try {
     const result = await reader.read(path);
     // Not a file of the snapshot: the network, as if there were no worker.
     if (result === undefined) return await fetch(request);
+    // The copy is stored after the answer: the page need not wait for the disk.
+    keepAlive(result.kept);
     return respond(path, result, 200);
   } catch (e) {
     if (!navigation) return new Response('', { status: 504, headers: { 'x-ferry-error': errorText(e) } });

@@ -35,6 +35,8 @@ export interface LaunchOptions {
   /** Where the fresh profile directory is created. */
   tmpRoot?: string;
   viewport?: { width: number; height: number };
+  /** 'block' runs the context without service workers (to compare with and without). */
+  serviceWorkers?: 'allow' | 'block';
 }
 
 /**
@@ -42,7 +44,7 @@ export interface LaunchOptions {
  * args, so the fresh directory goes through launchPersistentContext, which passes it for us.
  */
 export async function launchChromium(options: LaunchOptions = {}): Promise<LaunchedChromium> {
-  const { executablePath = CHROMIUM_PATH, tmpRoot = tmpdir(), viewport = { width: 1280, height: 800 } } = options;
+  const { executablePath = CHROMIUM_PATH, tmpRoot = tmpdir(), viewport = { width: 1280, height: 800 }, serviceWorkers = 'allow' } = options;
   if (!existsSync(executablePath)) {
     throw new Error(`Chromium not found at ${executablePath}. Install it with "${APT_INSTALL}".`);
   }
@@ -54,6 +56,7 @@ export async function launchChromium(options: LaunchOptions = {}): Promise<Launc
       headless: true,
       args: [...CHROMIUM_ARGS],
       viewport,
+      serviceWorkers,
       timeout: 30_000,
     });
   } catch (error) {

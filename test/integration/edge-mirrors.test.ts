@@ -5,6 +5,7 @@ import { createHttpMirror } from '../../src/adapters/mirrors/http-mirror.ts';
 import { createLimitedFetch } from '../../src/adapters/web/limited-fetch.ts';
 import { createMemoryEdgeState } from '../../src/adapters/edge-state/memory-edge-state.ts';
 import { createEdge, type EdgeEvent } from '../../src/edge/app.ts';
+import { CONTENT_SECURITY_POLICY } from '../../src/edge/content-headers.ts';
 import type { EdgeStateStore } from '../../src/ports/edge-state.ts';
 import { refusedUrl, startMirrorServer, type Fault, type MirrorServer } from '../helpers/fault-mirrors.ts';
 import { makeSignedSnapshot, sampleFiles, testKeyPair } from '../helpers/signed-snapshot.ts';
@@ -263,7 +264,9 @@ describe('edge: responses', () => {
     expect(sha).toMatch(/^[0-9a-f]{64}$/);
     expect(res.headers.get('content-type')).toBe('text/html; charset=utf-8');
     expect(res.headers.get('cache-control')).toContain('stale-while-revalidate');
-    expect(res.headers.get('content-security-policy')).toContain("script-src 'none'");
+    // No script but the service worker's registration, allowed by its hash; no frames.
+    expect(res.headers.get('content-security-policy')).toBe(CONTENT_SECURITY_POLICY);
+    expect(CONTENT_SECURITY_POLICY).toMatch(/script-src 'sha256-[A-Za-z0-9+/]{43}='; worker-src 'self';.*frame-ancestors 'none'$/);
     expect(res.headers.get('referrer-policy')).toBe('no-referrer');
     expect(res.headers.get('x-content-type-options')).toBe('nosniff');
     expect(res.headers.get('link')).toBe('<https://blog.example.org/2016/06/>; rel="canonical"');

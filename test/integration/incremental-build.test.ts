@@ -53,12 +53,14 @@ describe('incremental build', () => {
       '/about.html',
       '/mirrors.html',
       '/404.html',
+      '/offline.html',
       '/style.css',
       '/favicon.svg',
       '/rss.xml',
       '/atom.xml',
       '/feed.json',
       '/mirrors.json',
+      '/sw.js',
     ];
     for (const path of always) expect(first.has(path), path).toBe(true);
     expect(same).toMatch(new RegExp(`${always.length} files rendered, ${first.size - 2 - always.length} kept from version 1`));

@@ -8,6 +8,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
 import type { Post, Site } from '../../src/core/model.ts';
 import { renderPages } from '../../src/core/render.ts';
+import { PAGE_CSP, SERVICE_WORKER_PATH } from '../../src/core/render-html.ts';
+import { serviceWorkerScript } from '../../src/core/build.ts';
+import { bundleServiceWorker } from '../../src/node/service-worker-bundle.ts';
+import { testKeyPair } from '../helpers/signed-snapshot.ts';
 import { launchChromium, type LaunchedChromium } from '../helpers/chromium.ts';
 import { CLEAN } from '../helpers/fixtures.ts';
 import { needSystem } from '../helpers/system-deps.ts';
@@ -15,8 +19,8 @@ import { needSystem } from '../helpers/system-deps.ts';
 const system = needSystem(['chromium', 'fonts-wqy-microhei'], 'test/integration/pages-chromium.test.ts');
 
 const MEDIA = join(CLEAN, 'blogger/media/s1600/protest-1.png');
-const CSP =
-  "default-src 'self'; script-src 'none'; style-src 'self'; img-src 'self'; object-src 'none'; base-uri 'none'; form-action 'none'";
+/** The pages' own policy, as a host sends it: no script but the service worker's registration. */
+const CSP = PAGE_CSP;
 const CJK_FAMILIES = /PingFang SC|Hiragino Sans GB|Microsoft YaHei|WenQuanYi Micro Hei|Noto Sans CJK SC/;
 const PHONE = { width: 390, height: 844 };
 const DESKTOP = { width: 1280, height: 800 };
@@ -98,6 +102,7 @@ const files = renderPages(site, {
 const TYPES: Record<string, string> = {
   html: 'text/html; charset=utf-8',
   css: 'text/css; charset=utf-8',
+  js: 'text/javascript; charset=utf-8',
   svg: 'image/svg+xml',
   png: 'image/png',
 };
@@ -204,6 +209,9 @@ describe.skipIf(system.skip)('rendered pages in headless Chromium', () => {
   let origin: string;
 
   beforeAll(async () => {
+    // As in every snapshot: the service worker the pages register (with no manifest here, it
+    // leaves every request to the network).
+    files.set(SERVICE_WORKER_PATH, serviceWorkerScript(await bundleServiceWorker(), testKeyPair(1).publicKey));
     ({ server, origin } = await serve(files, new Uint8Array(await readFile(MEDIA))));
     chromium = await launchChromium({ viewport: PHONE });
   });
@@ -277,7 +285,7 @@ describe.skipIf(system.skip)('rendered pages in headless Chromium', () => {
       const { scrollWidth, innerWidth } = await overflow(page);
       expect(scrollWidth, path).toBeLessThanOrEqual(innerWidth);
       // Every link on the page that stays on this site resolves (200, not the 404 page); the
-      // others are the canonical mirror's (the 404 page) and the mirrors' addresses.
+      // others are the canonical mirror's (the 404 and offline pages) and the mirrors' addresses.
       const links = await page.evaluate(() =>
         Array.from(document.querySelectorAll('a[href], link[href]'), (a) =>
           a instanceof HTMLAnchorElement || a instanceof HTMLLinkElement ? a.href : '',
@@ -286,7 +294,7 @@ describe.skipIf(system.skip)('rendered pages in headless Chromium', () => {
       for (const link of links) {
         if (!link.startsWith(`${origin}/`)) {
           expect(
-            ['/404.html', '/mirrors.html'].includes(path) || link.startsWith('https://mirror-a.example.org/'),
+            ['/404.html', '/offline.html', '/mirrors.html'].includes(path) || link.startsWith('https://mirror-a.example.org/'),
             `${path} -> ${link}`,
           ).toBe(true);
           continue;

@@ -300,8 +300,10 @@ describe.skipIf(system.skip)('a built snapshot in Chromium, wherever it is serve
     const root = rootOf();
     const page = await chromium.context.newPage();
     try {
-      // Also: /404.html itself, and a month asked for without its slash (301 to the directory).
-      const { visited, problems, images, fetched } = await crawl(page, root, [`${root}404.html`, `${root}2016/06`]);
+      // Also: /404.html itself, the offline page (no page links to it: the service worker shows
+      // it at any address when nothing answers), and a month asked for without its slash (301 to
+      // the directory).
+      const { visited, problems, images, fetched } = await crawl(page, root, [`${root}404.html`, `${root}offline.html`, `${root}2016/06`]);
       expect(problems).toEqual([]);
       // The fixture's three photos and the added one, on their posts and decoded.
       expect(images).toBeGreaterThanOrEqual(4);
