@@ -79,6 +79,9 @@ export function createIpfsGateway({ blocks }: IpfsGatewayOptions): Hono {
     if (typeof format !== 'string') return c.text(format.message, format.status);
     c.header('X-Content-Type-Options', 'nosniff');
     c.header('Vary', 'Accept');
+    // Content-addressed and public (every block checks against its CID): readable from any origin,
+    // as the trustless gateway spec recommends, e.g. by a reader's service worker on another mirror.
+    c.header('Access-Control-Allow-Origin', '*');
 
     if (format === 'raw') {
       if (segments.length > 0) return c.text('raw blocks are served by CID only: /ipfs/<cid>?format=raw (no path)', 400);

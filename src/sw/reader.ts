@@ -75,6 +75,8 @@ export interface Reader {
 }
 
 const STATE_KEY = 'state';
+/** The snapshot's mirror list (core/build.ts MIRRORS_JSON_PATH), which names its IPFS root. */
+const MIRRORS_JSON_PATH = '/mirrors.json';
 const FILE_KEY = 'file:';
 const MAX_MANIFEST_BYTES = 16 * 1024 * 1024;
 const MAX_SIGNATURE_BYTES = 4096;
@@ -125,6 +127,21 @@ export function createReader(opts: ReaderOptions): Reader {
       }
     })());
 
+  /** The IPFS root the kept (verified) /mirrors.json names, for files too large for one block. */
+  const rootCid = async (): Promise<string | undefined> => {
+    const bytes = await store.get(FILE_KEY + MIRRORS_JSON_PATH);
+    if (bytes === undefined) return undefined;
+    let raw: unknown;
+    try {
+      raw = JSON.parse(new TextDecoder().decode(bytes));
+    } catch {
+      return undefined;
+    }
+    const ipfs = isRecord(raw) ? raw.ipfs : undefined;
+    const cid = typeof ipfs === 'string' ? /^ipfs:\/\/([A-Za-z0-9]{20,128})$/.exec(ipfs)?.[1] : undefined;
+    return cid;
+  };
+
   const isFresh = (m: Manifest): boolean => Date.parse(m.expires) > now().getTime();
 
   /** Accept a manifest from a source if it verifies, is not expired and not lower than the floor. */
@@ -155,7 +172,7 @@ export function createReader(opts: ReaderOptions): Reader {
   const mirrorsFor = (manifest: Manifest): { pool: MirrorPool; mirrors: Map<string, SourceMirror> } => {
     if (pool?.manifest === manifest) return pool;
     const entryOf = (path: string) => state?.manifest.files[path];
-    const list = readerSources(manifest, scope).map((s) => createSourceMirror(s, { fetch, entryOf }));
+    const list = readerSources(manifest, scope).map((s) => createSourceMirror(s, { fetch, entryOf, rootCid }));
     const created = poolOf(list);
     // A source caught serving bad bytes stays last when the next manifest lists it again.
     for (const m of list) {

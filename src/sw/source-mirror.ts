@@ -20,14 +20,28 @@ export interface SourceMirrorOptions {
   fetch: FetchLike;
   /** The signed entry for a path, for sources that address files by their hash. */
   entryOf: (path: string) => FileEntry | undefined;
+  /**
+   * A snapshot root CID to read larger files by path (`<gateway>ipfs/<cid>/<path>`): the one the
+   * snapshot's verified mirrors.json names (an earlier publish's; unchanged files are the same).
+   */
+  rootCid?: () => Promise<string | undefined>;
 }
 
-export function createSourceMirror(source: ReaderSource, { fetch, entryOf }: SourceMirrorOptions): SourceMirror {
-  const urlFor = (path: string): { url: string; accept?: string } | undefined => {
-    if (source.kind === 'http') return { url: source.base + path.slice(1).split('/').map(encodeURIComponent).join('/') };
+export function createSourceMirror(
+  source: ReaderSource,
+  { fetch, entryOf, rootCid = async () => undefined }: SourceMirrorOptions,
+): SourceMirror {
+  const encoded = (path: string): string => path.slice(1).split('/').map(encodeURIComponent).join('/');
+  const urlFor = async (path: string): Promise<{ url: string; accept?: string } | undefined> => {
+    if (source.kind === 'http') return { url: source.base + encoded(path) };
     const entry = entryOf(path);
-    if (entry === undefined || entry.size > RAW_BLOCK_MAX_BYTES) return undefined;
-    return { url: `${source.base}ipfs/${rawCidOf(entry.sha256)}?format=raw`, accept: 'application/vnd.ipld.raw' };
+    if (entry === undefined) return undefined;
+    // One block: asked for by its CID (the signed sha256), from a trustless gateway.
+    if (entry.size <= RAW_BLOCK_MAX_BYTES) {
+      return { url: `${source.base}ipfs/${rawCidOf(entry.sha256)}?format=raw`, accept: 'application/vnd.ipld.raw' };
+    }
+    const root = await rootCid();
+    return root === undefined ? undefined : { url: `${source.base}ipfs/${root}/${encoded(path)}` };
   };
   return {
     id: source.id,
@@ -37,7 +51,7 @@ export function createSourceMirror(source: ReaderSource, { fetch, entryOf }: Sou
     source,
     servesManifest: source.kind === 'http',
     async get(path: string, options: MirrorGetOptions): Promise<MirrorResponse> {
-      const target = urlFor(path);
+      const target = await urlFor(path);
       if (target === undefined) return { found: false };
       return fetchCapped(fetch, source.id, target.url, options, target.accept);
     },

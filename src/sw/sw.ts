@@ -32,8 +32,9 @@ self.addEventListener('install', (event) => {
     (async () => {
       lastRefresh = Date.now();
       await reader.refresh();
-      // The offline page and the home page, so that both open with nothing answering.
-      for (const path of [OFFLINE_PATH, '/index.html']) await reader.read(path).catch(() => undefined);
+      // The offline page and the home page, so that both open with nothing answering; the mirror
+      // list, which names the snapshot's IPFS root (for files too large for one IPFS block).
+      for (const path of [OFFLINE_PATH, '/index.html', '/mirrors.json']) await reader.read(path).catch(() => undefined);
       await self.skipWaiting();
     })(),
   );

@@ -3,7 +3,10 @@
 // nothing planted remove exactly that element first, then look for any other script.
 import { REGISTER_SCRIPT } from '../../src/core/render-html.ts';
 
-const REGISTRATION = new RegExp(`<script data-sw="(?:\\.\\./)*sw\\.js">${REGISTER_SCRIPT.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}</script>\\n`, 'g');
+const REGISTRATION = new RegExp(
+  `<script data-sw="(?:\\.\\./)*sw\\.js">${REGISTER_SCRIPT.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}</script>\\n`,
+  'g',
+);
 
 /** The page's text without its registration script (there is at most one). */
 export function withoutRegistration(text: string): string {

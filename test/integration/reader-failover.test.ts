@@ -13,6 +13,7 @@ import { createIpfsGateway } from '../../src/edge/ipfs-gateway.ts';
 import { createReader, UnavailableError, type ReaderStore } from '../../src/sw/reader.ts';
 import { createSignatureVerifier } from '../../src/sw/signature.ts';
 import { startMirrorServer, type MirrorServer } from '../helpers/fault-mirrors.ts';
+import { startPathGateway, type PathGateway } from '../helpers/fake-path-gateway.ts';
 import { makeSignedSnapshot, testKeyPair } from '../helpers/signed-snapshot.ts';
 import { createHash } from 'node:crypto';
 
@@ -32,6 +33,9 @@ describe('the reader: origin first, then signed mirrors by priority, then IPFS b
   let d: MirrorServer;
   let gateway: ServerType;
   let gatewayUrl: string;
+  let pathGateway: PathGateway;
+  /** The IPFS root of version 2 (imported into the gateway's blocks). */
+  let root2: string;
   const gatewayRequests: string[] = [];
   /** When false the gateway answers 503 to everything (down for this reader). */
   let gatewayUp = true;
@@ -42,9 +46,11 @@ describe('the reader: origin first, then signed mirrors by priority, then IPFS b
     return fetch(url, init);
   };
 
-  const snapshot = (version: number, home: string, expiresInMs = DAY): Map<string, Uint8Array> =>
+  /** A photo larger than one IPFS block (1 MiB): several blocks, read by path through a path gateway. */
+  const big = new Uint8Array(1_500_000).map((_, i) => (i * 7919) % 251);
+  const snapshot = (version: number, home: string, expiresInMs = DAY, extra: Record<string, string> = {}): Map<string, Uint8Array> =>
     makeSignedSnapshot(
-      { '/index.html': home, '/2016/06/人权.html': '<p>人权 human rights</p>', '/style.css': 'body{}' },
+      { '/index.html': home, '/2016/06/人权.html': '<p>人权 human rights</p>', '/style.css': 'body{}', '/media/big.bin': big, ...extra },
       {
         version,
         keyPair: keys,
@@ -58,6 +64,7 @@ describe('the reader: origin first, then signed mirrors by priority, then IPFS b
           { id: 'd', kind: 'http', url: d.url, priority: 3 },
           { id: 'b', kind: 'http', url: b.url, priority: 4 },
           { id: 'kv', kind: 'kv', url: 'kv://snapshot', priority: 5 },
+          { id: 'pgw', kind: 'ipfs-gateway', url: pathGateway.url + '/', priority: 6 },
         ],
       },
     );
@@ -81,17 +88,21 @@ describe('the reader: origin first, then signed mirrors by priority, then IPFS b
       const s = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' }, () => resolve(s));
     });
     gatewayUrl = `http://127.0.0.1:${(gateway.address() as AddressInfo).port}/`;
+    pathGateway = await startPathGateway({ upstream: gatewayUrl.slice(0, -1) });
     snapshots = new Map([
       [1, snapshot(1, '<p>home, version 1</p>')],
       [2, snapshot(2, '<p>home, version 2</p>')],
       [3, snapshot(3, '<p>home, version 3, a new post</p>')],
     ]);
     // The gateway holds version 2's blocks, imported as the republisher does.
-    await importSnapshotIncremental(snapshotFilesOf(snapshots.get(2) ?? empty), blocks);
+    root2 = (await importSnapshotIncremental(snapshotFilesOf(snapshots.get(2) ?? empty), blocks)).root.toString();
+    // Version 4's mirror list names that root (a build names the last published one).
+    snapshots.set(4, snapshot(4, '<p>home, version 4</p>', DAY, { '/mirrors.json': JSON.stringify({ ipfs: `ipfs://${root2}` }) }));
   });
 
   afterAll(async () => {
     await Promise.all([a, b, c, d].map((m) => m.close()));
+    await pathGateway.close();
     await new Promise<void>((resolve) => gateway.close(() => resolve()));
   });
 
@@ -124,7 +135,7 @@ describe('the reader: origin first, then signed mirrors by priority, then IPFS b
     await Promise.all([a, b, c, d].map((m) => m.start()));
     // Only the reader's address and the signed manifest's mirrors were ever asked (never the kv
     // mirror, which has no web address, nor any other host).
-    const allowed = new Set([a, b, c, d].map((m) => new URL(m.url).origin).concat(new URL(gatewayUrl).origin));
+    const allowed = new Set([a, b, c, d].map((m) => new URL(m.url).origin).concat(new URL(gatewayUrl).origin, pathGateway.url));
     expect(fetched.filter((u) => !allowed.has(new URL(u).origin))).toEqual([]);
   });
 
@@ -169,8 +180,29 @@ describe('the reader: origin first, then signed mirrors by priority, then IPFS b
     const got = await r.read(path);
     expect(got?.source).toBe('gw');
     expect(text(got?.bytes)).toBe('<p>人权 human rights</p>');
-    const sha = createHash('sha256').update(v(2).get(path) ?? new Uint8Array()).digest('hex');
+    const sha = createHash('sha256')
+      .update(v(2).get(path) ?? new Uint8Array())
+      .digest('hex');
     expect(gatewayRequests).toContain(`/ipfs/${rawCidOf(sha)}?format=raw`);
+    // Readable from a page on another origin (the worker runs on the reader's mirror).
+    const direct = await fetch(`${gatewayUrl}ipfs/${rawCidOf(sha)}?format=raw`);
+    expect(direct.headers.get('access-control-allow-origin')).toBe('*');
+    expect(new Uint8Array(await direct.arrayBuffer())).toEqual(v(2).get(path));
+  });
+
+  it('a file larger than one block: by path under the root the verified mirrors.json names, through a path gateway', async () => {
+    store = memoryStore();
+    setAll(4);
+    const r = reader();
+    await r.refresh();
+    expect((await r.read('/mirrors.json'))?.source).toBe('a');
+    a.setFault('blockpage');
+    b.setFault('hang');
+    await d.stop();
+    const got = await r.read('/media/big.bin');
+    expect(got?.source).toBe('pgw');
+    expect(Buffer.compare(got?.bytes ?? new Uint8Array(), big)).toBe(0);
+    expect(pathGateway.requests).toContain(`/ipfs/${root2}/media/big.bin`);
   });
 
   it('a newer signed snapshot on the origin is taken up when its bytes do not match the held manifest', async () => {
