@@ -235,7 +235,12 @@ async function crawl(
     if (report.status !== 200) problems.push(`${path}: HTTP ${report.status}`);
     if (report.redirected && !extra.includes(url)) problems.push(`${path}: reached through a redirect`);
     // The 404 page loads nothing (see the 404 test below); every other page is styled.
-    if (path === '/404.html' ? report.stylesheets !== 0 : report.stylesheets !== 1 || report.bodyMaxWidth !== '672px') {
+    // The pages shown at any address (the 404 page, the worker's offline page) load no stylesheet.
+    if (
+      path === '/404.html' || path === '/offline.html'
+        ? report.stylesheets !== 0
+        : report.stylesheets !== 1 || report.bodyMaxWidth !== '672px'
+    ) {
       problems.push(`${path}: stylesheet ${report.stylesheets}, body max-width ${report.bodyMaxWidth}`);
     }
     for (const img of report.images) if (!(img.width > 0)) problems.push(`${path}: image ${img.url} not decoded`);
