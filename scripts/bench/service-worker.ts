@@ -4,10 +4,12 @@
 // the same pages are opened in a browser with the worker (after one visit) and in one without
 // service workers, alternately; each view's time is the page's navigation timing (start to the load
 // event: the page, its stylesheet and icon, through the worker or not). Also: a view right after the
-// browser stopped the worker (it starts again, reads its state, verifies the manifest). Prints JSON.
+// browser stopped the worker (it starts again, reads its state, verifies the manifest). The added
+// time is given as the difference of medians and as the median of each pair's difference (the same
+// page with and without, one right after the other), which drifts less on a busy machine. Prints JSON.
 //   npx tsx scripts/bench/service-worker.ts [--views 40]
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { gzipSync } from 'node:zlib';
@@ -57,13 +59,13 @@ try {
     }
   });
 
-  const view = async (page: Page, url: string): Promise<{ ms: number; viaWorker: boolean }> => {
+  const view = async (page: Page, url: string): Promise<{ ms: number; documentMs: number; viaWorker: boolean }> => {
     const res = await page.goto(url, { waitUntil: 'load' });
-    const ms = await page.evaluate(() => {
+    const [ms = NaN, documentMs = NaN] = await page.evaluate(() => {
       const [nav] = performance.getEntriesByType('navigation') as PerformanceNavigationTiming[];
-      return nav === undefined ? NaN : nav.loadEventEnd - nav.startTime;
+      return nav === undefined ? [NaN, NaN] : [nav.loadEventEnd - nav.startTime, nav.responseEnd - nav.startTime];
     });
-    return { ms, viaWorker: res?.fromServiceWorker() ?? false };
+    return { ms, documentMs, viaWorker: res?.fromServiceWorker() ?? false };
   };
   // Warm both up (HTTP keep-alive, the worker's manifest in memory).
   for (const url of pages) {
@@ -72,15 +74,23 @@ try {
   }
   const timesWith: number[] = [];
   const timesWithout: number[] = [];
+  const documentWith: number[] = [];
+  const documentWithout: number[] = [];
+  /** Each pair's difference (the same page with and without, one right after the other): less drift on a busy machine. */
+  const added: number[] = [];
   let notViaWorker = 0;
   for (let i = 0; i < views; i++) {
     const url = pages[i % pages.length] ?? a.url;
     const order = i % 2 === 0 ? [true, false] : [false, true];
+    const pair: Record<string, number> = {};
     for (const worker of order) {
       const r = await view(worker ? page1 : page2, url);
       if (worker && !r.viaWorker) notViaWorker++;
       (worker ? timesWith : timesWithout).push(r.ms);
+      (worker ? documentWith : documentWithout).push(r.documentMs);
+      pair[String(worker)] = r.ms;
     }
+    added.push((pair.true ?? NaN) - (pair.false ?? NaN));
   }
   // Cold: the browser stopped the worker (it does after ~30 s idle); the next view starts it again.
   const cdp = await withWorker.context.newCDPSession(page1);
@@ -108,8 +118,11 @@ try {
         views,
         viewsNotThroughWorker: notViaWorker,
         pageViewMs: { withWorker: w, withoutWorker: wo, coldWorker: stats(cold) },
+        documentMs: { withWorker: stats(documentWith), withoutWorker: stats(documentWithout) },
         addedMsMedian: Math.round((w.median - wo.median) * 10) / 10,
         addedMsP90: Math.round((w.p90 - wo.p90) * 10) / 10,
+        addedMsPairedMedian: stats(added).median,
+        loadAverage: loadavg().map((l) => Math.round(l * 100) / 100),
         addedTargetMs: 20,
         chromium: withWorker.context.browser()?.version() ?? 'persistent context',
       },

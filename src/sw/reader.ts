@@ -61,9 +61,11 @@ export interface ReadResult {
 export interface Reader {
   /**
    * The verified file, or undefined when path is not in the snapshot or no manifest was ever
-   * accepted (then the worker leaves the request alone).
+   * accepted (then the worker leaves the request alone). With preferKept, a kept copy that is the
+   * very file the current manifest signs is answered without asking any source (the worker uses
+   * it for a page's stylesheet, icon and images; pages themselves are asked for first).
    */
-  read(path: string): Promise<ReadResult | undefined>;
+  read(path: string, options?: { preferKept?: boolean }): Promise<ReadResult | undefined>;
   /** The accepted manifest (after loading the kept one or fetching the origin's), if any. */
   manifest(): Promise<Manifest | undefined>;
   /** A verified copy kept earlier, without asking any source (the offline page when nothing answers). */
@@ -110,6 +112,8 @@ export function createReader(opts: ReaderOptions): Reader {
   let loaded: Promise<void> | undefined;
   let pool: { manifest: Manifest; pool: MirrorPool; mirrors: Map<string, SourceMirror> } | undefined;
   const lastCheck = new Map<string, number>();
+  /** sha256 of the copy kept for each path, as this worker last stored or checked it. */
+  const keptDigests = new Map<string, string>();
 
   const load = (): Promise<void> =>
     (loaded ??= (async () => {
@@ -228,10 +232,13 @@ export function createReader(opts: ReaderOptions): Reader {
     return (await refresh()) !== undefined && state !== undefined && isFresh(state.manifest) ? state.manifest : undefined;
   };
 
-  const matches = async (manifest: Manifest, path: string, bytes: Uint8Array, source: string): Promise<void> => {
+  /** Throws IntegrityError unless bytes are what manifest signs for path; returns their sha256. */
+  const matches = async (manifest: Manifest, path: string, bytes: Uint8Array, source: string): Promise<string> => {
     const mismatch = sizeMismatch(manifest, path, bytes.length, source);
     if (mismatch !== undefined) throw mismatch;
-    checkDigest(manifest, path, { sha256: await sha256(bytes), size: bytes.length }, source);
+    const digest = await sha256(bytes);
+    checkDigest(manifest, path, { sha256: digest, size: bytes.length }, source);
+    return digest;
   };
 
   /** A source's bytes that do not match may be a newer snapshot's: ask it for its manifest once in a while. */
@@ -281,7 +288,16 @@ export function createReader(opts: ReaderOptions): Reader {
       { deadlineMs },
     );
     note(`${path} from ${win.mirror.id}`);
-    const kept = store.put(FILE_KEY + path, win.value).catch((e: unknown) => note(`${path}: not kept: ${String(e)}`));
+    const digest = state?.manifest.files[path]?.sha256;
+    // Already kept as is (this worker stored or read exactly these bytes): nothing to write.
+    if (digest !== undefined && keptDigests.get(path) === digest)
+      return { bytes: win.value, source: win.mirror.id, stale: false, kept: Promise.resolve() };
+    const kept = store.put(FILE_KEY + path, win.value).then(
+      () => {
+        if (digest !== undefined) keptDigests.set(path, digest);
+      },
+      (e: unknown) => note(`${path}: not kept: ${String(e)}`),
+    );
     return { bytes: win.value, source: win.mirror.id, stale: false, kept };
   };
 
@@ -291,7 +307,7 @@ export function createReader(opts: ReaderOptions): Reader {
     let stale = true;
     if (manifest !== undefined) {
       try {
-        await matches(manifest, path, bytes, 'cache');
+        keptDigests.set(path, await matches(manifest, path, bytes, 'cache'));
         stale = false;
       } catch {
         // Verified when it was kept, under an earlier manifest: still the publisher's, but older.
@@ -301,7 +317,7 @@ export function createReader(opts: ReaderOptions): Reader {
     return { bytes, source: 'cache', stale, kept: Promise.resolve() };
   };
 
-  const read = async (path: string): Promise<ReadResult | undefined> => {
+  const read = async (path: string, { preferKept = false }: { preferKept?: boolean } = {}): Promise<ReadResult | undefined> => {
     if (!isSafeSnapshotPath(path) || path === MANIFEST_PATH || path === SIGNATURE_PATH) return undefined;
     const manifest = await fresh();
     // Never accepted a manifest (the first visit's check failed): nothing to verify against and
@@ -320,6 +336,11 @@ export function createReader(opts: ReaderOptions): Reader {
         current = (await refresh()) ?? current;
       }
       if (current.files[path] === undefined) return undefined;
+    }
+    // A kept copy known to be the file the current manifest signs is that file: no need to ask.
+    if (preferKept && keptDigests.get(path) === current.files[path]?.sha256) {
+      const copy = await kept(path, current);
+      if (copy !== undefined && !copy.stale) return copy;
     }
     try {
       return await fetchVerified(current, path);

@@ -68,7 +68,9 @@ self.addEventListener('fetch', (event) => {
 
 async function answer(request: Request, path: string, navigation: boolean, keepAlive: (p: Promise<void>) => void): Promise<Response> {
   try {
-    const result = await reader.read(path);
+    // A page is asked for first (a newer snapshot shows at once); what it loads (stylesheet, icon,
+    // images) comes from the kept copy when that is the very file the current manifest signs.
+    const result = await reader.read(path, { preferKept: !navigation });
     // Not a file of the snapshot: the network, as if there were no worker.
     if (result === undefined) return await fetch(request);
     // The copy is stored after the answer: the page need not wait for the disk.
