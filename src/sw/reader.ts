@@ -58,6 +58,12 @@ export interface ReadResult {
   kept: Promise<void>;
 }
 
+export interface ReadOptions {
+  preferKept?: boolean;
+  /** The browser's answer to its own request for this page from the origin (navigation preload), if any. */
+  preloaded?: Promise<Response | undefined>;
+}
+
 export interface Reader {
   /**
    * The verified file, or undefined when path is not in the snapshot or no manifest was ever
@@ -65,7 +71,7 @@ export interface Reader {
    * very file the current manifest signs is answered without asking any source (the worker uses
    * it for a page's stylesheet, icon and images; pages themselves are asked for first).
    */
-  read(path: string, options?: { preferKept?: boolean }): Promise<ReadResult | undefined>;
+  read(path: string, options?: ReadOptions): Promise<ReadResult | undefined>;
   /** The accepted manifest (after loading the kept one or fetching the origin's), if any. */
   manifest(): Promise<Manifest | undefined>;
   /** A verified copy kept earlier, without asking any source (the offline page when nothing answers). */
@@ -252,8 +258,10 @@ export function createReader(opts: ReaderOptions): Reader {
     return m.version > before ? m : undefined;
   };
 
-  const fetchVerified = async (manifest: Manifest, path: string): Promise<ReadResult> => {
+  const fetchVerified = async (manifest: Manifest, path: string, preloaded?: Promise<Response | undefined>): Promise<ReadResult> => {
     const { pool: p, mirrors } = mirrorsFor(manifest);
+    // The browser's own request for the page (navigation preload) stands for the origin's first attempt.
+    let preload = preloaded;
     const win = await p.race(
       async (m, signal) => {
         const mirror = mirrors.get(m.id);
@@ -262,7 +270,10 @@ export function createReader(opts: ReaderOptions): Reader {
           const current = state?.manifest ?? manifest;
           const entry = current.files[path];
           if (entry === undefined) throw new MirrorError(mirror.id, 'bad-path', `${path} is not in manifest version ${current.version}`);
-          const r = await mirror.get(path, { signal, maxBytes: entry.size, timeoutMs: requestTimeoutMs });
+          const options = { signal, maxBytes: entry.size, timeoutMs: requestTimeoutMs };
+          const answer = mirror.source.origin ? preload : undefined;
+          if (answer !== undefined) preload = undefined;
+          const r = answer === undefined ? await mirror.get(path, options) : await mirror.take(answer, path, options);
           if (!r.found) throw new MirrorError(mirror.id, 'http-status', `${path}: not found`);
           await matches(current, path, r.body, mirror.id);
           return r.body;
@@ -317,7 +328,7 @@ export function createReader(opts: ReaderOptions): Reader {
     return { bytes, source: 'cache', stale, kept: Promise.resolve() };
   };
 
-  const read = async (path: string, { preferKept = false }: { preferKept?: boolean } = {}): Promise<ReadResult | undefined> => {
+  const read = async (path: string, { preferKept = false, preloaded }: ReadOptions = {}): Promise<ReadResult | undefined> => {
     if (!isSafeSnapshotPath(path) || path === MANIFEST_PATH || path === SIGNATURE_PATH) return undefined;
     const manifest = await fresh();
     // Never accepted a manifest (the first visit's check failed): nothing to verify against and
@@ -343,7 +354,7 @@ export function createReader(opts: ReaderOptions): Reader {
       if (copy !== undefined && !copy.stale) return copy;
     }
     try {
-      return await fetchVerified(current, path);
+      return await fetchVerified(current, path, preloaded);
     } catch (e) {
       if (!(e instanceof UnavailableError)) throw e;
       note(`${path}: ${e.message}`);

@@ -12,6 +12,11 @@ export type FetchLike = (input: string, init: RequestInit) => Promise<Response>;
 
 export interface SourceMirror extends Mirror {
   readonly source: ReaderSource;
+  /**
+   * As get, but reading an answer the browser already asked this source for (a navigation
+   * preload: the browser starts the page's request while the worker starts); the same checks.
+   */
+  take(answer: Promise<Response | undefined>, path: string, options: MirrorGetOptions): Promise<MirrorResponse>;
   /** Whether it can be asked for manifest.json (an IPFS block source cannot: its CID is unknown). */
   readonly servesManifest: boolean;
 }
@@ -55,6 +60,15 @@ export function createSourceMirror(
       if (target === undefined) return { found: false };
       return fetchCapped(fetch, source.id, target.url, options, target.accept);
     },
+    async take(answer: Promise<Response | undefined>, path: string, options: MirrorGetOptions): Promise<MirrorResponse> {
+      const target = await urlFor(path);
+      if (target === undefined) return { found: false };
+      const preloaded: FetchLike = async (url, init) => {
+        const res = await answer;
+        return res ?? fetch(url, init);
+      };
+      return fetchCapped(preloaded, source.id, target.url, options, target.accept);
+    },
   };
 }
 
@@ -70,15 +84,18 @@ export async function fetchCapped(
   const combined = signal === undefined ? timer : AbortSignal.any([signal, timer]);
   let res: Response;
   try {
-    res = await fetch(url, {
-      signal: combined,
-      credentials: 'omit',
-      mode: 'cors',
-      redirect: 'error',
-      referrerPolicy: 'no-referrer',
-      cache: 'no-store',
-      ...(accept === undefined ? {} : { headers: { accept } }),
-    });
+    res = await untilAborted(
+      combined,
+      fetch(url, {
+        signal: combined,
+        credentials: 'omit',
+        mode: 'cors',
+        redirect: 'error',
+        referrerPolicy: 'no-referrer',
+        cache: 'no-store',
+        ...(accept === undefined ? {} : { headers: { accept } }),
+      }),
+    );
   } catch (e) {
     throw abortOr(id, signal, timer, timeoutMs, e);
   }
@@ -121,6 +138,25 @@ export async function fetchCapped(
     at += c.length;
   }
   return { found: true, body };
+}
+
+/** The promise, or a rejection as soon as signal aborts (an answer started elsewhere may not listen to it). */
+function untilAborted<T>(signal: AbortSignal, promise: Promise<T>): Promise<T> {
+  if (signal.aborted) return Promise.reject(signal.reason);
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = (): void => reject(signal.reason);
+    signal.addEventListener('abort', onAbort, { once: true });
+    promise.then(
+      (v) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(v);
+      },
+      (e: unknown) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(e instanceof Error ? e : new Error(String(e)));
+      },
+    );
+  });
 }
 
 function abortOr(id: string, signal: AbortSignal | undefined, timer: AbortSignal, timeoutMs: number, e: unknown): MirrorError {

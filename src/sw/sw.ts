@@ -43,6 +43,8 @@ self.addEventListener('install', (event) => {
 self.addEventListener('activate', (event) => {
   event.waitUntil(
     (async () => {
+      // The browser asks for a page while it starts this worker, which then reads that answer first.
+      await self.registration.navigationPreload?.enable().catch(() => undefined);
       await self.clients.claim();
       // The pages open now were read before this worker existed: keep a verified copy of each.
       for (const client of await self.clients.matchAll({ type: 'window' })) {
@@ -63,14 +65,29 @@ self.addEventListener('fetch', (event) => {
     lastRefresh = Date.now();
     event.waitUntil(reader.refresh().catch(() => undefined));
   }
-  event.respondWith(answer(request, path, navigation, (p) => event.waitUntil(p)));
+  // A preload not used (the page was answered from elsewhere) must still settle within the event.
+  const preloaded = navigation ? event.preloadResponse.then((r: unknown) => (r instanceof Response ? r : undefined)) : undefined;
+  if (preloaded !== undefined)
+    event.waitUntil(
+      preloaded.then(
+        () => undefined,
+        () => undefined,
+      ),
+    );
+  event.respondWith(answer(request, path, navigation, (p) => event.waitUntil(p), preloaded));
 });
 
-async function answer(request: Request, path: string, navigation: boolean, keepAlive: (p: Promise<void>) => void): Promise<Response> {
+async function answer(
+  request: Request,
+  path: string,
+  navigation: boolean,
+  keepAlive: (p: Promise<void>) => void,
+  preloaded: Promise<Response | undefined> | undefined,
+): Promise<Response> {
   try {
     // A page is asked for first (a newer snapshot shows at once); what it loads (stylesheet, icon,
     // images) comes from the kept copy when that is the very file the current manifest signs.
-    const result = await reader.read(path, { preferKept: !navigation });
+    const result = await reader.read(path, navigation ? { preloaded } : { preferKept: true });
     // Not a file of the snapshot: the network, as if there were no worker.
     if (result === undefined) return await fetch(request);
     // The copy is stored after the answer: the page need not wait for the disk.
