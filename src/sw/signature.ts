@@ -12,7 +12,7 @@ export interface SignatureVerifierOptions {
 export interface SignatureVerifier {
   verify: VerifySignature;
   /** Which implementation answered the last check ('webcrypto' or 'noble'), for the benchmark and tests. */
-  used(): 'webcrypto' | 'noble' | undefined;
+  used: () => 'webcrypto' | 'noble' | undefined;
 }
 
 export function createSignatureVerifier({ subtle = globalThis.crypto?.subtle }: SignatureVerifierOptions = {}): SignatureVerifier {

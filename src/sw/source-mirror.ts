@@ -142,9 +142,10 @@ export async function fetchCapped(
 
 /** The promise, or a rejection as soon as signal aborts (an answer started elsewhere may not listen to it). */
 function untilAborted<T>(signal: AbortSignal, promise: Promise<T>): Promise<T> {
-  if (signal.aborted) return Promise.reject(signal.reason);
+  const reason = (): Error => (signal.reason instanceof Error ? signal.reason : new Error('aborted'));
+  if (signal.aborted) return Promise.reject(reason());
   return new Promise<T>((resolve, reject) => {
-    const onAbort = (): void => reject(signal.reason);
+    const onAbort = (): void => reject(reason());
     signal.addEventListener('abort', onAbort, { once: true });
     promise.then(
       (v) => {
