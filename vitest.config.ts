@@ -23,6 +23,7 @@ const HEAVY = [
   'test/integration/ipfs-import.test.ts',
   'test/integration/ipfs-incremental.test.ts',
   'test/integration/pages-chromium.test.ts',
+  'test/integration/service-worker-chromium.test.ts',
   'test/integration/snapshot-links-chromium.test.ts',
   'test/integration/wrangler-dev.test.ts',
 ];

@@ -7,7 +7,7 @@ import { UI, bilingual } from './i18n.ts';
 import { hrefOf, relativeHref } from './paths.ts';
 import { sha256 } from '@noble/hashes/sha2';
 import { toBase64, utf8ToBytes } from './bytes.ts';
-import { SERVICE_WORKER_PATH } from './reader-paths.ts';
+import { REGISTER_SCRIPT, SERVICE_WORKER_PATH } from './reader-paths.ts';
 
 /** Escape text for element content and for quoted attribute values. */
 export function escapeHtml(text: string): string {
@@ -79,16 +79,7 @@ const NAV = [
   { path: '/mirrors.html', text: UI.mirrors },
 ] as const;
 
-export { OFFLINE_PATH, SERVICE_WORKER_PATH } from './reader-paths.ts';
-
-/**
- * The one script a page carries: it registers the snapshot's service worker, named (relative to
- * the page) by its data-sw attribute, with the snapshot's root as scope. The same text in every
- * page, so one hash allows it; without JavaScript, or without service workers, it does nothing.
- */
-export const REGISTER_SCRIPT =
-  '(function(){var n=navigator.serviceWorker,s=document.currentScript,p=s&&s.getAttribute("data-sw");' +
-  'if(n&&p){var u=new URL(p,location.href);n.register(u.href,{scope:new URL("./",u).href}).catch(function(){})}})();';
+export { OFFLINE_PATH, REGISTER_SCRIPT, SERVICE_WORKER_PATH } from './reader-paths.ts';
 
 /** The CSP source that allows REGISTER_SCRIPT and nothing else. */
 export const REGISTER_SCRIPT_SOURCE = `'sha256-${toBase64(sha256(utf8ToBytes(REGISTER_SCRIPT)))}'`;

@@ -24,6 +24,7 @@ import {
   type VerifySignature,
 } from '../../src/core/signed-manifest.ts';
 import { acceptManifest, checkFile } from '../../src/core/verify.ts';
+import { analyzeHtml } from '../../src/core/health/content-analysis.ts';
 import { CONTENT_SECURITY_POLICY, publicHeadersFor } from '../../src/edge/content-headers.ts';
 import { createSignatureVerifier } from '../../src/sw/signature.ts';
 import { snapshotPathOf } from '../../src/sw/request-path.ts';
@@ -221,6 +222,16 @@ describe('the page policy allows the registration and nothing else; the workerâ€
     expect(publicHeadersFor('/index.html')['content-security-policy']).toBe(CONTENT_SECURITY_POLICY);
     expect(publicHeadersFor('/sw.js')['access-control-allow-origin']).toBe('*');
   });
+  it('the health checkerâ€™s content analysis does not take the registration for planted code; another inline script it does', () => {
+    const page = `<!doctype html><html><head><script data-sw="../sw.js">${REGISTER_SCRIPT}</script></head><body></body></html>`;
+    expect(analyzeHtml(page, { pageUrl: 'https://a.example/2016/x.html' })).toEqual([]);
+    const planted = page.replace('</head>', '<script>location.href="https://evil.example/"</script></head>');
+    expect(analyzeHtml(planted, { pageUrl: 'https://a.example/2016/x.html' }).map((f) => f.code)).toEqual([
+      'content-inline-script',
+      'content-script-redirect',
+    ]);
+  });
+
   it('sw.js pins the key in front of the code, the same bytes for the same input', () => {
     const a = serviceWorkerScript('X', keys.publicKey);
     expect(a).toBe(serviceWorkerScript('X', keys.publicKey));

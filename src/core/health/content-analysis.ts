@@ -4,6 +4,8 @@
 // words of the page: this blog writes about hacking, censorship and `eval`, and words alone never
 // make a verdict. Pure.
 
+import { REGISTER_SCRIPT } from '../reader-paths.ts';
+
 export type ContentCode =
   | 'content-foreign-script'
   | 'content-foreign-frame'
@@ -120,7 +122,8 @@ export function analyzeHtml(html: string, { pageUrl, allowHosts = [] }: ContentA
     const type = (attrs.get('type') ?? '').toLowerCase();
     const isData = type === 'application/ld+json' || type === 'application/json' || type === 'importmap';
     const code = m[1] ?? '';
-    if (isData || code.trim() === '') continue;
+    // The snapshot's own script (every page registers the readers' service worker) is not planted.
+    if (isData || code.trim() === '' || (code === REGISTER_SCRIPT && src === undefined)) continue;
     add({ code: 'content-inline-script', message: 'the page runs an inline script' });
     for (const o of OBFUSCATION) {
       if (o.pattern.test(code))
