@@ -22,30 +22,30 @@ function entry(): string {
 
 let bundled: Promise<string> | undefined;
 
-/** The worker's code, minified (without the key it needs: see serviceWorkerScript). */
+/** The worker's code, minified (without the key it needs: see serviceWorkerScript), once per process. */
 export function bundleServiceWorker(): Promise<string> {
-  bundled ??= Promise.resolve()
-    .then(() =>
-      build({
-        entryPoints: [entry()],
-        bundle: true,
-        minify: true,
-        format: 'iife',
-        platform: 'browser',
-        target: 'es2022',
-        write: false,
-        legalComments: 'none',
-        charset: 'utf8',
-        logLevel: 'silent',
-      }),
-    )
-    .then((result) => {
-      const out = result.outputFiles[0];
-      if (out === undefined) throw new Error('esbuild produced no service worker');
-      return out.text;
-    });
+  bundled ??= compileServiceWorker();
   bundled.catch(() => {
     bundled = undefined;
   });
   return bundled;
+}
+
+/** Bundle the worker now (bundleServiceWorker keeps the first result). */
+export async function compileServiceWorker(): Promise<string> {
+  const result = await build({
+    entryPoints: [entry()],
+    bundle: true,
+    minify: true,
+    format: 'iife',
+    platform: 'browser',
+    target: 'es2022',
+    write: false,
+    legalComments: 'none',
+    charset: 'utf8',
+    logLevel: 'silent',
+  });
+  const out = result.outputFiles[0];
+  if (out === undefined) throw new Error('esbuild produced no service worker');
+  return out.text;
 }

@@ -28,6 +28,7 @@ import { analyzeHtml } from '../../src/core/health/content-analysis.ts';
 import { CONTENT_SECURITY_POLICY, publicHeadersFor } from '../../src/edge/content-headers.ts';
 import { createSignatureVerifier } from '../../src/sw/signature.ts';
 import { snapshotPathOf } from '../../src/sw/request-path.ts';
+import { compileServiceWorker } from '../../src/node/service-worker-bundle.ts';
 import { makeSignedSnapshot, testKeyPair } from '../helpers/signed-snapshot.ts';
 
 const keys = testKeyPair(11);
@@ -230,6 +231,15 @@ describe('the page policy allows the registration and nothing else; the workerâ€
       'content-inline-script',
       'content-script-redirect',
     ]);
+  });
+
+  it('the worker bundles to the same bytes every time, under 30 KB, with no path or time of this machine in it', async () => {
+    const [first, second] = [await compileServiceWorker(), await compileServiceWorker()];
+    expect(second).toBe(first);
+    expect(first.length).toBeLessThan(30 * 1024);
+    expect(first).not.toContain(process.cwd());
+    expect(first).not.toMatch(/sourceMappingURL|\/work\/|\/home\/|\/tmp\//);
+    expect(first).toContain('FERRY_PUBLIC_KEY');
   });
 
   it('sw.js pins the key in front of the code, the same bytes for the same input', () => {
