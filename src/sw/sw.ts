@@ -88,8 +88,9 @@ async function answer(
     // A page is asked for first (a newer snapshot shows at once); what it loads (stylesheet, icon,
     // images) comes from the kept copy when that is the very file the current manifest signs.
     const result = await reader.read(path, navigation ? { preloaded } : { preferKept: true });
-    // Not a file of the snapshot: the network, as if there were no worker.
-    if (result === undefined) return await fetch(request);
+    // Not a file of the snapshot: the network, as if there were no worker (for a page, the
+    // browser's own request, already under way).
+    if (result === undefined) return (await preloaded) ?? (await fetch(request));
     // The copy is stored after the answer: the page need not wait for the disk.
     keepAlive(result.kept);
     return respond(path, result, 200);
