@@ -69,6 +69,60 @@ export interface DashboardView {
   held: HeldPostView[];
   alerts: AlertView[];
   actions: ActionView[];
+  /** On the Worker: whose picture this is (ferry serve's pushed view, how old) and what waits for ferry serve. */
+  edge?: EdgeViewNote;
+}
+
+/** What the Worker's dashboard says about its picture (rendered above the tables). */
+export interface EdgeViewNote {
+  /** ferry serve's last pushed view, by the Worker's clock; absent when none arrived yet. */
+  pushed?: { receivedAt: string; ageSeconds: number; stale: boolean };
+  /** Maintainers' requests recorded here that ferry serve has not applied yet. */
+  requests: EdgeRequest[];
+}
+
+/** A maintainer's request made on the Worker for ferry serve to apply (it holds the signing key). */
+export interface EdgeRequest {
+  id: string;
+  kind: 'rotate';
+  mirror: string;
+  who: string;
+  at: string;
+}
+
+/** What ferry serve says back once it applied (or refused) a request. */
+export interface EdgeRequestResult {
+  id: string;
+  ok: boolean;
+  message: string;
+}
+
+/**
+ * The view `ferry serve` pushes to the Worker after each health round (POST /_ferry/health/view):
+ * its dashboard's view without post bodies, bounded (see src/edge/dashboard/pushed-view.ts).
+ */
+export interface PushedView {
+  format: 'ferry-dashboard-view/1';
+  /** When ferry serve built it (its clock). */
+  at: string;
+  /** ferry serve's health.every, seconds: a view older than three of these is marked stale. */
+  everySeconds: number;
+  view: DashboardView;
+}
+
+/** Where the Worker keeps the pushed view and the requests that wait for ferry serve. */
+export interface PushedViewStore {
+  load(): Promise<{ receivedAt: string; pushed: PushedView } | undefined>;
+  save(stored: { receivedAt: string; pushed: PushedView }): Promise<void>;
+}
+
+export interface EdgeRequestStore {
+  /** Oldest first. */
+  pending(): Promise<EdgeRequest[]>;
+  /** A new rotate request replaces any pending one (the last choice wins). */
+  add(request: EdgeRequest): Promise<void>;
+  /** Removes these and returns the ones that were pending (each is acknowledged once). */
+  acknowledge(ids: readonly string[]): Promise<EdgeRequest[]>;
 }
 
 export type DashboardAction =

@@ -5,6 +5,7 @@ import { escapeHtml as esc } from '../../core/render-html.ts';
 import type { Verdict } from '../../core/health/observation.ts';
 import type { DashboardView, HeldPostView, TargetView } from '../../ports/dashboard.ts';
 import { t, VERDICT_TEXT, type Lang } from './text.ts';
+import { renderEdgeNote } from './edge-note.ts';
 
 export const DASHBOARD_CSS = `body{font:15px/1.45 system-ui,"WenQuanYi Micro Hei",sans-serif;margin:0 auto;max-width:72rem;padding:0 1rem;color:#1b1b1b}
 header{display:flex;gap:1rem;align-items:center;justify-content:space-between;border-bottom:1px solid #ccc;padding:.5rem 0}
@@ -155,6 +156,7 @@ export function renderOverview({ view, lang, csrf, who, can, flash }: OverviewIn
   const table = (head: string[], body: string): string =>
     body === '' ? `<p>${esc(t('nothing', lang))}</p>` : `<table><tr>${head.map((h) => `<th>${esc(h)}</th>`).join('')}</tr>${body}</table>`;
   const body = `${flash === undefined ? '' : `<p class="flash${flash.ok ? '' : ' err'}" role="status">${esc(flash.message)}</p>`}
+${renderEdgeNote(view.edge, lang)}
 <p><b>${esc(t('canonical', lang))}:</b> ${canonicalId === undefined ? esc(t('none', lang)) : `${esc(canonicalId)} <span class="ev">${esc(view.canonical?.url ?? '')}</span>`}
 ${view.canonical === undefined ? '' : `<br><span class="ev">${esc(view.canonical.reason)} (${esc(t('since', lang))} ${esc(view.canonical.since)})</span>`}</p>
 <p>${can.has('check') ? actionForm(csrf, 'check', {}, t('runCheck', lang)) : ''} ${can.has('publish') ? actionForm(csrf, 'publish', {}, t('runPublish', lang)) : ''}</p>
