@@ -18,6 +18,7 @@ import {
   type HealthService,
 } from '../health-service.ts';
 import { createNodeDashboardBackend } from '../dashboard-backend.ts';
+import { createWorkerPush, workerViewClientFor } from '../worker-push.ts';
 import { createFileMaintainerStore } from '../../adapters/node/file-maintainer-store.ts';
 import { createJsonStateStore } from '../../adapters/node/json-state-store.ts';
 import { createMemoryHealthStore } from '../../adapters/health/memory-health-store.ts';
@@ -88,6 +89,7 @@ export const command: Command = {
     const local: { edge?: EdgeServer } = {};
     // A missing Worker token is a config error at start, not a failure every round.
     const remote = config.health.enabled ? remoteVantagesFor(config.health, io.env) : undefined;
+    const workerView = config.health.enabled ? workerViewClientFor(config.health, io.env) : undefined;
     const healthStore = config.health.enabled ? openHealthStore(config) : undefined;
     // Alerters are built first: an unset secret variable stops the start, naming it.
     const alerts =
@@ -198,6 +200,10 @@ export const command: Command = {
     if (healthStore !== undefined) {
       if (targets.length === 0) io.out(`Health checker: nothing to probe (${config.mirrors} lists no mirror with an address)`);
       else {
+        const workerPush =
+          workerView === undefined
+            ? undefined
+            : createWorkerPush({ client: workerView, backend, everySeconds: config.health.every, log: (line) => io.out(line) });
         health = startHealthService({
           config,
           targets,
@@ -208,15 +214,15 @@ export const command: Command = {
           paused: async () => new Set(Object.keys((await maintainer.load()).paused)),
           ...(remote === undefined ? {} : { remote }),
           originReport: async () => guardReportOf(await stateStore.list(), (await maintainer.load()).rejected),
-          ...(alerts === undefined
-            ? {}
-            : {
-                after: async (outcome, _rotation, signal) => {
-                  const sent = await alerts.dispatch(outcome, signal);
-                  for (const a of sent.attempts)
-                    io.out(`alert ${a.alerter}: ${a.ok ? 'sent' : `not sent (${a.error ?? 'failed'}; retried next round)`}: ${a.subject}`);
-                },
-              }),
+          after: async (outcome, _rotation, signal) => {
+            if (alerts !== undefined) {
+              const sent = await alerts.dispatch(outcome, signal);
+              for (const a of sent.attempts)
+                io.out(`alert ${a.alerter}: ${a.ok ? 'sent' : `not sent (${a.error ?? 'failed'}; retried next round)`}: ${a.subject}`);
+            }
+            // The Worker's dashboard shows this round too; Make canonical there comes back here.
+            await workerPush?.afterRound(signal);
+          },
           log: (line) => io.out(line),
         });
         void health.job.runNow();
