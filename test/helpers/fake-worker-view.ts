@@ -51,7 +51,7 @@ export async function startFakeWorkerView(token: string): Promise<FakeWorkerView
     if (path === '/_ferry/health/view') state.pushes.push(res.status);
     return res;
   });
-  const server = createServer(listener);
+  const server = createServer((req, res) => void listener(req, res));
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   state.url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/`;
   state.close = async () => {

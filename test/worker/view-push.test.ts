@@ -165,9 +165,9 @@ describe('POST /_ferry/health/view', () => {
     const unknownField = { ...doc, view: { ...doc.view, mirrors: [{ ...doc.view.mirrors[0], extra: 1 }] } };
     const res = await post('/_ferry/health/view', JSON.stringify(unknownField));
     expect(res.status).toBe(400);
-    expect(((await res.json()) as { error: string }).error).toContain('view.mirrors[0]: unknown field "extra"');
+    expect((await res.json<{ error: string }>()).error).toContain('view.mirrors[0]: unknown field "extra"');
     const badState = { ...doc, view: { ...doc.view, mirrors: [{ ...doc.view.mirrors[0], state: 'fine' }] } };
-    expect(((await (await post('/_ferry/health/view', JSON.stringify(badState))).json()) as { error: string }).error).toContain(
+    expect((await (await post('/_ferry/health/view', JSON.stringify(badState))).json<{ error: string }>()).error).toContain(
       'view.mirrors[0].state',
     );
     expect((await post('/_ferry/health/view', JSON.stringify({ ...doc, format: 'other/1' }))).status).toBe(400);
@@ -265,10 +265,10 @@ describe('Make canonical on the Worker', () => {
     expect(html).toContain('Waiting for ferry serve:</b> make gh the canonical');
 
     const id = stored[0]?.id ?? '';
-    const first = (await (await post('/_ferry/health/view', pushBody())).json()) as { requests: Array<{ id: string; mirror: string }> };
+    const first = await (await post('/_ferry/health/view', pushBody())).json<{ requests: Array<{ id: string; mirror: string }> }>();
     expect(first.requests).toEqual([expect.objectContaining({ id, mirror: 'gh' })]);
     // Not acknowledged yet (ferry serve stopped before it applied it): handed over again.
-    const again = (await (await post('/_ferry/health/view', pushBody())).json()) as { requests: unknown[] };
+    const again = await (await post('/_ferry/health/view', pushBody())).json<{ requests: unknown[] }>();
     expect(again.requests).toHaveLength(1);
 
     expect((await post('/_ferry/health/requests/ack', JSON.stringify({ results: [{ id, ok: true, extra: 1 }] }))).status).toBe(400);
@@ -279,7 +279,7 @@ describe('Make canonical on the Worker', () => {
     expect(await ack.json()).toEqual({ acknowledged: [id] });
     const twice = await post('/_ferry/health/requests/ack', JSON.stringify({ results: [{ id, ok: true, message: 'again' }] }));
     expect(await twice.json()).toEqual({ acknowledged: [] });
-    const after = (await (await post('/_ferry/health/view', pushBody())).json()) as { requests: unknown[] };
+    const after = await (await post('/_ferry/health/view', pushBody())).json<{ requests: unknown[] }>();
     expect(after.requests).toEqual([]);
 
     const final = await page();

@@ -32,12 +32,13 @@ export interface PushRoutesOptions {
 
 export function createPushRoutes({ token, views, requests, maintainer, now = () => new Date() }: PushRoutesOptions): Hono {
   const app = new Hono();
-  const json = (c: Context, status: 200 | 400 | 401 | 404 | 405 | 413, body: unknown): Response => {
-    c.header('cache-control', 'no-store');
-    return c.json(body, status);
-  };
+  const json = (status: number, body: unknown): Response =>
+    new Response(JSON.stringify(body), {
+      status,
+      headers: { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store' },
+    });
   const limit = (maxSize: number) =>
-    bodyLimit({ maxSize, onError: (c) => json(c, 413, { error: `the body is over the limit of ${maxSize} bytes` }) });
+    bodyLimit({ maxSize, onError: () => json(413, { error: `the body is over the limit of ${maxSize} bytes` }) });
   const readJson = async (c: Context): Promise<unknown> => {
     try {
       return JSON.parse(utf8ToString(new Uint8Array(await c.req.arrayBuffer()), 'the body')) as unknown;
@@ -48,13 +49,13 @@ export function createPushRoutes({ token, views, requests, maintainer, now = () 
 
   app.use('*', async (c, next) => {
     if (token === undefined || token === '') {
-      return json(c, 404, {
+      return json(404, {
         error: 'the push route is off; set the FERRY_HEALTH_TOKEN secret (npx wrangler secret put FERRY_HEALTH_TOKEN) to turn it on',
       });
     }
-    if (c.req.method !== 'POST') return json(c, 405, { error: 'use POST' });
+    if (c.req.method !== 'POST') return json(405, { error: 'use POST' });
     const given = /^Bearer (.+)$/.exec(c.req.header('authorization') ?? '')?.[1] ?? '';
-    if (!(await tokensEqual(given, token))) return json(c, 401, { error: 'send Authorization: Bearer <FERRY_HEALTH_TOKEN>' });
+    if (!(await tokensEqual(given, token))) return json(401, { error: 'send Authorization: Bearer <FERRY_HEALTH_TOKEN>' });
     await next();
     return undefined;
   });
@@ -64,12 +65,12 @@ export function createPushRoutes({ token, views, requests, maintainer, now = () 
     try {
       pushed = parsePushedView(await readJson(c));
     } catch (e) {
-      if (e instanceof ViewShapeError) return json(c, 400, { error: `not a Ferry dashboard view: ${e.message}` });
+      if (e instanceof ViewShapeError) return json(400, { error: `not a Ferry dashboard view: ${e.message}` });
       throw e;
     }
     const receivedAt = now().toISOString();
     await views.save({ receivedAt, pushed });
-    return json(c, 200, { ok: true, receivedAt, requests: await requests.pending() });
+    return json(200, { ok: true, receivedAt, requests: await requests.pending() });
   });
 
   app.post(REQUESTS_ACK_ROUTE, limit(MAX_ACK_BYTES), async (c) => {
@@ -77,7 +78,7 @@ export function createPushRoutes({ token, views, requests, maintainer, now = () 
     try {
       results = parseRequestResults(await readJson(c));
     } catch (e) {
-      if (e instanceof ViewShapeError) return json(c, 400, { error: `not an acknowledgement: ${e.message}` });
+      if (e instanceof ViewShapeError) return json(400, { error: `not an acknowledgement: ${e.message}` });
       throw e;
     }
     const removed = await requests.acknowledge(results.map((r) => r.id));
@@ -95,9 +96,9 @@ export function createPushRoutes({ token, views, requests, maintainer, now = () 
         }, s),
       );
     }
-    return json(c, 200, { acknowledged: removed.map((r) => r.id) });
+    return json(200, { acknowledged: removed.map((r) => r.id) });
   });
 
-  app.all('*', (c) => json(c, 405, { error: 'use POST' }));
+  app.all('*', () => json(405, { error: 'use POST' }));
   return app;
 }
