@@ -60,6 +60,8 @@ export function edgeFor(env: FerryEnv): Edge {
   const dashboard = workerDashboard(env, {
     pool: { status: () => self.edge?.pool.status() ?? [] },
     reader: { current: () => self.edge?.reader.current() },
+    exclude: (id, reason) => self.edge?.exclusions.exclude(id, reason),
+    include: (id) => self.edge?.exclusions.include(id),
   });
   const edge = createEdge({
     mirrors: createMirrors(configs, WORKER_MIRROR_FACTORIES, { fetch: createLimitedFetch(), kv: env.FERRY_KV }),

@@ -151,6 +151,11 @@ export const command: Command = {
       rotate: async () => {
         await health?.rotateNow();
       },
+      // The edge's exclusions (kept in <data>/edge: every `ferry edge --data <data>/edge` follows them).
+      exclusions: {
+        exclude: (id, reason) => local.edge?.edge.exclusions.exclude(id, reason),
+        include: (id) => local.edge?.edge.exclusions.include(id),
+      },
       ...(alerts === undefined ? {} : { alerts: () => alerts.views(20) }),
     });
     let dashboard: Hono;
@@ -211,6 +216,7 @@ export const command: Command = {
           publicKey: await readPublicKey(keys.pubFile),
           store: healthStore,
           republisher: () => republisher,
+          exclusions: server.edge.exclusions,
           paused: async () => new Set(Object.keys((await maintainer.load()).paused)),
           ...(remote === undefined ? {} : { remote }),
           originReport: async () => guardReportOf(await stateStore.list(), (await maintainer.load()).rejected),
