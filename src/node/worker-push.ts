@@ -7,7 +7,7 @@ import type { DashboardBackend, EdgeRequestResult } from '../ports/dashboard.ts'
 import { ConfigError } from '../core/config-error.ts';
 import type { HealthConfig } from '../core/health-config.ts';
 import { createWorkerViewClient, type WorkerViewClient } from '../adapters/dashboard/worker-view-client.ts';
-import { toPushedView } from '../edge/dashboard/pushed-view.ts';
+import { toPushedView } from '../core/dashboard/pushed-view.ts';
 
 export interface WorkerPushOptions {
   client: WorkerViewClient;

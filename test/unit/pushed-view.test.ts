@@ -1,7 +1,7 @@
 // The pushed view's one codec, both directions: what ferry serve sends is cut to the Worker's
 // bounds without post bodies and parses back unchanged; anything else is refused, naming where.
 import { describe, expect, it } from 'vitest';
-import { parsePushedView, toPushedView, ViewShapeError } from '../../src/edge/dashboard/pushed-view.ts';
+import { parsePushedView, toPushedView, ViewShapeError } from '../../src/core/dashboard/pushed-view.ts';
 import type { DashboardView, TargetView } from '../../src/ports/dashboard.ts';
 
 const target = (id: string, latencies = [10, 20]): TargetView => ({

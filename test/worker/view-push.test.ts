@@ -10,7 +10,7 @@ import { WORKER_HEALTH_PREFIX } from '../../src/worker/health-cron.ts';
 import { MAINTAINER_KEY } from '../../src/adapters/dashboard/kv-maintainer-store.ts';
 import { EDGE_REQUESTS_KEY } from '../../src/adapters/dashboard/kv-edge-request-store.ts';
 import { PUSHED_VIEW_KEY } from '../../src/adapters/dashboard/kv-pushed-view-store.ts';
-import { toPushedView } from '../../src/edge/dashboard/pushed-view.ts';
+import { toPushedView } from '../../src/core/dashboard/pushed-view.ts';
 import type { DashboardView, PushedView } from '../../src/ports/dashboard.ts';
 
 const ADMIN = 'worker-secret-admin-token-0123456789abcdef';

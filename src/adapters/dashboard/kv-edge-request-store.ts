@@ -1,7 +1,7 @@
 // The maintainers' requests that wait for ferry serve, in Workers KV, one key. A new rotation
 // replaces the pending one (the last choice wins). KV has no transactions: a request made in the
 // same moment ferry serve acknowledges another can be lost, and the page then no longer lists it.
-import { MAX_EDGE_REQUESTS, parseEdgeRequests } from '../../edge/dashboard/edge-requests.ts';
+import { MAX_EDGE_REQUESTS, parseEdgeRequests } from '../../core/dashboard/edge-requests.ts';
 import type { EdgeRequest, EdgeRequestStore } from '../../ports/dashboard.ts';
 import type { MaintainerKv } from './kv-maintainer-store.ts';
 

@@ -2,7 +2,7 @@
 // again when read (a value that no longer fits is treated as none, and the next push replaces it).
 import { isRecord } from '../../core/is-record.ts';
 import type { PushedViewStore } from '../../ports/dashboard.ts';
-import { parsePushedView } from '../../edge/dashboard/pushed-view.ts';
+import { parsePushedView } from '../../core/dashboard/pushed-view.ts';
 import type { MaintainerKv } from './kv-maintainer-store.ts';
 
 export const PUSHED_VIEW_KEY = 'ferry-maintainer/pushed-view';

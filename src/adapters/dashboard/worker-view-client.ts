@@ -6,9 +6,8 @@ import { ConfigError } from '../../core/config-error.ts';
 import { isRecord } from '../../core/is-record.ts';
 import type { EdgeRequest, EdgeRequestResult, PushedView } from '../../ports/dashboard.ts';
 import { FetchError } from '../../ports/fetch.ts';
-import { parseEdgeRequests } from '../../edge/dashboard/edge-requests.ts';
-import { REQUESTS_ACK_ROUTE, VIEW_PUSH_ROUTE } from '../../edge/dashboard/push-routes.ts';
-import { MAX_PUSHED_VIEW_BYTES, ViewShapeError } from '../../edge/dashboard/pushed-view.ts';
+import { parseEdgeRequests } from '../../core/dashboard/edge-requests.ts';
+import { MAX_PUSHED_VIEW_BYTES, REQUESTS_ACK_ROUTE, VIEW_PUSH_ROUTE, ViewShapeError } from '../../core/dashboard/pushed-view.ts';
 import { createHttpCall, excerpt, type HttpCall } from '../web/http-call.ts';
 
 export interface WorkerViewClientOptions {

@@ -13,11 +13,17 @@ import { withAction } from '../../core/maintainer-state.ts';
 import type { EdgeRequestStore, PushedViewStore } from '../../ports/dashboard.ts';
 import type { MaintainerStore } from '../../ports/maintainer-store.ts';
 import { tokensEqual } from './auth.ts';
-import { parseRequestResults } from './edge-requests.ts';
-import { MAX_PUSHED_VIEW_BYTES, parsePushedView, ViewShapeError } from './pushed-view.ts';
+import { parseRequestResults } from '../../core/dashboard/edge-requests.ts';
+import {
+  MAX_PUSHED_VIEW_BYTES,
+  REQUESTS_ACK_ROUTE,
+  VIEW_PUSH_ROUTE,
+  parsePushedView,
+  ViewShapeError,
+} from '../../core/dashboard/pushed-view.ts';
 
-export const VIEW_PUSH_ROUTE = '/_ferry/health/view';
-export const REQUESTS_ACK_ROUTE = '/_ferry/health/requests/ack';
+export { REQUESTS_ACK_ROUTE, VIEW_PUSH_ROUTE };
+
 const MAX_ACK_BYTES = 16 * 1024;
 
 export interface PushRoutesOptions {

@@ -2,21 +2,15 @@
 // to what the Worker's pages render (no post bodies, every list bounded), parsePushedView checks
 // what arrived strictly (an unknown field, a missing one, a list too long or a wrong type is a
 // ViewShapeError naming where). Both sides use this one file, so the shape cannot drift.
-import { HealthDataError, parseEvidence, parseVantage } from '../../core/health/health-codec.ts';
-import { isVerdict, type Verdict } from '../../core/health/observation.ts';
-import { isRecord } from '../../core/is-record.ts';
-import type {
-  ActionView,
-  AlertView,
-  DashboardView,
-  HeldPostView,
-  PublishView,
-  PushedView,
-  TargetView,
-  VantageView,
-} from '../../ports/dashboard.ts';
+import { HealthDataError, parseEvidence, parseVantage } from '../health/health-codec.ts';
+import { isVerdict, type Verdict } from '../health/observation.ts';
+import { isRecord } from '../is-record.ts';
+import type { ActionView, AlertView, DashboardView, HeldPostView, PublishView, PushedView, TargetView, VantageView } from './view.ts';
 
 export const PUSHED_VIEW_FORMAT = 'ferry-dashboard-view/1';
+/** Where ferry serve pushes its view to the Worker, and acknowledges the requests it applied. */
+export const VIEW_PUSH_ROUTE = '/_ferry/health/view';
+export const REQUESTS_ACK_ROUTE = '/_ferry/health/requests/ack';
 /** The largest pushed view the Worker accepts (413 beyond). */
 export const MAX_PUSHED_VIEW_BYTES = 256 * 1024;
 

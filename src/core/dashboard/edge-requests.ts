@@ -1,8 +1,8 @@
 // Maintainers' requests made on the Worker for ferry serve to apply (a rotation: only ferry serve
 // holds the signing key), and what ferry serve says back, parsed from unknown on both sides: the
 // Worker's KV, the push route's answer, the acknowledgement's body.
-import { isRecord } from '../../core/is-record.ts';
-import type { EdgeRequest, EdgeRequestResult } from '../../ports/dashboard.ts';
+import { isRecord } from '../is-record.ts';
+import type { EdgeRequest, EdgeRequestResult } from './view.ts';
 import { ViewShapeError } from './pushed-view.ts';
 
 /** Requests kept at once (a new rotation replaces the pending one, so this is a safety bound). */
