@@ -13,7 +13,9 @@ import { createLocalProber, LOCAL_VANTAGE } from '../../src/node/local-prober.ts
 import { refusedUrl, startMirrorServer, type Fault, type MirrorServer } from '../../test/helpers/fault-mirrors.ts';
 import { makeSignedSnapshot } from '../../test/helpers/signed-snapshot.ts';
 
-const { values } = parseArgs({ options: { mirrors: { type: 'string', default: '200' }, serve: { type: 'boolean' } } });
+const { values } = parseArgs({
+  options: { mirrors: { type: 'string', default: '200' }, concurrency: { type: 'string' }, serve: { type: 'boolean' } },
+});
 const count = Number(values.mirrors);
 if (!Number.isInteger(count) || count < 1) throw new Error('--mirrors must be a positive whole number');
 
@@ -97,7 +99,9 @@ async function main(): Promise<void> {
   const faults: Record<string, number> = {};
   for (let i = 0; i < count; i++) faults[faultOf(i)] = (faults[faultOf(i)] ?? 0) + 1;
 
-  const health = DEFAULT_HEALTH_CONFIG;
+  // --concurrency N: probes at once instead of the default health.concurrency.
+  const health =
+    values.concurrency === undefined ? DEFAULT_HEALTH_CONFIG : { ...DEFAULT_HEALTH_CONFIG, concurrency: Number(values.concurrency) };
   let peakRss = process.memoryUsage().rss;
   const sampler = setInterval(() => {
     peakRss = Math.max(peakRss, process.memoryUsage().rss);

@@ -3,6 +3,7 @@
 // Same site and options give byte-identical files: nothing here reads the clock.
 import type { MirrorRef, Site } from './model.ts';
 import { REUSED, generatePages, type PageCache } from './render.ts';
+import { waysInOf } from './ways-in.ts';
 
 export { REUSED, type PageCache };
 import { FEED_PATHS, renderFeeds } from './feeds.ts';
@@ -68,7 +69,7 @@ export function* generateSnapshot(input: SnapshotInput): Generator<[string, Uint
     seen.add(path);
     return [path, typeof content === 'string' ? utf8ToBytes(content) : content];
   };
-  const renderOptions = { canonical: input.canonical, mirrors };
+  const renderOptions = { canonical: input.canonical, mirrors, ...waysInOf(mirrors) };
   const pages = generatePages(
     input.site,
     input.ipfsCid === undefined ? renderOptions : { ...renderOptions, ipfsCid: input.ipfsCid },

@@ -51,7 +51,7 @@ export const DEFAULT_HEALTH_CONFIG: Readonly<HealthConfig> = {
   countries: ['CN'],
   reportWindowSeconds: 900,
   timeoutSeconds: 8,
-  concurrency: 64,
+  concurrency: 256,
   origin: true,
 };
 

@@ -1,6 +1,5 @@
 // Renders the snapshot's HTML pages (and its stylesheet) from the site model. Pure: the same site
 // and options give byte-identical files, whatever the machine, clock or locale.
-import { renderSVG } from 'uqr';
 import { sha256Hex } from './bytes.ts';
 import { UI, bilingual, monthName, type Bilingual } from './i18n.ts';
 import { isSafeSnapshotPath } from './manifest.ts';
@@ -8,6 +7,7 @@ import { sortPosts, type MirrorRef, type Post, type Site } from './model.ts';
 import { relinkHtml } from './html-urls.ts';
 import { FEEDS, OFFLINE_PATH, canonicalUrlOf, escapeHtml as e, isLanguageTag, isWebUrl, linkFrom, renderShell } from './render-html.ts';
 import { FAVICON_SVG, STYLE_CSS } from './render-style.ts';
+import { para, sortMirrors, waysInHtml } from './ways-in.ts';
 import { excerptOf, formatLocalDate, toLocalDate, type LocalDate } from './render-text.ts';
 
 export interface RenderOptions {
@@ -437,57 +437,13 @@ function aboutMain(title: string, subtitle: string): string {
   );
 }
 
-/**
- * Every way in, for a reader whose address stopped working (Chinese first in every line): the
- * canonical address with its QR code (inline SVG: nothing is loaded), every public mirror, the
- * onion address, the IPFS address through each public gateway, and the feeds.
- */
+/** mirrors.html: an introduction, then every way in (ways-in.ts). */
 function mirrorsMain(opts: RenderOptions, canonical: string): string {
-  const { mirrors, ipfsCid, onion } = opts;
-  const items = sortMirrors(mirrors).map((m) => {
-    const address = isWebUrl(m.url) ? `<a href="${e(m.url)}" rel="noreferrer">${e(m.url)}</a>` : `<code>${e(m.url)}</code>`;
-    const isCanonical = withSlash(m.url) === canonical;
-    return `<li><strong>${e(m.id)}</strong> <span class="meta">(${e(m.kind)})${isCanonical ? ` · ${e(bilingual(UI.canonicalAddress))}` : ''}</span><br>${address}</li>\n`;
-  });
-  let main =
+  return (
     `<h1>${e(bilingual(UI.mirrors))}</h1>\n` +
     `<div class="note">\n${para(UI.mirrorsIntro)}${para(UI.mirrorsVerify)}</div>\n` +
-    `<h2>${e(bilingual(UI.canonicalAddress))}</h2>\n` +
-    `<p><a href="${e(canonical)}" rel="noreferrer">${e(canonical)}</a></p>\n` +
-    `<figure class="qr" role="img" aria-label="${e(`QR: ${canonical}`)}">${qrSvg(canonical)}<figcaption>${e(bilingual(UI.qrHelp))}</figcaption></figure>\n` +
-    `<h2>${e(bilingual(UI.mirrors))}</h2>\n` +
-    (items.length === 0 ? para(UI.noMirrors) : `<ul class="mirror-list">\n${items.join('')}</ul>\n`);
-  if (onion !== undefined) {
-    main += `<h2>${e(bilingual(UI.onion))}</h2>\n<p><code>${e(onion)}</code></p>\n` + para(UI.onionHelp);
-  }
-  if (ipfsCid !== undefined) {
-    const gateways = (opts.ipfsGateways ?? []).filter(isWebUrl).map((g) => {
-      const url = `${withSlash(g)}ipfs/${ipfsCid}/`;
-      return `<li><a href="${e(url)}" rel="noreferrer">${e(url)}</a></li>\n`;
-    });
-    main +=
-      `<h2>${e(bilingual(UI.ipfs))}</h2>\n` +
-      `<ul>\n<li><code>ipfs://${e(ipfsCid)}</code></li>\n<li><code>/ipfs/${e(ipfsCid)}/</code></li>\n${gateways.join('')}</ul>\n` +
-      para(UI.ipfsHelp);
-  }
-  main +=
-    `<h2>${e(bilingual(UI.feeds))}</h2>\n<ul>\n` +
-    // The link reads the feed on this mirror; the address to subscribe to is the canonical one.
-    FEEDS.map(
-      (f) =>
-        `<li><a href="${linkFrom('/mirrors.html', f.path)}" type="${f.type}">${e(f.name)}</a> <code>${e(canonicalUrlOf(canonical, f.path))}</code></li>\n`,
-    ).join('') +
-    `</ul>\n`;
-  return main;
-}
-
-function withSlash(url: string): string {
-  return url.endsWith('/') ? url : `${url}/`;
-}
-
-/** The QR code of an address as inline SVG (uqr; pure, no script, nothing fetched). */
-function qrSvg(text: string): string {
-  return renderSVG(text, { border: 2, ecc: 'M' }).replace('<svg ', '<svg width="180" height="180" aria-hidden="true" ');
+    waysInHtml({ ...opts, canonical }, '/mirrors.html')
+  );
 }
 
 /**
@@ -544,15 +500,6 @@ function breakable(text: string): string {
 }
 
 /** Mirrors in the order they are shown: by priority, then id. */
-function sortMirrors(mirrors: readonly MirrorRef[]): MirrorRef[] {
-  return [...mirrors].sort((a, b) => a.priority - b.priority || compareText(a.id, b.id));
-}
-
-/** The same sentence in both languages, each marked with its lang (for fonts and screen readers). */
-function para(text: Bilingual): string {
-  return `<p lang="zh-Hans">${e(text.zh)}</p>\n<p lang="en">${e(text.en)}</p>\n`;
-}
-
 function timeTag(timestamp: string, date: LocalDate): string {
   return `<time datetime="${e(timestamp)}">${formatLocalDate(date)}</time>`;
 }

@@ -23,6 +23,8 @@ export function createFerryRoutes({ reader, pool, cache, exclusions, serving }: 
 
   ferry.get('/health', async () => {
     await exclusions.ready();
+    // What it shows is what the edge does now: exclusions made elsewhere are read once stale.
+    await exclusions.refreshIfStale();
     const a = reader.current() ?? (await reader.ensure());
     const body = {
       manifest: a

@@ -1,15 +1,18 @@
 // Ferry's own pages, in Chinese and English: no mirror could deliver (503) and not found (404).
 // No scripts, no third-party resources; they pass the CSP the edge sends.
+import type { Manifest } from '../core/manifest.ts';
+import { waysInHtml, waysInOf } from '../core/ways-in.ts';
 
-function escapeHtml(text: string): string {
-  return text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
-}
-
-export function unavailablePage(mirrorUrls: readonly string[]): string {
-  const list = mirrorUrls
-    .filter((u) => /^https?:\/\//i.test(u))
-    .map((u) => `<li><a href="${escapeHtml(u)}">${escapeHtml(u)}</a></li>`)
-    .join('\n');
+/**
+ * The 503 page. With the accepted manifest, it lists every way in the signed state names (its
+ * canonical with a QR code, its mirrors, their onion address and IPFS gateways, the feeds), with
+ * absolute links: it is shown at any address.
+ */
+export function unavailablePage(manifest?: Pick<Manifest, 'canonical' | 'mirrors'>): string {
+  const ways =
+    manifest === undefined || !/^https?:\/\//i.test(manifest.canonical)
+      ? ''
+      : waysInHtml({ canonical: manifest.canonical, mirrors: manifest.mirrors, ...waysInOf(manifest.mirrors) });
   return `<!doctype html>
 <html lang="zh">
 <head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
@@ -19,8 +22,7 @@ export function unavailablePage(mirrorUrls: readonly string[]): string {
 <p>此刻没有任何镜像能提供经过签名验证的页面。为了您的安全，我们不会显示未经验证的内容。请稍后再试，或访问其他镜像：<a href="/mirrors.html">镜像列表</a>。</p>
 <h1 lang="en">Temporarily unavailable</h1>
 <p lang="en">No mirror can deliver a copy of this page that matches the signed snapshot right now. To keep you safe, unverified content is never shown. Please try again later, or use another mirror: <a href="/mirrors.html">list of mirrors</a>.</p>
-${list ? `<ul>\n${list}\n</ul>` : ''}
-</body>
+${ways}</body>
 </html>
 `;
 }

@@ -207,7 +207,7 @@ export function unavailableResponse(
   retryAfterMs = 30_000,
 ): Response {
   const retryAfter = String(Math.max(1, Math.ceil(retryAfterMs / 1000)));
-  return new Response(unavailablePage(manifest ? manifest.mirrors.map((m) => m.url) : []), {
+  return new Response(unavailablePage(manifest), {
     status: 503,
     headers: { 'content-type': 'text/html; charset=utf-8', 'cache-control': NO_STORE, 'retry-after': retryAfter, ...headers },
   });

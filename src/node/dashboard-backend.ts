@@ -144,7 +144,8 @@ export function createNodeDashboardBackend(deps: NodeDashboardDeps): DashboardBa
         const site = (await deps.state.list()).find((s) => s.pending.some((q) => q.id === action.post));
         const q = site?.pending.find((p) => p.id === action.post);
         if (site === undefined || q === undefined) return { ok: false, message: `No post ${action.post} is held back.` };
-        await deps.state.saveApprovals(site.siteId, { ...site.approvals, [q.id]: q.hash });
+        // Only the new approval: the store adds it to whatever it holds now (a build since may have used others).
+        await deps.state.saveApprovals(site.siteId, { [q.id]: q.hash });
         const run = await deps.publish('manual');
         await reviewedOrigin();
         return run.outcome === 'ok' || run.outcome === 'partial'

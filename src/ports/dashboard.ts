@@ -2,73 +2,35 @@
 // One backend per runtime: Node reads the health store, the run records and the state store and
 // acts through the republisher and the edge; the Worker reads what its cron and `ferry serve`
 // pushed to KV and acts where that makes sense at the edge. Plain data in both directions.
-import type { Evidence, Vantage, Verdict } from '../core/health/observation.ts';
+import type { DashboardView, EdgeRequest, PushedView } from '../core/dashboard/view.ts';
 
-export interface VantageView {
-  vantage: Vantage;
-  verdict: Verdict;
-  at: string;
-  evidence: Evidence[];
+export type {
+  VantageView,
+  TargetView,
+  PublishView,
+  HeldPostView,
+  AlertView,
+  ActionView,
+  DashboardView,
+  EdgeViewNote,
+  EdgeRequest,
+  EdgeRequestResult,
+  PushedView,
+} from '../core/dashboard/view.ts';
+
+/** Where the Worker keeps the pushed view and the requests that wait for ferry serve. */
+export interface PushedViewStore {
+  load(): Promise<{ receivedAt: string; pushed: PushedView } | undefined>;
+  save(stored: { receivedAt: string; pushed: PushedView }): Promise<void>;
 }
 
-export interface TargetView {
-  id: string;
-  url?: string;
-  state: Verdict;
-  since: string;
-  /** The last round's evidence that is not clean. */
-  evidence: Evidence[];
-  /** The newest result from each vantage point. */
-  vantages: VantageView[];
-  /** Recent total probe times from this checker, ms, oldest first (for the sparkline). */
-  latencies: number[];
-  paused: boolean;
-}
-
-export interface PublishView {
-  id: string;
-  trigger: string;
-  started: string;
-  ended?: string;
-  outcome: string;
-  version?: number;
-  cid?: string;
-  error?: string;
-  targets: Array<{ target: string; ok: boolean; error?: string }>;
-}
-
-export interface HeldPostView {
-  id: string;
-  title: string;
-  reasons: string[];
-  /** The published version's text and the held-back one's, when both are known (for the diff). */
-  published?: string;
-  held?: string;
-}
-
-export interface AlertView {
-  at: string;
-  channel: string;
-  subject: string;
-  ok: boolean;
-  error?: string;
-}
-
-export interface ActionView {
-  at: string;
-  who: string;
-  action: string;
-  result: string;
-}
-
-export interface DashboardView {
-  mirrors: TargetView[];
-  origin?: TargetView;
-  canonical?: { id?: string; url?: string; since: string; reason: string };
-  publishes: PublishView[];
-  held: HeldPostView[];
-  alerts: AlertView[];
-  actions: ActionView[];
+export interface EdgeRequestStore {
+  /** Oldest first. */
+  pending(): Promise<EdgeRequest[]>;
+  /** A new rotate request replaces any pending one (the last choice wins). */
+  add(request: EdgeRequest): Promise<void>;
+  /** Removes these and returns the ones that were pending (each is acknowledged once). */
+  acknowledge(ids: readonly string[]): Promise<EdgeRequest[]>;
 }
 
 export type DashboardAction =

@@ -1,19 +1,26 @@
-// The dashboard in the Worker: the same sign-in and pages as on `ferry serve`, from what the
-// Worker knows itself: its Cron Trigger's probes (KV health/worker/<id>), its own pool's view of
-// each mirror, the manifest it accepted, and the maintainers' pauses (KV). The actions that make
-// sense at the edge are pause and resume (the edge stops asking a paused mirror); publishing,
-// approving and moving the canonical need the signing key, which never lives at the edge.
+// The dashboard in the Worker: the same sign-in and pages as on `ferry serve`, showing what
+// ferry serve pushed after its last health round (POST /_ferry/health/view, marked with its age)
+// with what the Worker knows itself laid over it: its Cron Trigger's probes (KV
+// health/worker/<id>), its own pool's view of each mirror, the manifest it accepted, and the
+// maintainers' pauses (KV). The actions that make sense at the edge: pause and resume (the edge
+// stops asking a paused mirror) and a rotation to a chosen working mirror, recorded in KV as a
+// request that ferry serve applies after its next round (it alone holds the signing key);
+// publishing, approving and checks run on ferry serve.
 import type { Hono } from 'hono';
 import { withAction } from '../core/maintainer-state.ts';
 import { parseMirrorsConfig, validateMirrorsConfig, mirrorUrl } from '../core/mirrors-config.ts';
 import type { Verdict } from '../core/health/observation.ts';
+import { createKvEdgeRequestStore } from '../adapters/dashboard/kv-edge-request-store.ts';
 import { createKvMaintainerStore } from '../adapters/dashboard/kv-maintainer-store.ts';
+import { createKvPushedViewStore } from '../adapters/dashboard/kv-pushed-view-store.ts';
 import { createKvSessionStore } from '../adapters/dashboard/kv-session-store.ts';
 import { createDashboard, createPublicStatus } from '../edge/dashboard/app.ts';
-import type { DashboardBackend, DashboardView, TargetView } from '../ports/dashboard.ts';
+import { randomToken } from '../edge/dashboard/auth.ts';
+import type { DashboardAction, DashboardBackend, DashboardView, TargetView } from '../ports/dashboard.ts';
 import type { MirrorStatus } from '../edge/mirror-pool.ts';
 import type { SnapshotReader } from '../edge/snapshot-reader.ts';
 import { readWorkerHealth } from './health-cron.ts';
+import { mergeViews } from './merge-view.ts';
 
 export interface WorkerDashboardEnv {
   FERRY_KV: KVNamespace;
@@ -28,6 +35,7 @@ export interface WorkerDashboardDeps {
   /** Tell the edge to stop asking a mirror, or to ask it again. */
   exclude?: (id: string, reason: string) => Promise<void> | void;
   include?: (id: string) => Promise<void> | void;
+  now?: () => Date;
 }
 
 const POOL_VERDICT: Record<string, Verdict> = {
@@ -38,7 +46,10 @@ const POOL_VERDICT: Record<string, Verdict> = {
 };
 
 export function createWorkerDashboardBackend(env: WorkerDashboardEnv, deps: WorkerDashboardDeps): DashboardBackend {
+  const now = deps.now ?? (() => new Date());
   const maintainer = createKvMaintainerStore(env.FERRY_KV);
+  const pushedViews = createKvPushedViewStore(env.FERRY_KV);
+  const requests = createKvEdgeRequestStore(env.FERRY_KV);
   const kinds = ['http', 'ipfs-gateway', 'kv'];
   const mirrors =
     typeof env.FERRY_MIRRORS === 'string'
@@ -46,7 +57,7 @@ export function createWorkerDashboardBackend(env: WorkerDashboardEnv, deps: Work
       : validateMirrorsConfig(env.FERRY_MIRRORS, 'FERRY_MIRRORS', kinds);
   const ids = new Set(mirrors.map((m) => m.id));
 
-  const view = async (): Promise<DashboardView> => {
+  const ownView = async (): Promise<DashboardView> => {
     const [health, m] = await Promise.all([readWorkerHealth(env.FERRY_KV), maintainer.load()]);
     const pool = new Map(deps.pool.status().map((s) => [s.id, s]));
     const accepted = deps.reader.current();
@@ -88,7 +99,7 @@ export function createWorkerDashboardBackend(env: WorkerDashboardEnv, deps: Work
           : [
               {
                 id: `v${accepted.manifest.version}`,
-                trigger: 'signed',
+                trigger: 'accepted by this Worker',
                 started: accepted.manifest.created,
                 outcome: 'ok',
                 version: accepted.manifest.version,
@@ -101,14 +112,43 @@ export function createWorkerDashboardBackend(env: WorkerDashboardEnv, deps: Work
     };
   };
 
+  const view = async (): Promise<DashboardView> => {
+    const [own, pushed, pending] = await Promise.all([ownView(), pushedViews.load(), requests.pending()]);
+    return mergeViews({ own, pushed, requests: pending, now: now() });
+  };
+
+  /** A rotation: checked against the picture the page shows, then left in KV for ferry serve. */
+  const requestRotation = async (mirror: string, who: string): Promise<{ ok: boolean; message: string }> => {
+    const shown = await view();
+    const target = shown.mirrors.find((m) => m.id === mirror);
+    if (target === undefined || target.url === undefined) return { ok: false, message: `No mirror ${mirror} with an address.` };
+    if ((target.state !== 'healthy' && target.state !== 'degraded') || target.paused) {
+      return { ok: false, message: `${mirror} is ${target.paused ? 'paused' : target.state}: only a working mirror can be canonical.` };
+    }
+    if (shown.canonical?.id === mirror) return { ok: false, message: `${mirror} is already the canonical.` };
+    const at = now().toISOString();
+    await requests.add({ id: randomToken(8), kind: 'rotate', mirror, who, at });
+    const message =
+      `Asked ferry serve to make ${mirror} the canonical: it applies this after its next health round ` +
+      '(only ferry serve holds the signing key; this Worker cannot publish).' +
+      (shown.edge?.pushed === undefined ? ' ferry serve has not pushed its view here yet: check health.worker in its config.' : '');
+    await maintainer.update((s) => withAction(s, { at, who, action: `rotate ${mirror}`, result: message }));
+    return { ok: true, message };
+  };
+
   return {
-    actions: ['pause', 'resume'],
+    actions: ['pause', 'resume', 'rotate'],
     view,
-    act: async (action, who) => {
+    act: async (action: DashboardAction, who) => {
+      if (action.kind === 'rotate') return requestRotation(action.mirror, who);
       if ((action.kind !== 'pause' && action.kind !== 'resume') || !ids.has(action.mirror)) {
-        return { ok: false, message: 'mirror' in action ? `No mirror ${action.mirror}.` : 'Not possible at the edge.' };
+        return {
+          ok: false,
+          message:
+            'mirror' in action ? `${action.mirror} is not one of this Worker's mirrors (FERRY_MIRRORS).` : 'Not possible at the edge.',
+        };
       }
-      const at = new Date().toISOString();
+      const at = now().toISOString();
       const message = action.kind === 'pause' ? `Paused ${action.mirror}: this edge no longer asks it.` : `Resumed ${action.mirror}.`;
       await maintainer.update((s) => {
         const paused = { ...s.paused };

@@ -13,6 +13,7 @@ import type { LimitedFetch } from '../ports/fetch.ts';
 import { createMirrors, type MirrorFactories } from '../ports/mirror.ts';
 import { runHealthCron, workerHealthResponse } from './health-cron.ts';
 import { workerDashboard } from './dashboard.ts';
+import { workerPushResponse } from './view-push.ts';
 
 export interface FerryEnv {
   FERRY_KV: KVNamespace;
@@ -21,7 +22,7 @@ export interface FerryEnv {
   FERRY_PUBLIC_KEY: string;
   /** The maintainers' dashboard token (a Worker secret, at least 32 characters); unset, only the public status is served. */
   FERRY_ADMIN_TOKEN?: string;
-  /** Bearer token for GET /_ferry/health/worker (the Worker cron's probe results); unset, the route is off. */
+  /** Bearer token for GET /_ferry/health/worker (the Worker cron's probe results) and ferry serve's push (POST /_ferry/health/view); unset, both are off. */
   FERRY_HEALTH_TOKEN?: string;
 }
 
@@ -59,6 +60,8 @@ export function edgeFor(env: FerryEnv): Edge {
   const dashboard = workerDashboard(env, {
     pool: { status: () => self.edge?.pool.status() ?? [] },
     reader: { current: () => self.edge?.reader.current() },
+    exclude: (id, reason) => self.edge?.exclusions.exclude(id, reason),
+    include: (id) => self.edge?.exclusions.include(id),
   });
   const edge = createEdge({
     mirrors: createMirrors(configs, WORKER_MIRROR_FACTORIES, { fetch: createLimitedFetch(), kv: env.FERRY_KV }),
@@ -87,6 +90,8 @@ export default {
   async fetch(request, env, ctx): Promise<Response> {
     const health = await workerHealthResponse(request, env);
     if (health !== undefined) return health;
+    const pushed = await workerPushResponse(request, env);
+    if (pushed !== undefined) return pushed;
     let edge: Edge;
     try {
       edge = edgeFor(env);

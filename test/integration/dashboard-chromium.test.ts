@@ -12,11 +12,13 @@ import type { Page } from 'playwright-core';
 import { launchChromium, type LaunchedChromium } from '../helpers/chromium.ts';
 import { startServe, type ServeProcess } from '../helpers/serve-process.ts';
 import { startStaticHost, type StaticHost } from '../helpers/static-host.ts';
+import { startChild } from '../helpers/child-process.ts';
 import { needSystem } from '../helpers/system-deps.ts';
 
 const system = needSystem(['chromium', 'fonts-wqy-microhei'], 'test/integration/dashboard-chromium.test.ts');
 
 const EXAMPLES = resolve(import.meta.dirname, '../../examples/posts');
+const BIN = resolve(import.meta.dirname, '../../bin/ferry.js');
 const ARTIFACTS = resolve(import.meta.dirname, '../../test-artifacts/dashboard');
 const TOKEN = 'a-long-admin-token-for-the-test-0123456789';
 
@@ -135,7 +137,39 @@ describe.skipIf(system.skip)('dashboard in Chromium', () => {
     expect(await page.textContent('table:last-of-type')).toContain('approve');
   }, 90_000);
 
-  it('pausing the canonical moves the canonical to the next good mirror', async () => {
+  it('pausing the canonical moves the canonical to the next good mirror, and an edge on the same data stops asking it', async () => {
+    // A reader-facing `ferry edge` over the same mirror list, keeping its state where ferry serve's edge does.
+    const edge = startChild(
+      process.execPath,
+      [
+        BIN,
+        'edge',
+        '--mirrors',
+        join(dir, 'mirrors.json'),
+        '--pubkey',
+        join(dir, 'data', 'keys', 'ferry.pub'),
+        '--data',
+        join(dir, 'data', 'edge'),
+        '--port',
+        '0',
+      ],
+      { cwd: dir, timeoutMs: 120_000 },
+    );
+    const edgeUrl = await new Promise<string>((resolve, reject) => {
+      const look = setInterval(() => {
+        const m = /listening on (http:\/\/\S+)/.exec(edge.stdout());
+        if (m?.[1] !== undefined) {
+          clearInterval(look);
+          resolve(m[1]);
+        }
+      }, 50);
+      void edge.exited.then(() => reject(new Error(`ferry edge exited: ${edge.stderr()}`)));
+    });
+    type Health = { mirrors: Array<{ id: string; excluded: string | null }> };
+    const excludedOf = async (id: string): Promise<string | null | undefined> =>
+      ((await (await fetch(`${edgeUrl}/_ferry/health`)).json()) as Health).mirrors.find((m) => m.id === id)?.excluded;
+    expect(await excludedOf('a')).toBeNull();
+
     await page.click('#m-a form[action="/_ferry/actions/pause"] button');
     expect(await page.textContent('.flash')).toContain('Paused a');
     expect(await page.textContent('#m-a')).toContain('已暂停');
@@ -147,6 +181,15 @@ describe.skipIf(system.skip)('dashboard in Chromium', () => {
     const manifest = JSON.parse(await readFile(join(dir, 'mirror-e', 'manifest.json'), 'utf8')) as { canonical: string };
     expect(manifest.canonical).toBe(hosts[2]?.url);
     await shot('paused');
+    // Exclusions are read again within 10 s by every edge on the same state.
+    const deadline = Date.now() + 20_000;
+    let excluded = await excludedOf('a');
+    while (excluded === null && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 250));
+      excluded = await excludedOf('a');
+    }
+    expect(excluded).toMatch(/paused by maintainer-/);
+    await edge.stop();
   }, 60_000);
 
   it('switches language with the link, and stays switched', async () => {

@@ -1,4 +1,5 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
+import { buildSnapshotFiles } from '../../src/core/build.ts';
 import { isSafeSnapshotPath } from '../../src/core/manifest.ts';
 import type { MirrorRef, Post, Site } from '../../src/core/model.ts';
 import { RenderError, labelPath, renderPages, type RenderOptions } from '../../src/core/render.ts';
@@ -9,6 +10,8 @@ const CANONICAL = 'https://mirror-a.example.org/';
 const FEEDS = ['/atom.xml', '/rss.xml', '/feed.json'];
 /** Pages shown at any address (the 404 page, the worker's offline page): absolute links, nothing loaded, no script. */
 const ANY_ADDRESS = ['/404.html', '/offline.html'];
+/** The build takes the worker's bundled code as a parameter (src/node/service-worker-bundle.ts); its text does not matter here. */
+const WORKER = { code: '/* the readers’ service worker */', publicKey: new Uint8Array(32).fill(7) };
 
 /**
  * The page without its one script, the service worker's registration (exactly once, naming sw.js
@@ -405,6 +408,42 @@ describe('renderPages', () => {
     const path = (html: string) => /<path fill="black" d="([^"]+)"/.exec(html)?.[1];
     expect(path(page)).toBeDefined();
     expect(path(other)).not.toBe(path(page));
+  });
+
+  it('the build reads the onion address and the IPFS gateways for mirrors.html off the mirror list', () => {
+    const onion = 'http://ferryexampleonionaddressxxxxxxxxxxxxxxxxxxxxxxxxxxxx.onion/';
+    const cid = 'bafybeigdyrzt5sfp7udm7hu76uh7y26nf3efuylqabf3oclgtqy55fbzdi';
+    const mirrors: MirrorRef[] = [
+      ...MIRRORS,
+      { id: 'tor', kind: 'http', url: onion, priority: 5 },
+      { id: 'gw', kind: 'ipfs-gateway', url: 'https://gw.example/', priority: 6 },
+      { id: 'gw-again', kind: 'ipfs-gateway', url: 'https://gw.example/', priority: 7 },
+    ];
+    const bytes = buildSnapshotFiles({
+      site: makeSite([]),
+      media: new Map(),
+      canonical: CANONICAL,
+      mirrors,
+      ipfsCid: cid,
+      serviceWorker: WORKER,
+    }).get('/mirrors.html');
+    const page = new TextDecoder().decode(bytes);
+    expect(page).toContain(`<h2>Tor 洋葱地址`);
+    expect(page).toContain(`<p><code>${onion}</code></p>`);
+    expect(page.split(`https://gw.example/ipfs/${cid}/"`).length - 1).toBe(1);
+    // Without such mirrors, neither section claims one.
+    const plain = new TextDecoder().decode(
+      buildSnapshotFiles({
+        site: makeSite([]),
+        media: new Map(),
+        canonical: CANONICAL,
+        mirrors: MIRRORS,
+        ipfsCid: cid,
+        serviceWorker: WORKER,
+      }).get('/mirrors.html'),
+    );
+    expect(plain).not.toContain('Tor 洋葱地址');
+    expect(plain).not.toContain('gw.example');
   });
 
   it('makes site paths in post HTML relative to the post page, keeping fragments, queries and outside links', () => {

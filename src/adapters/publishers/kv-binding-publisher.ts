@@ -5,6 +5,7 @@
 // stale keys deleted after. Values are written as bytes (never as text: a PNG stays a PNG), and
 // every key written is read back and compared with the manifest's digest.
 import { MANIFEST_PATH, NEXT_MANIFEST_PATH, NEXT_SIGNATURE_PATH, SIGNATURE_PATH, isSafeSnapshotPath } from '../../core/manifest.ts';
+import { isRecord } from '../../core/is-record.ts';
 import { planPublish } from '../../core/publish-plan.ts';
 import { PublishError, type PublishTarget } from '../../ports/publisher.ts';
 import { checkSnapshot, forEachLimited, parseHeldManifest, sha256Hex } from './snapshot-files.ts';
@@ -116,8 +117,4 @@ function toArrayBuffer(bytes: Uint8Array): ArrayBuffer {
   const copy = new ArrayBuffer(bytes.byteLength);
   new Uint8Array(copy).set(bytes);
   return copy;
-}
-
-function isRecord(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
 }

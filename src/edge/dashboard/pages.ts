@@ -5,6 +5,7 @@ import { escapeHtml as esc } from '../../core/render-html.ts';
 import type { Verdict } from '../../core/health/observation.ts';
 import type { DashboardView, HeldPostView, TargetView } from '../../ports/dashboard.ts';
 import { t, VERDICT_TEXT, type Lang } from './text.ts';
+import { renderEdgeNote } from './edge-note.ts';
 
 export const DASHBOARD_CSS = `body{font:15px/1.45 system-ui,"WenQuanYi Micro Hei",sans-serif;margin:0 auto;max-width:72rem;padding:0 1rem;color:#1b1b1b}
 header{display:flex;gap:1rem;align-items:center;justify-content:space-between;border-bottom:1px solid #ccc;padding:.5rem 0}
@@ -14,7 +15,7 @@ table{border-collapse:collapse;width:100%}th,td{text-align:left;padding:.3rem .4
 .healthy{background:#22733a}.degraded{background:#9a6a00}.unreachable{background:#6b6b6b}.blocked{background:#a3381c}.compromised{background:#7a0c4f}
 .flash{padding:.5rem;border:1px solid #999;background:#f4f4f4}.err{border-color:#a3381c}
 form.i{display:inline;margin:0}button{font:inherit;padding:.1rem .5rem;white-space:nowrap}td.acts{white-space:nowrap}
-.ev{font-size:.85rem;color:#444}.mono{font-family:ui-monospace,monospace;font-size:.8rem;white-space:pre-wrap;word-break:break-word}
+.ev{font-size:.85rem;color:#444}td.ev{overflow-wrap:anywhere}.s,.n{white-space:nowrap}.mono{font-family:ui-monospace,monospace;font-size:.8rem;white-space:pre-wrap;word-break:break-word}
 .diff{table-layout:fixed}.diff td{overflow-wrap:anywhere}.del{background:#fbe3e3}.add{background:#e1f5e4}td.mono{width:50%}
 nav a{margin-left:.6rem}svg{vertical-align:middle}`;
 
@@ -39,7 +40,7 @@ export function sparkline(values: readonly number[], width = 120, height = 24): 
   const step = width / (values.length - 1);
   const points = values.map((v, i) => `${(i * step).toFixed(1)},${(height - 1 - (v / max) * (height - 2)).toFixed(1)}`).join(' ');
   const last = values[values.length - 1] ?? 0;
-  return `<svg width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" role="img" aria-label="${Math.round(last)} ms"><polyline fill="none" stroke="#335" stroke-width="1.5" points="${points}"/></svg> ${Math.round(last)} ms`;
+  return `<svg width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" role="img" aria-label="${Math.round(last)} ms"><polyline fill="none" stroke="#335" stroke-width="1.5" points="${points}"/></svg> <span class="n">${Math.round(last)} ms</span>`;
 }
 
 function hidden(csrf: string, fields: Record<string, string>): string {
@@ -155,6 +156,7 @@ export function renderOverview({ view, lang, csrf, who, can, flash }: OverviewIn
   const table = (head: string[], body: string): string =>
     body === '' ? `<p>${esc(t('nothing', lang))}</p>` : `<table><tr>${head.map((h) => `<th>${esc(h)}</th>`).join('')}</tr>${body}</table>`;
   const body = `${flash === undefined ? '' : `<p class="flash${flash.ok ? '' : ' err'}" role="status">${esc(flash.message)}</p>`}
+${renderEdgeNote(view.edge, lang)}
 <p><b>${esc(t('canonical', lang))}:</b> ${canonicalId === undefined ? esc(t('none', lang)) : `${esc(canonicalId)} <span class="ev">${esc(view.canonical?.url ?? '')}</span>`}
 ${view.canonical === undefined ? '' : `<br><span class="ev">${esc(view.canonical.reason)} (${esc(t('since', lang))} ${esc(view.canonical.since)})</span>`}</p>
 <p>${can.has('check') ? actionForm(csrf, 'check', {}, t('runCheck', lang)) : ''} ${can.has('publish') ? actionForm(csrf, 'publish', {}, t('runPublish', lang)) : ''}</p>
@@ -163,9 +165,9 @@ ${rows === '' && origin === '' ? `<p>${esc(t('noData', lang))}</p>` : `<table><t
 <h2>${esc(t('held', lang))}</h2>
 ${view.held.length === 0 ? `<p>${esc(t('heldNone', lang))}</p>` : view.held.map((p) => heldPost(p, lang, csrf, can)).join('\n')}
 <h2>${esc(t('publishes', lang))}</h2>
-${table([t('time', lang), '', t('version', lang), 'CID', t('outcome', lang), t('targets', lang)], publishes)}
+${table([t('time', lang), t('trigger', lang), t('version', lang), 'CID', t('outcome', lang), t('targets', lang)], publishes)}
 <h2>${esc(t('alerts', lang))}</h2>
-${table([t('time', lang), '', '', t('outcome', lang)], alerts)}
+${table([t('time', lang), t('channel', lang), t('subject', lang), t('outcome', lang)], alerts)}
 <h2>${esc(t('history', lang))}</h2>
 ${table([t('time', lang), t('who', lang), t('actions', lang), t('outcome', lang)], history)}`;
   const nav = `<span class="ev">${esc(who)}</span> <form class="i" method="post" action="/_ferry/logout">${hidden(csrf, {})}<button>${esc(t('signOut', lang))}</button></form>`;

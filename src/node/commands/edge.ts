@@ -26,7 +26,10 @@ export const command: Command = {
   --host H        default 127.0.0.1
   --data DIR      where the edge keeps the highest manifest version it accepted (so a mirror
                   serving an older one is refused after a restart too) and the last verified
-                  copies (served, marked stale, when no mirror delivers). Default:
+                  copies (served, marked stale, when no mirror delivers), and the mirrors
+                  excluded (exclusions.json: paused by a maintainer or found compromised by
+                  ferry serve's health checker; point --data at <ferry serve's data>/edge to
+                  follow them, reread every 10 s). Default:
                   $XDG_STATE_HOME/ferry/edge/<key fingerprint>, that is
                   ~/.local/state/ferry/edge/<key fingerprint> when XDG_STATE_HOME is not set.
   --workers N     serve from N processes sharing the port (node:cluster; "auto" = one per core).

@@ -18,6 +18,7 @@ import {
   type HealthService,
 } from '../health-service.ts';
 import { createNodeDashboardBackend } from '../dashboard-backend.ts';
+import { createWorkerPush, workerViewClientFor } from '../worker-push.ts';
 import { createFileMaintainerStore } from '../../adapters/node/file-maintainer-store.ts';
 import { createJsonStateStore } from '../../adapters/node/json-state-store.ts';
 import { createMemoryHealthStore } from '../../adapters/health/memory-health-store.ts';
@@ -88,6 +89,7 @@ export const command: Command = {
     const local: { edge?: EdgeServer } = {};
     // A missing Worker token is a config error at start, not a failure every round.
     const remote = config.health.enabled ? remoteVantagesFor(config.health, io.env) : undefined;
+    const workerView = config.health.enabled ? workerViewClientFor(config.health, io.env) : undefined;
     const healthStore = config.health.enabled ? openHealthStore(config) : undefined;
     // Alerters are built first: an unset secret variable stops the start, naming it.
     const alerts =
@@ -149,6 +151,11 @@ export const command: Command = {
       rotate: async () => {
         await health?.rotateNow();
       },
+      // The edge's exclusions (kept in <data>/edge: every `ferry edge --data <data>/edge` follows them).
+      exclusions: {
+        exclude: (id, reason) => local.edge?.edge.exclusions.exclude(id, reason),
+        include: (id) => local.edge?.edge.exclusions.include(id),
+      },
       ...(alerts === undefined ? {} : { alerts: () => alerts.views(20) }),
     });
     let dashboard: Hono;
@@ -198,6 +205,10 @@ export const command: Command = {
     if (healthStore !== undefined) {
       if (targets.length === 0) io.out(`Health checker: nothing to probe (${config.mirrors} lists no mirror with an address)`);
       else {
+        const workerPush =
+          workerView === undefined
+            ? undefined
+            : createWorkerPush({ client: workerView, backend, everySeconds: config.health.every, log: (line) => io.out(line) });
         health = startHealthService({
           config,
           targets,
@@ -205,18 +216,19 @@ export const command: Command = {
           publicKey: await readPublicKey(keys.pubFile),
           store: healthStore,
           republisher: () => republisher,
+          exclusions: server.edge.exclusions,
           paused: async () => new Set(Object.keys((await maintainer.load()).paused)),
           ...(remote === undefined ? {} : { remote }),
           originReport: async () => guardReportOf(await stateStore.list(), (await maintainer.load()).rejected),
-          ...(alerts === undefined
-            ? {}
-            : {
-                after: async (outcome, _rotation, signal) => {
-                  const sent = await alerts.dispatch(outcome, signal);
-                  for (const a of sent.attempts)
-                    io.out(`alert ${a.alerter}: ${a.ok ? 'sent' : `not sent (${a.error ?? 'failed'}; retried next round)`}: ${a.subject}`);
-                },
-              }),
+          after: async (outcome, _rotation, signal) => {
+            if (alerts !== undefined) {
+              const sent = await alerts.dispatch(outcome, signal);
+              for (const a of sent.attempts)
+                io.out(`alert ${a.alerter}: ${a.ok ? 'sent' : `not sent (${a.error ?? 'failed'}; retried next round)`}: ${a.subject}`);
+            }
+            // The Worker's dashboard shows this round too; Make canonical there comes back here.
+            await workerPush?.afterRound(signal);
+          },
           log: (line) => io.out(line),
         });
         void health.job.runNow();
