@@ -7,7 +7,7 @@ import { sortPosts, type MirrorRef, type Post, type Site } from './model.ts';
 import { relinkHtml } from './html-urls.ts';
 import { FEEDS, OFFLINE_PATH, canonicalUrlOf, escapeHtml as e, isLanguageTag, isWebUrl, linkFrom, renderShell } from './render-html.ts';
 import { FAVICON_SVG, STYLE_CSS } from './render-style.ts';
-import { para, sortMirrors, waysInHtml } from './ways-in.ts';
+import { breakable, para, sortMirrors, waysInHtml } from './ways-in.ts';
 import { excerptOf, formatLocalDate, toLocalDate, type LocalDate } from './render-text.ts';
 
 export interface RenderOptions {
@@ -490,16 +490,6 @@ function offlineMain(opts: RenderOptions, canonical: string): string {
   );
 }
 
-/**
- * Escaped text that may wrap after each '/' and every 16 characters: the offline page loads no
- * stylesheet (it is shown at any address), and a long address or CID would widen a phone's page.
- * <wbr> adds nothing to the text a reader copies.
- */
-function breakable(text: string): string {
-  return (text.match(/[^/]{1,16}\/?|\//g) ?? []).map(e).join('<wbr>');
-}
-
-/** Mirrors in the order they are shown: by priority, then id. */
 function timeTag(timestamp: string, date: LocalDate): string {
   return `<time datetime="${e(timestamp)}">${formatLocalDate(date)}</time>`;
 }

@@ -37,28 +37,30 @@ const ONION_URL = /^https?:\/\/([a-z0-9-]+\.)*[a-z2-7]{16,56}\.onion(\/|$)/i;
  */
 export function waysInHtml(ways: WaysIn, from?: string): string {
   const { canonical, ipfsCid, onion } = ways;
+  // Without a stylesheet (a page shown at any address), long addresses get places to wrap.
+  const show = from === undefined ? breakable : e;
   const items = sortMirrors(ways.mirrors).map((m) => {
-    const address = isWebUrl(m.url) ? `<a href="${e(m.url)}" rel="noreferrer">${e(m.url)}</a>` : `<code>${e(m.url)}</code>`;
+    const address = isWebUrl(m.url) ? `<a href="${e(m.url)}" rel="noreferrer">${show(m.url)}</a>` : `<code>${show(m.url)}</code>`;
     const isCanonical = withSlash(m.url) === canonical;
     return `<li><strong>${e(m.id)}</strong> <span class="meta">(${e(m.kind)})${isCanonical ? ` · ${e(bilingual(UI.canonicalAddress))}` : ''}</span><br>${address}</li>\n`;
   });
   let html =
     `<h2>${e(bilingual(UI.canonicalAddress))}</h2>\n` +
-    `<p><a href="${e(canonical)}" rel="noreferrer">${e(canonical)}</a></p>\n` +
+    `<p><a href="${e(canonical)}" rel="noreferrer">${show(canonical)}</a></p>\n` +
     `<figure class="qr" role="img" aria-label="${e(`QR: ${canonical}`)}">${qrSvg(canonical)}<figcaption>${e(bilingual(UI.qrHelp))}</figcaption></figure>\n` +
     `<h2>${e(bilingual(UI.mirrors))}</h2>\n` +
     (items.length === 0 ? para(UI.noMirrors) : `<ul class="mirror-list">\n${items.join('')}</ul>\n`);
   if (onion !== undefined) {
-    html += `<h2>${e(bilingual(UI.onion))}</h2>\n<p><code>${e(onion)}</code></p>\n` + para(UI.onionHelp);
+    html += `<h2>${e(bilingual(UI.onion))}</h2>\n<p><code>${show(onion)}</code></p>\n` + para(UI.onionHelp);
   }
   if (ipfsCid !== undefined) {
     const gateways = (ways.ipfsGateways ?? []).filter(isWebUrl).map((g) => {
       const url = `${withSlash(g)}ipfs/${ipfsCid}/`;
-      return `<li><a href="${e(url)}" rel="noreferrer">${e(url)}</a></li>\n`;
+      return `<li><a href="${e(url)}" rel="noreferrer">${show(url)}</a></li>\n`;
     });
     html +=
       `<h2>${e(bilingual(UI.ipfs))}</h2>\n` +
-      `<ul>\n<li><code>ipfs://${e(ipfsCid)}</code></li>\n<li><code>/ipfs/${e(ipfsCid)}/</code></li>\n${gateways.join('')}</ul>\n` +
+      `<ul>\n<li><code>${show(`ipfs://${ipfsCid}`)}</code></li>\n<li><code>${show(`/ipfs/${ipfsCid}/`)}</code></li>\n${gateways.join('')}</ul>\n` +
       para(UI.ipfsHelp);
   }
   html +=
@@ -66,7 +68,7 @@ export function waysInHtml(ways: WaysIn, from?: string): string {
     // The link reads the feed on this mirror; the address to subscribe to is the canonical one.
     FEEDS.map((f) => {
       const href = from === undefined ? e(canonicalUrlOf(canonical, f.path)) : linkFrom(from, f.path);
-      return `<li><a href="${href}" type="${f.type}">${e(f.name)}</a> <code>${e(canonicalUrlOf(canonical, f.path))}</code></li>\n`;
+      return `<li><a href="${href}" type="${f.type}">${e(f.name)}</a> <code>${show(canonicalUrlOf(canonical, f.path))}</code></li>\n`;
     }).join('') +
     `</ul>\n`;
   return html;
@@ -79,6 +81,15 @@ export function sortMirrors(mirrors: readonly MirrorRef[]): MirrorRef[] {
 /** The same sentence in both languages, each marked with its lang (for fonts and screen readers). */
 export function para(text: Bilingual): string {
   return `<p lang="zh-Hans">${e(text.zh)}</p>\n<p lang="en">${e(text.en)}</p>\n`;
+}
+
+/**
+ * Escaped text that may wrap after each '/' and every 16 characters: the 503 and offline pages
+ * load no stylesheet (they are shown at any address), and a long address or CID would widen a
+ * phone's page. <wbr> adds nothing to the text a reader copies.
+ */
+export function breakable(text: string): string {
+  return (text.match(/[^/]{1,16}\/?|\//g) ?? []).map(e).join('<wbr>');
 }
 
 function withSlash(url: string): string {
