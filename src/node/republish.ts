@@ -42,6 +42,17 @@ export interface RepublishOptions {
 export interface RepublishResult {
   run: RunRecord;
   build?: BuildReport;
+  /** False when trying again cannot help (a missing source folder, bad config or key): no retry. */
+  retryable?: false;
+}
+
+/**
+ * Build failures that the same inputs will repeat: the configuration, the key, or a local source
+ * that is not there or not readable. A remote source's failure may pass; these need a person.
+ */
+export function isLastingBuildError(e: Error): boolean {
+  if (e.name === 'ConfigError' || e.name === 'KeyError') return true;
+  return e.name === 'SourceError' && !/^https?:\/\//i.test(e.message) && /: (no such file or folder|permission denied)$/.test(e.message);
 }
 
 export async function republish(opts: RepublishOptions): Promise<RepublishResult> {
@@ -85,7 +96,10 @@ export async function republish(opts: RepublishOptions): Promise<RepublishResult
     () => undefined,
     (e: unknown) => e as Error,
   );
-  if (built !== undefined) return { run: await finish({ outcome: 'failed', error: `build: ${built.message}` }) };
+  if (built !== undefined) {
+    const failed = await finish({ outcome: 'failed', error: `build: ${built.message}` });
+    return isLastingBuildError(built) ? { run: failed, retryable: false } : { run: failed };
+  }
   const version = await Promise.race([swappedIn, building.then((report) => report.version)]);
   run.version = version;
 
@@ -134,7 +148,8 @@ export async function republish(opts: RepublishOptions): Promise<RepublishResult
   try {
     build = await building;
   } catch (e) {
-    return { run: await finish({ outcome: 'failed', error: `build: ${(e as Error).message}` }) };
+    const failed = await finish({ outcome: 'failed', error: `build: ${(e as Error).message}` });
+    return isLastingBuildError(e as Error) ? { run: failed, retryable: false } : { run: failed };
   }
   Object.assign(run, { version: build.version, posts: build.posts, quarantined: build.quarantined.length });
   if (copyError !== undefined) return { run: await finish({ outcome: 'failed', error: copyError.message }), build };

@@ -118,6 +118,10 @@ export async function createRepublisher(opts: RepublisherOptions): Promise<Repub
             ...(opts.onProgress ? { onProgress: opts.onProgress } : {}),
           });
           if (result.run.outcome !== 'failed' || attempt > config.publish.retries) break;
+          if (result.retryable === false) {
+            opts.onProgress?.('ingest', `run failed (${result.run.error ?? 'unknown'}); not retried: the same inputs fail the same way`);
+            break;
+          }
           const wait = config.publish.backoffSeconds * 1000 * 2 ** (attempt - 1);
           opts.onProgress?.('ingest', `run failed (${result.run.error ?? 'unknown'}); retrying in ${Math.round(wait / 1000)} s`);
           await sleep(wait);

@@ -298,6 +298,31 @@ describe('createRepublisher', () => {
     expect(waits).toEqual([]);
   });
 
+  it('does not retry what the same inputs fail again: a local source folder that is not there', async () => {
+    const s = await site('missing-source');
+    const waits: number[] = [];
+    const said: string[] = [];
+    const republisher = await createRepublisher({
+      config: configOf(s, {
+        source: join(s.dir, 'no-such-posts'),
+        targets: [dirTarget(s.pub)],
+        publish: { deadlineMinutes: 5, retries: 2, backoffSeconds: 3 },
+      }),
+      env: {},
+      keyFile,
+      sleep: async (ms) => {
+        waits.push(ms);
+      },
+      onProgress: (_stage, message) => said.push(message),
+    });
+    const failed = await republisher.run('manual');
+    expect(failed.run).toMatchObject({ outcome: 'failed', attempt: 1 });
+    expect(failed.run.error).toMatch(/no-such-posts: no such file or folder$/);
+    expect(waits).toEqual([]);
+    expect(said.some((m) => /not retried: the same inputs fail the same way/.test(m))).toBe(true);
+    await republisher.close();
+  });
+
   it('never runs twice at once: the second run throws LockedError; a lock left by a dead process is taken over', async () => {
     const s = await site('lock');
     const republisher = await createRepublisher({ config: configOf(s, { targets: [dirTarget(s.pub)] }), env: {}, keyFile });
