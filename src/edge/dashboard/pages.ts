@@ -1,5 +1,6 @@
 // The dashboard's pages as HTML strings, pure: no script, no external asset, one stylesheet
 // served from /_ferry/dashboard.css (the CSP allows nothing else), small enough for a slow link.
+import { reasonText } from './reason-text.ts';
 import { diffLines } from 'diff';
 import { escapeHtml as esc } from '../../core/render-html.ts';
 import type { Verdict } from '../../core/health/observation.ts';
@@ -158,7 +159,7 @@ export function renderOverview({ view, lang, csrf, who, can, flash }: OverviewIn
   const body = `${flash === undefined ? '' : `<p class="flash${flash.ok ? '' : ' err'}" role="status">${esc(flash.message)}</p>`}
 ${renderEdgeNote(view.edge, lang)}
 <p><b>${esc(t('canonical', lang))}:</b> ${canonicalId === undefined ? esc(t('none', lang)) : `${esc(canonicalId)} <span class="ev">${esc(view.canonical?.url ?? '')}</span>`}
-${view.canonical === undefined ? '' : `<br><span class="ev">${esc(view.canonical.reason)} (${esc(t('since', lang))} ${esc(view.canonical.since)})</span>`}</p>
+${view.canonical === undefined ? '' : `<br><span class="ev">${esc(reasonText(view.canonical.reason, lang))} (${esc(t('since', lang))} ${esc(view.canonical.since)})</span>`}</p>
 <p>${can.has('check') ? actionForm(csrf, 'check', {}, t('runCheck', lang)) : ''} ${can.has('publish') ? actionForm(csrf, 'publish', {}, t('runPublish', lang)) : ''}</p>
 <h2>${esc(t('mirrors', lang))}</h2>
 ${rows === '' && origin === '' ? `<p>${esc(t('noData', lang))}</p>` : `<table><tr><th>${esc(t('mirrors', lang))}</th><th>${esc(t('state', lang))}</th><th>${esc(t('vantages', lang))}</th><th>${esc(t('evidence', lang))}</th><th>${esc(t('latency', lang))}</th><th>${esc(t('actions', lang))}</th></tr>${rows}${origin === '' ? '' : `<tr><th colspan="6">${esc(t('origin', lang))}</th></tr>${origin}`}</table>`}
