@@ -2,9 +2,7 @@
 // own tables). Each try and what it told are one transaction, so a kill -9 loses at most the
 // message in flight (which is then sent again, once). Rows hold JSON parsed from `unknown` when
 // read back (alert-codec.ts): a damaged row is skipped, never trusted.
-import Database from 'better-sqlite3';
-import { mkdirSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { jsonRows, openSqliteFile } from '../node/sqlite-file.ts';
 import { parseAttempt, parseTold } from '../../core/health/alert-codec.ts';
 import { MAX_ALERT_ATTEMPTS, type AlertAttempt, type AlertLog, type Told } from '../../ports/alert-log.ts';
 
@@ -19,17 +17,11 @@ export class AlertLogError extends Error {
 }
 
 export function createSqliteAlertLog(file: string): AlertLog {
-  if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true });
-  let db: Database.Database;
-  try {
-    db = new Database(file);
-    db.pragma('journal_mode = WAL');
-    db.pragma('synchronous = NORMAL');
-    db.pragma('busy_timeout = 5000');
-    db.exec(SCHEMA);
-  } catch (e) {
-    throw new AlertLogError(`${file}: cannot open the alert log (${(e as Error).message}); move the file aside to start a new one`);
-  }
+  const db = openSqliteFile(
+    file,
+    SCHEMA,
+    (why) => new AlertLogError(`${file}: cannot open the alert log (${why}); move the file aside to start a new one`),
+  );
   const putTold = db.prepare<[string, string, string]>(
     'INSERT INTO alert_told (alerter, topic, body) VALUES (?, ?, ?) ON CONFLICT (alerter, topic) DO UPDATE SET body = excluded.body',
   );
@@ -47,17 +39,7 @@ export function createSqliteAlertLog(file: string): AlertLog {
   });
   const remember = db.transaction((list: readonly Told[]) => put(list));
 
-  const rows = <T>(sql: string, params: unknown[], parse: (v: unknown, where: string) => T): T[] => {
-    const out: T[] = [];
-    for (const row of db.prepare<unknown[], { body: string }>(sql).all(...params)) {
-      try {
-        out.push(parse(JSON.parse(row.body), file));
-      } catch {
-        // A damaged row says nothing trustworthy: skip it (the plan then treats that topic as untold).
-      }
-    }
-    return out;
-  };
+  const rows = <T>(sql: string, params: unknown[], parse: (v: unknown, where: string) => T): T[] => jsonRows(db, file, sql, params, parse);
 
   return {
     async told() {

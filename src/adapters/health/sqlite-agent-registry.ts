@@ -3,9 +3,7 @@
 // read back are parsed from unknown (parseEnrolledAgent): a damaged row is skipped, never trusted.
 // Claiming a nonce is one statement on a primary key, so two copies of a report racing each other
 // cannot both get in.
-import Database from 'better-sqlite3';
-import { mkdirSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { openSqliteFile } from '../node/sqlite-file.ts';
 import { AgentEnrollmentError, parseEnrolledAgent, type EnrolledAgent } from '../../core/health/agent-report.ts';
 import { fromBase64 } from '../../core/bytes.ts';
 import { keyFingerprint } from '../../core/manifest.ts';
@@ -40,17 +38,11 @@ interface AgentRow {
 }
 
 export function createSqliteAgentRegistry(file: string): AgentRegistry {
-  if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true });
-  let db: Database.Database;
-  try {
-    db = new Database(file);
-    db.pragma('journal_mode = WAL');
-    db.pragma('synchronous = NORMAL');
-    db.pragma('busy_timeout = 5000');
-    db.exec(SCHEMA);
-  } catch (e) {
-    throw new HealthStoreError(`${file}: cannot open the agent registry (${(e as Error).message}); check the path given to --state`);
-  }
+  const db = openSqliteFile(
+    file,
+    SCHEMA,
+    (why) => new HealthStoreError(`${file}: cannot open the agent registry (${why}); check the path given to --state`),
+  );
   const insert = db.prepare<[string, string, string, string, string]>(
     'INSERT INTO agents (id, fingerprint, public_key, country, enrolled_at) VALUES (?, ?, ?, ?, ?)',
   );

@@ -2,9 +2,7 @@
 // kill -9 mid-round loses that round and nothing before it; history is pruned in the same
 // transaction (age and count), so the file stays bounded. Rows hold JSON that is parsed from
 // `unknown` when read back (health-codec.ts): a damaged row is skipped, never trusted.
-import Database from 'better-sqlite3';
-import { mkdirSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { jsonRows, openSqliteFile } from '../node/sqlite-file.ts';
 import {
   parseCanonicalChange,
   parseCanonicalRecord,
@@ -49,17 +47,11 @@ export interface SqliteHealthStoreOptions {
 
 export function createSqliteHealthStore(file: string, { retention = {} }: SqliteHealthStoreOptions = {}): HealthStore {
   const keep: Retention = { ...DEFAULT_RETENTION, ...retention };
-  if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true });
-  let db: Database.Database;
-  try {
-    db = new Database(file);
-    db.pragma('journal_mode = WAL');
-    db.pragma('synchronous = NORMAL');
-    db.pragma('busy_timeout = 5000');
-    db.exec(SCHEMA);
-  } catch (e) {
-    throw new HealthStoreError(`${file}: cannot open the health store (${(e as Error).message}); move the file aside to start a new one`);
-  }
+  const db = openSqliteFile(
+    file,
+    SCHEMA,
+    (why) => new HealthStoreError(`${file}: cannot open the health store (${why}); move the file aside to start a new one`),
+  );
   const version = db.prepare<[], { value: string }>(`SELECT value FROM meta WHERE key = 'schema'`).get();
   if (version === undefined) db.prepare(`INSERT INTO meta (key, value) VALUES ('schema', ?)`).run(String(SCHEMA_VERSION));
   else if (Number(version.value) > SCHEMA_VERSION) {
@@ -111,17 +103,7 @@ export function createSqliteHealthStore(file: string, { retention = {} }: Sqlite
   });
   const recordLoose = db.transaction((results: readonly ProbeResult[]) => addResults(results));
 
-  const rows = <T>(sql: string, params: unknown[], parse: (v: unknown, where: string) => T): T[] => {
-    const out: T[] = [];
-    for (const row of db.prepare<unknown[], { body: string }>(sql).all(...params)) {
-      try {
-        out.push(parse(JSON.parse(row.body), file));
-      } catch {
-        // A damaged row says nothing trustworthy: skip it.
-      }
-    }
-    return out;
-  };
+  const rows = <T>(sql: string, params: unknown[], parse: (v: unknown, where: string) => T): T[] => jsonRows(db, file, sql, params, parse);
   const where = (q: HistoryQuery, table: string): { sql: string; params: unknown[] } => {
     const clauses: string[] = [];
     const params: unknown[] = [];
