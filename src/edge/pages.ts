@@ -9,10 +9,22 @@ import { waysInHtml, waysInOf } from '../core/ways-in.ts';
  * absolute links: it is shown at any address.
  */
 export function unavailablePage(manifest?: Pick<Manifest, 'canonical' | 'mirrors'>): string {
-  const ways =
-    manifest === undefined || !/^https?:\/\//i.test(manifest.canonical)
-      ? ''
-      : waysInHtml({ canonical: manifest.canonical, mirrors: manifest.mirrors, ...waysInOf(manifest.mirrors) });
+  if (manifest === undefined) return pageWith('');
+  // Every reader gets this page while no mirror delivers: it is made (QR code and all) once per manifest.
+  let page = madeFor.get(manifest);
+  if (page === undefined) {
+    const ways = /^https?:\/\//i.test(manifest.canonical)
+      ? waysInHtml({ canonical: manifest.canonical, mirrors: manifest.mirrors, ...waysInOf(manifest.mirrors) })
+      : '';
+    page = pageWith(ways);
+    madeFor.set(manifest, page);
+  }
+  return page;
+}
+
+const madeFor = new WeakMap<object, string>();
+
+function pageWith(ways: string): string {
   return `<!doctype html>
 <html lang="zh">
 <head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
