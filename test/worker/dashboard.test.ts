@@ -2,34 +2,13 @@
 // secret), sessions in KV, the mirrors as the Worker's cron saw them, pause and resume as its
 // actions, and the public status without sign-in.
 import { env } from 'cloudflare:workers';
-import { createExecutionContext, waitOnExecutionContext } from 'cloudflare:test';
 import { describe, expect, it } from 'vitest';
-import worker from '../../src/worker/index.ts';
+import { DASHBOARD_MIRRORS, workerCaller } from './call-worker.ts';
 import { WORKER_HEALTH_PREFIX } from '../../src/worker/health-cron.ts';
 import { MAINTAINER_KEY } from '../../src/adapters/dashboard/kv-maintainer-store.ts';
 
 const TOKEN = 'worker-secret-admin-token-0123456789abcdef';
-const MIRRORS = JSON.stringify({
-  mirrors: [
-    { id: 'kv', kind: 'kv', prefix: 'snapshot', priority: 1 },
-    { id: 'cdn', kind: 'http', url: 'https://cdn.example.net/', priority: 2 },
-  ],
-});
-
-async function call(
-  path: string,
-  init: RequestInit<IncomingRequestCfProperties> = {},
-  vars: Partial<Cloudflare.Env> = {},
-): Promise<Response> {
-  const ctx = createExecutionContext();
-  const res = await worker.fetch(
-    new Request(`https://blog.example.org${path}`, { redirect: 'manual', ...init }),
-    { ...env, FERRY_MIRRORS: MIRRORS, FERRY_ADMIN_TOKEN: TOKEN, ...vars },
-    ctx,
-  );
-  await waitOnExecutionContext(ctx);
-  return res;
-}
+const call = workerCaller({ FERRY_MIRRORS: DASHBOARD_MIRRORS, FERRY_ADMIN_TOKEN: TOKEN });
 
 const form = (fields: Record<string, string>): RequestInit<IncomingRequestCfProperties> => ({
   method: 'POST',

@@ -3,9 +3,8 @@
 // its age (stale when old) and the Worker's own cron laid over it; and Make canonical on the
 // Worker, recorded in KV, handed to ferry serve in the push's answer until acknowledged once.
 import { env } from 'cloudflare:workers';
-import { createExecutionContext, waitOnExecutionContext } from 'cloudflare:test';
 import { beforeEach, describe, expect, it } from 'vitest';
-import worker from '../../src/worker/index.ts';
+import { DASHBOARD_MIRRORS, workerCaller } from './call-worker.ts';
 import { WORKER_HEALTH_PREFIX } from '../../src/worker/health-cron.ts';
 import { MAINTAINER_KEY } from '../../src/adapters/dashboard/kv-maintainer-store.ts';
 import { EDGE_REQUESTS_KEY } from '../../src/adapters/dashboard/kv-edge-request-store.ts';
@@ -15,27 +14,7 @@ import type { DashboardView, PushedView } from '../../src/ports/dashboard.ts';
 
 const ADMIN = 'worker-secret-admin-token-0123456789abcdef';
 const HEALTH = 'worker-health-token-abcdefghijklmnopqrstuvwxyz';
-const MIRRORS = JSON.stringify({
-  mirrors: [
-    { id: 'kv', kind: 'kv', prefix: 'snapshot', priority: 1 },
-    { id: 'cdn', kind: 'http', url: 'https://cdn.example.net/', priority: 2 },
-  ],
-});
-
-async function call(
-  path: string,
-  init: RequestInit<IncomingRequestCfProperties> = {},
-  vars: Partial<Cloudflare.Env> = {},
-): Promise<Response> {
-  const ctx = createExecutionContext();
-  const res = await worker.fetch(
-    new Request(`https://blog.example.org${path}`, { redirect: 'manual', ...init }),
-    { ...env, FERRY_MIRRORS: MIRRORS, FERRY_ADMIN_TOKEN: ADMIN, FERRY_HEALTH_TOKEN: HEALTH, ...vars },
-    ctx,
-  );
-  await waitOnExecutionContext(ctx);
-  return res;
-}
+const call = workerCaller({ FERRY_MIRRORS: DASHBOARD_MIRRORS, FERRY_ADMIN_TOKEN: ADMIN, FERRY_HEALTH_TOKEN: HEALTH });
 
 const post = (path: string, body: string, token: string | null = HEALTH): Promise<Response> =>
   call(path, {
