@@ -4,7 +4,10 @@
 // Limits: every call carries an AbortSignal.timeout (and the client's own timeout). The client
 // reads responses without a size cap, so Ferry only calls commands with small, bounded answers
 // (one CID each) and stops reading a streamed answer after a few lines.
-import { create, type KuboRPCClient } from 'kubo-rpc-client';
+//
+// kubo-rpc-client is loaded on the first call, not at start-up: it takes about 0.6 s to import,
+// which every `ferry publish` and `ferry serve` paid whether or not a Kubo node was configured.
+import type { KuboRPCClient } from 'kubo-rpc-client';
 import type { CID } from 'multiformats/cid';
 import { IpfsServiceError, type Pinner, type PinReceipt, type PinRequest, type Pointer, type PointerMove } from '../../ports/ipfs.ts';
 
@@ -34,12 +37,19 @@ function describeKuboError(service: string, e: unknown, deadline: AbortSignal): 
   return new IpfsServiceError(service, 'http-status', message);
 }
 
-function clientFor(options: KuboOptions): { client: KuboRPCClient; service: string; timeoutMs: number; uploadTimeoutMs: number } {
+function clientFor(options: KuboOptions): {
+  client: () => Promise<KuboRPCClient>;
+  service: string;
+  timeoutMs: number;
+  uploadTimeoutMs: number;
+} {
   const timeoutMs = options.timeoutMs ?? 60_000;
   const uploadTimeoutMs = options.uploadTimeoutMs ?? 600_000;
-  const client =
-    options.client ??
-    create({ url: options.url, timeout: Math.max(timeoutMs, uploadTimeoutMs), ...(options.headers ? { headers: options.headers } : {}) });
+  let made: Promise<KuboRPCClient> | undefined = options.client ? Promise.resolve(options.client) : undefined;
+  const client = (): Promise<KuboRPCClient> =>
+    (made ??= import('kubo-rpc-client').then(({ create }) =>
+      create({ url: options.url, timeout: Math.max(timeoutMs, uploadTimeoutMs), ...(options.headers ? { headers: options.headers } : {}) }),
+    ));
   return { client, service: options.name ?? `kubo ${options.url}`, timeoutMs, uploadTimeoutMs };
 }
 
@@ -65,16 +75,17 @@ export function createKuboPinner(options: KuboOptions): Pinner {
     name: service,
     async pin({ root, car, name, signal }: PinRequest): Promise<PinReceipt> {
       const want = root.toString();
+      const kubo = await client();
       await call(service, uploadTimeoutMs, signal, async (s) => {
         let lines = 0;
         // pin-roots=false: pinning is its own step below, with a name, and confirmed by pin/ls.
-        for await (const _ of client.dag.import(car(), { pinRoots: false, signal: s })) {
+        for await (const _ of kubo.dag.import(car(), { pinRoots: false, signal: s })) {
           if (++lines > MAX_LINES) break;
         }
       });
       const pinned = await call(service, timeoutMs, signal, async (s) => {
         const out: string[] = [];
-        for await (const cid of client.pin.addAll([{ cid: root, recursive: true, name }], { signal: s })) {
+        for await (const cid of kubo.pin.addAll([{ cid: root, recursive: true, name }], { signal: s })) {
           out.push(cid.toString());
           if (out.length > MAX_LINES) break;
         }
@@ -85,7 +96,7 @@ export function createKuboPinner(options: KuboOptions): Pinner {
       }
       const listed = await call(service, timeoutMs, signal, async (s) => {
         const out: Array<{ cid: string; type: string }> = [];
-        for await (const pin of client.pin.ls({ paths: [root], type: 'recursive', signal: s })) {
+        for await (const pin of kubo.pin.ls({ paths: [root], type: 'recursive', signal: s })) {
           out.push({ cid: pin.cid.toString(), type: pin.type });
           if (out.length > MAX_LINES) break;
         }
@@ -116,7 +127,8 @@ export function createKuboIpnsPointer(options: KuboIpnsOptions): Pointer {
     name,
     async point(root: CID, { signal } = {}): Promise<PointerMove> {
       const value = `/ipfs/${root.toString()}`;
-      const result = await call(name, timeoutMs, signal, (s) => client.name.publish(value, { key, lifetime, signal: s }));
+      const kubo = await client();
+      const result = await call(name, timeoutMs, signal, (s) => kubo.name.publish(value, { key, lifetime, signal: s }));
       if (result.value !== value) {
         throw new IpfsServiceError(name, 'bad-response', `name/publish answered ${JSON.stringify(result.value)}, not ${value}`);
       }
