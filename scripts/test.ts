@@ -1,0 +1,85 @@
+// `npm test`: the type checks and the lint run beside the test suites instead of before them. On
+// a 2-core machine the suites leave most of a core idle while they wait on browsers, servers and
+// child processes, and the checks (about 80 s one after the other) fit in that time.
+//
+// The suites' output streams as usual; the checks' output is kept and shown when they end: at
+// once if one fails (the suites are then stopped, and the run fails), otherwise after the suites.
+// Arguments go to vitest (`npm test -- test/unit` runs the checks and those files only).
+import { spawn, type ChildProcess } from 'node:child_process';
+
+/** Far past a normal run here (about 5 min): a run that hangs is ended and fails. */
+const DEADLINE_MS = 30 * 60 * 1000;
+
+interface Ended {
+  code: number;
+  output: string;
+  ms: number;
+}
+
+const children = new Set<ChildProcess>();
+
+function run(command: string, args: string[], keepOutput: boolean): Promise<Ended> {
+  const started = performance.now();
+  const child = spawn(command, args, { stdio: keepOutput ? ['ignore', 'pipe', 'pipe'] : 'inherit', detached: true });
+  children.add(child);
+  let output = '';
+  child.stdout?.setEncoding('utf8').on('data', (s: string) => (output += s));
+  child.stderr?.setEncoding('utf8').on('data', (s: string) => (output += s));
+  const timer = setTimeout(() => {
+    output += `\n${command} ${args.join(' ')}: no end after ${DEADLINE_MS / 60_000} min, stopped\n`;
+    stop(child);
+  }, DEADLINE_MS);
+  return new Promise((resolve) => {
+    child.once('error', (e) => {
+      output += `\n${command}: ${e.message}\n`;
+    });
+    child.once('close', (code, signal) => {
+      clearTimeout(timer);
+      children.delete(child);
+      resolve({ code: code ?? (signal === null ? 1 : 128), output, ms: performance.now() - started });
+    });
+  });
+}
+
+/** Ends a child and whatever it started (its own process group). */
+function stop(child: ChildProcess): void {
+  if (child.pid === undefined || child.exitCode !== null || child.signalCode !== null) return;
+  try {
+    process.kill(-child.pid, 'SIGTERM');
+  } catch {
+    // Already gone.
+  }
+}
+
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(signal, () => {
+    for (const child of children) stop(child);
+    process.exitCode = 130;
+  });
+}
+
+const seconds = (ms: number): string => `${(ms / 1000).toFixed(0)} s`;
+
+async function checks(): Promise<Ended> {
+  const started = performance.now();
+  let output = '';
+  for (const script of ['typecheck', 'lint']) {
+    const r = await run('npm', ['run', '--silent', script], true);
+    output += r.output;
+    if (r.code !== 0) return { code: r.code, output: `npm run ${script} failed:\n${output}`, ms: performance.now() - started };
+  }
+  return { code: 0, output, ms: performance.now() - started };
+}
+
+const checked = checks().then((r) => {
+  if (r.code !== 0) {
+    process.stderr.write(`\n${r.output}\nnpm test: the checks failed (above); stopping the test suites.\n`);
+    for (const child of children) stop(child);
+  }
+  return r;
+});
+const suites = run('npx', ['vitest', 'run', ...process.argv.slice(2)], false);
+const [c, s] = await Promise.all([checked, suites]);
+if (c.code === 0) process.stdout.write(`\nnpm test: typecheck and lint passed (${seconds(c.ms)}, beside the suites).\n`);
+process.stdout.write(`npm test: test suites ${s.code === 0 ? 'passed' : `failed (exit ${s.code})`} in ${seconds(s.ms)}.\n`);
+process.exitCode = c.code !== 0 || s.code !== 0 ? 1 : (process.exitCode ?? 0);
