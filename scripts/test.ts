@@ -71,8 +71,10 @@ async function checks(): Promise<Ended> {
   return { code: 0, output, ms: performance.now() - started };
 }
 
+let stopped = false;
 const checked = checks().then((r) => {
   if (r.code !== 0) {
+    stopped = true;
     process.stderr.write(`\n${r.output}\nnpm test: the checks failed (above); stopping the test suites.\n`);
     for (const child of children) stop(child);
   }
@@ -81,5 +83,6 @@ const checked = checks().then((r) => {
 const suites = run('npx', ['vitest', 'run', ...process.argv.slice(2)], false);
 const [c, s] = await Promise.all([checked, suites]);
 if (c.code === 0) process.stdout.write(`\nnpm test: typecheck and lint passed (${seconds(c.ms)}, beside the suites).\n`);
-process.stdout.write(`npm test: test suites ${s.code === 0 ? 'passed' : `failed (exit ${s.code})`} in ${seconds(s.ms)}.\n`);
+const outcome = s.code === 0 ? 'passed' : stopped ? 'stopped' : `failed (exit ${s.code})`;
+process.stdout.write(`npm test: test suites ${outcome} after ${seconds(s.ms)}.\n`);
 process.exitCode = c.code !== 0 || s.code !== 0 ? 1 : (process.exitCode ?? 0);
