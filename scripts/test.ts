@@ -1,6 +1,6 @@
-// `npm test`: the type checks and the lint run beside the test suites instead of before them. On
-// a 2-core machine the suites leave most of a core idle while they wait on browsers, servers and
-// child processes, and the checks (about 80 s one after the other) fit in that time.
+// `npm test`: the type checks and the lint (`npm run check`, scripts/check.ts) run beside the test
+// suites instead of before them. On a 2-core machine the suites leave part of a core idle while
+// they wait on browsers, servers and child processes, and the checks (about 55 s) fit in it.
 //
 // The suites' output streams as usual; the checks' output is kept and shown when they end: at
 // once if one fails (the suites are then stopped, and the run fails), otherwise after the suites.
@@ -61,14 +61,8 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
 const seconds = (ms: number): string => `${(ms / 1000).toFixed(0)} s`;
 
 async function checks(): Promise<Ended> {
-  const started = performance.now();
-  let output = '';
-  for (const script of ['typecheck', 'lint']) {
-    const r = await run('npm', ['run', '--silent', script], true);
-    output += r.output;
-    if (r.code !== 0) return { code: r.code, output: `npm run ${script} failed:\n${output}`, ms: performance.now() - started };
-  }
-  return { code: 0, output, ms: performance.now() - started };
+  const r = await run('npm', ['run', '--silent', 'check'], true);
+  return r.code === 0 ? r : { ...r, output: `npm run check failed:\n${r.output}` };
 }
 
 let stopped = false;
@@ -82,7 +76,7 @@ const checked = checks().then((r) => {
 });
 const suites = run('npx', ['vitest', 'run', ...process.argv.slice(2)], false);
 const [c, s] = await Promise.all([checked, suites]);
-if (c.code === 0) process.stdout.write(`\nnpm test: typecheck and lint passed (${seconds(c.ms)}, beside the suites).\n`);
+if (c.code === 0) process.stdout.write(`\nnpm test: type checks, lint and format passed (${seconds(c.ms)}, beside the suites).\n`);
 const outcome = s.code === 0 ? 'passed' : stopped ? 'stopped' : `failed (exit ${s.code})`;
 process.stdout.write(`npm test: test suites ${outcome} after ${seconds(s.ms)}.\n`);
 process.exitCode = c.code !== 0 || s.code !== 0 ? 1 : (process.exitCode ?? 0);
