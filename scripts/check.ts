@@ -59,7 +59,7 @@ const types = !process.argv.includes('--lint');
 const lint = !process.argv.includes('--types');
 
 // The Workers runtime types tsconfig.worker.json needs, generated (not committed).
-if (types || lint) await import('./worker-types.ts');
+await import('./worker-types.ts');
 
 let failed = false;
 const made = new Map<string, ts.Program>();
@@ -76,15 +76,14 @@ for (const config of CONFIGS) {
   }
   if (types) process.stdout.write(`tsc -p ${config}: ${errors.length} error(s) (${seconds(started)})\n`);
 }
-const programs = LINTED.map((config) => made.get(config)).filter((p) => p !== undefined);
-if (lint) await runLint();
+if (lint) await runLint(LINTED.map((config) => made.get(config)).filter((p) => p !== undefined));
 process.exitCode = failed ? 1 : 0;
 
 function seconds(started: number): string {
   return `${((performance.now() - started) / 1000).toFixed(1)} s`;
 }
 
-async function runLint(): Promise<void> {
+async function runLint(programs: ts.Program[]): Promise<void> {
   const lintStarted = performance.now();
   const eslint = new ESLint({
     cwd: root,
