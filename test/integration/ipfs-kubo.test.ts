@@ -85,10 +85,12 @@ describe('Kubo publisher (fake Kubo RPC)', () => {
 
   it('a pin/add failure and a hanging pin/ls are errors naming the node', async () => {
     kubo.options = { failPin: 'pin: context deadline exceeded' };
-    const pinner = createKuboPinner({ url: kubo.url, name: 'kubo-test', timeoutMs: 300 });
+    // The short deadline for the hang only: on a loaded machine the failing pin/add could take over 300 ms.
+    const pinner = createKuboPinner({ url: kubo.url, name: 'kubo-test', timeoutMs: 10_000 });
     await expect(pinner.pin({ root, car: carOf(root), name: 'x' })).rejects.toThrow(/^kubo-test: .*context deadline exceeded/);
     kubo.options = { hang: 'pin/ls' };
-    const error = await pinner.pin({ root, car: carOf(root), name: 'x' }).catch((e: unknown) => e);
+    const impatient = createKuboPinner({ url: kubo.url, name: 'kubo-test', timeoutMs: 300 });
+    const error = await impatient.pin({ root, car: carOf(root), name: 'x' }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(IpfsServiceError);
     expect(error).toMatchObject({ problem: 'timeout', service: 'kubo-test' });
     kubo.options = {};
