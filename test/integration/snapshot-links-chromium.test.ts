@@ -160,7 +160,13 @@ function watch(page: Page): Seen {
     if (m.type() === 'error' || m.type() === 'warning') seen.problems.push(`console ${m.type()}: ${m.text()} (${m.location().url})`);
   });
   page.on('pageerror', (e) => seen.problems.push(`pageerror: ${e.message}`));
-  page.on('requestfailed', (r) => seen.problems.push(`requestfailed: ${r.url()}`));
+  page.on('requestfailed', (r) => {
+    const error = r.failure()?.errorText ?? 'unknown error';
+    // The browser asks for the page's icon after 'load', so the crawl's next navigation can cancel
+    // that request (ERR_ABORTED); the icon itself is fetched and checked like every other link.
+    if (r.resourceType() === 'other' && /\/favicon\.(svg|ico)$/.test(r.url()) && error === 'net::ERR_ABORTED') return;
+    seen.problems.push(`requestfailed (${error}): ${r.url()}`);
+  });
   page.on('response', (r) => {
     if (r.status() >= 400) seen.problems.push(`HTTP ${r.status()}: ${r.url()}`);
   });
