@@ -3,10 +3,13 @@ import { availableParallelism } from 'node:os';
 import { defineConfig } from 'vitest/config';
 import { generateKeyPair } from './src/core/manifest.ts';
 import { toBase64 } from './src/core/bytes.ts';
+import { holdBackWorkerdNoise, missingSourceMaps } from './test/helpers/runtime-noise.ts';
 
 // wrangler/miniflare run here: no telemetry, no network look-ups.
 process.env.WRANGLER_SEND_METRICS = 'false';
 process.env.CLOUDFLARE_CF_FETCH_ENABLED = 'false';
+// workerd's logs of the connections the Worker tests refuse on purpose, counted instead of shown.
+holdBackWorkerdNoise();
 
 /** The key test/worker signs with (testKeyPair(1) in test/helpers/signed-snapshot.ts). */
 const workerTestPublicKey = toBase64(generateKeyPair(new Uint8Array(32).fill(1)).publicKey);
@@ -81,6 +84,7 @@ export default defineConfig({
       },
       {
         plugins: [
+          missingSourceMaps(),
           cloudflareTest({
             wrangler: { configPath: './wrangler.toml' },
             miniflare: {
