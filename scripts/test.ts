@@ -6,6 +6,7 @@
 // once if one fails (the suites are then stopped, and the run fails), otherwise after the suites.
 // Arguments go to vitest (`npm test -- test/unit` runs the checks and those files only).
 import { spawn, type ChildProcess } from 'node:child_process';
+import { killGroup } from '../test/helpers/process-group.ts';
 
 /** Far past a normal run here (about 5 min): a run that hangs is ended and fails. */
 const DEADLINE_MS = 30 * 60 * 1000;
@@ -27,7 +28,7 @@ function run(command: string, args: string[], keepOutput: boolean): Promise<Ende
   child.stderr?.setEncoding('utf8').on('data', (s: string) => (output += s));
   const timer = setTimeout(() => {
     output += `\n${command} ${args.join(' ')}: no end after ${DEADLINE_MS / 60_000} min, stopped\n`;
-    stop(child);
+    killGroup(child, 'SIGTERM');
   }, DEADLINE_MS);
   return new Promise((resolve) => {
     child.once('error', (e) => {
@@ -41,19 +42,9 @@ function run(command: string, args: string[], keepOutput: boolean): Promise<Ende
   });
 }
 
-/** Ends a child and whatever it started (its own process group). */
-function stop(child: ChildProcess): void {
-  if (child.pid === undefined || child.exitCode !== null || child.signalCode !== null) return;
-  try {
-    process.kill(-child.pid, 'SIGTERM');
-  } catch {
-    // Already gone.
-  }
-}
-
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   process.once(signal, () => {
-    for (const child of children) stop(child);
+    for (const child of children) killGroup(child, 'SIGTERM');
     process.exitCode = 130;
   });
 }
@@ -70,7 +61,7 @@ const checked = checks().then((r) => {
   if (r.code !== 0) {
     stopped = true;
     process.stderr.write(`\n${r.output}\nnpm test: the checks failed (above); stopping the test suites.\n`);
-    for (const child of children) stop(child);
+    for (const child of children) killGroup(child, 'SIGTERM');
   }
   return r;
 });

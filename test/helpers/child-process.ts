@@ -4,6 +4,7 @@
 // leaving an `ipfs-car unpack` or a `wrangler dev` running into the next test's cleanup.
 import { spawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
 import { expect } from 'vitest';
+import { killGroup } from './process-group.ts';
 
 export interface ChildOptions {
   /** Kill the process group after this long; the run then reports `timedOut`. */
@@ -34,15 +35,6 @@ interface Tracked {
 }
 
 const live = new Set<Tracked>();
-
-function killGroup(child: ChildProcess, signal: NodeJS.Signals): void {
-  if (child.pid === undefined || child.exitCode !== null || child.signalCode !== null) return;
-  try {
-    process.kill(-child.pid, signal);
-  } catch {
-    // the group is gone already
-  }
-}
 
 /** Starts `command` in its own process group, with a deadline; see ChildOptions. */
 export function startChild(command: string, args: readonly string[], options: ChildOptions): StartedChild {

@@ -37,6 +37,7 @@ import { createJsonStateStore } from '../../src/adapters/node/json-state-store.t
 import { blockstoreDir } from '../../src/adapters/ipfs/fs-blockstore.ts';
 import { isBlockValid } from '../../src/adapters/ipfs/block-hash.ts';
 import { startChild } from '../helpers/child-process.ts';
+import { killGroup } from '../helpers/process-group.ts';
 
 const SEED = Number(process.env.FERRY_CRASH_SEED ?? 0x5eed2026);
 /** Each trigger below twice, in order, each time after a random delay in its window. */
@@ -137,9 +138,7 @@ function startPublish(extra: string[] = [], onLine: (text: string) => void = () 
       return stdout;
     },
     exit,
-    kill: () => {
-      if (child.pid !== undefined && child.exitCode === null && child.signalCode === null) process.kill(-child.pid, 'SIGKILL');
-    },
+    kill: () => killGroup(child, 'SIGKILL'),
   };
 }
 
