@@ -42,10 +42,11 @@ function run(command: string, args: string[], keepOutput: boolean): Promise<Ende
   });
 }
 
+let interrupted: NodeJS.Signals | undefined;
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   process.once(signal, () => {
+    interrupted = signal;
     for (const child of children) killGroup(child, 'SIGTERM');
-    process.exitCode = 130;
   });
 }
 
@@ -58,7 +59,7 @@ async function checks(): Promise<Ended> {
 
 let stopped = false;
 const checked = checks().then((r) => {
-  if (r.code !== 0) {
+  if (r.code !== 0 && interrupted === undefined) {
     stopped = true;
     process.stderr.write(`\n${r.output}\nnpm test: the checks failed (above); stopping the test suites.\n`);
     for (const child of children) killGroup(child, 'SIGTERM');
@@ -67,7 +68,12 @@ const checked = checks().then((r) => {
 });
 const suites = run('npx', ['vitest', 'run', ...process.argv.slice(2)], false);
 const [c, s] = await Promise.all([checked, suites]);
-if (c.code === 0) process.stdout.write(`\nnpm test: type checks, lint and format passed (${seconds(c.ms)}, beside the suites).\n`);
-const outcome = s.code === 0 ? 'passed' : stopped ? 'stopped' : `failed (exit ${s.code})`;
-process.stdout.write(`npm test: test suites ${outcome} after ${seconds(s.ms)}.\n`);
-process.exitCode = c.code !== 0 || s.code !== 0 ? 1 : (process.exitCode ?? 0);
+if (interrupted !== undefined) {
+  process.stdout.write(`\nnpm test: ${interrupted}: checks and test suites stopped after ${seconds(s.ms)}.\n`);
+  process.exitCode = 130;
+} else {
+  if (c.code === 0) process.stdout.write(`\nnpm test: type checks, lint and format passed (${seconds(c.ms)}, beside the suites).\n`);
+  const outcome = s.code === 0 ? 'passed' : stopped ? 'stopped' : `failed (exit ${s.code})`;
+  process.stdout.write(`npm test: test suites ${outcome} after ${seconds(s.ms)}.\n`);
+  process.exitCode = c.code !== 0 || s.code !== 0 ? 1 : 0;
+}
